@@ -1,0 +1,43 @@
+# Set-up and checks for sk-riskscore. Everything installs into ./.venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test install install-test docs bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[mlflow,onnx,plot,cli]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
+	touch $@ $(VENV)/.demo-installed
+
+install: $(VENV)/.demo-installed
+
+install-test: $(VENV)/.test-installed
+
+## make demo: install and run the main job end to end on a bundled data set
+demo: $(VENV)/.demo-installed
+	$(BIN)/sk-riskscore demo --output demo_output
+
+## make test: install with test extras and run the whole test suite
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+docs: $(VENV)/.test-installed
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/bench_solver.py
+
+lint: $(VENV)/.test-installed
+	$(BIN)/python -m ruff check sk_riskscore mlflow_plugin tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build demo_output

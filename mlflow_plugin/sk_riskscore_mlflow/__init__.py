@@ -1,0 +1,1 @@
+"""MLflow flavor for sk-riskscore (see issue: MLflow plugin)."""

@@ -1,0 +1,375 @@
+"""RiskScoreClassifier: certifiably optimal integer risk scores for scikit-learn."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._constraints import compile_constraints
+from ._progress import make_progress_reporter
+from ._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
+
+__all__ = ["RiskScoreClassifier"]
+
+
+class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
+    """A risk score with integer points, learned by certifiably optimal search.
+
+    Solves the RiskSLIM problem (Ustun & Rudin, JMLR 2019): minimise the
+    logistic loss of an integer score ``s(x) = intercept + sum_j points_j x_j``
+    plus ``c0`` per feature used, with every point an integer in
+    ``[-max_coef, max_coef]`` and at most ``max_features`` features. The solver
+    is a branch-and-bound over python-mip LP relaxations with tangent-plane cuts
+    of the loss; it returns the best model found, a proven lower bound on every
+    admissible model and the optimality gap between them.
+
+    Read more in the :ref:`User Guide <quickstart>`.
+
+    Parameters
+    ----------
+    max_coef : int, default=5
+        Largest absolute number of points any feature may get.
+    coef_bounds : dict, default=None
+        Per-feature point bounds ``{feature: (lower, upper)}`` overriding
+        ``[-max_coef, max_coef]``; keys are feature names (when fitted on a
+        DataFrame) or column indices. ``(0, 3)`` forces a non-negative sign,
+        ``(0, 0)`` excludes the feature.
+    max_features : int, default=5
+        Largest number of features with non-zero points.
+    min_features : int, default=0
+        Smallest number of features with non-zero points.
+    c0 : float, default=1e-6
+        Penalty per feature used, in units of the average log loss. Small
+        values pick the most accurate model within ``max_features``; larger
+        values trade accuracy for fewer features.
+    max_intercept : int, default=None
+        Bound on the absolute value of the intercept. By default a bound is
+        derived from the data that provably never excludes an optimal model.
+    constraints : list of constraint objects, default=None
+        Operational constraints (:class:`MustUse`, :class:`MustNotUse`,
+        :class:`AtMost`, :class:`AtLeast`, :class:`Exactly`,
+        :class:`Implies`, :class:`LinearConstraint`), honoured exactly by the
+        solver and by every heuristic it runs.
+    time_limit : float, default=60
+        Seconds the solver may run. On expiry the best model found is kept,
+        with its honest optimality gap, and a ``ConvergenceWarning`` is raised.
+    gap_tolerance : float, default=1e-4
+        Stop once ``(objective - lower_bound) / objective`` is at most this.
+    solver : {"cbc", "highs"}, default="cbc"
+        python-mip engine used for the LP relaxations.
+    pool_size : int, default=10
+        How many of the best distinct models found to keep in ``pool_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the randomised restarts of the local search.
+    verbose : int, default=0
+        0 is silent; 1 shows live progress (objective, bound, gap, time).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features), dtype int64
+        Points per feature.
+    intercept_ : ndarray of shape (1,), dtype int64
+        The score's constant.
+    classes_ : ndarray of shape (2,)
+        Class labels; ``classes_[1]`` is the event whose risk is predicted.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` had string column names.
+    objective_ : float
+        Loss plus penalty of the model, recomputed from the data.
+    lower_bound_ : float
+        Proven lower bound on the objective of every admissible model.
+    optimality_gap_ : float
+        ``(objective_ - lower_bound_) / objective_``.
+    status_ : str
+        ``"optimal"``, ``"time_limit"`` or ``"node_limit"``.
+    solver_statistics_ : SolverStatistics
+        Time, nodes, cuts, LP solves and more.
+    pool_ : pandas.DataFrame
+        The best distinct models found, best first: objective, loss,
+        intercept and the points of every feature.
+
+    See Also
+    --------
+    RiskScoreBinarizer : Turns numeric and categorical columns into binary
+        features a risk score can use.
+
+    Examples
+    --------
+    >>> from sk_riskscore import RiskScoreClassifier
+    >>> from sk_riskscore.datasets import load_breastcancer
+    >>> X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    >>> clf = RiskScoreClassifier(max_features=5, max_coef=5).fit(X, y)
+    >>> clf.status_
+    'optimal'
+    >>> int(clf.intercept_[0]), clf.coef_.tolist()
+    (-17, [[1, 0, 0, 1, 0, 1, 1, 0, 1]])
+    >>> round(clf.objective_, 6)
+    0.113365
+    """
+
+    _parameter_constraints: dict = {
+        "max_coef": [Interval(numbers.Integral, 1, None, closed="left")],
+        "coef_bounds": [dict, None],
+        "max_features": [Interval(numbers.Integral, 0, None, closed="left")],
+        "min_features": [Interval(numbers.Integral, 0, None, closed="left")],
+        "c0": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_intercept": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "constraints": [list, tuple, None],
+        "time_limit": [Interval(numbers.Real, 0, None, closed="neither")],
+        "gap_tolerance": [Interval(numbers.Real, 0, 1, closed="both")],
+        "solver": [StrOptions({"cbc", "highs"})],
+        "pool_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        max_coef=5,
+        coef_bounds=None,
+        max_features=5,
+        min_features=0,
+        c0=1e-6,
+        max_intercept=None,
+        constraints=None,
+        time_limit=60.0,
+        gap_tolerance=1e-4,
+        solver="cbc",
+        pool_size=10,
+        random_state=None,
+        verbose=0,
+    ):
+        self.max_coef = max_coef
+        self.coef_bounds = coef_bounds
+        self.max_features = max_features
+        self.min_features = min_features
+        self.c0 = c0
+        self.max_intercept = max_intercept
+        self.constraints = constraints
+        self.time_limit = time_limit
+        self.gap_tolerance = gap_tolerance
+        self.solver = solver
+        self.pool_size = pool_size
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Learn the risk score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features: binary indicators, small integers or reals.
+        y : array-like of shape (n_samples,)
+            Two class labels of any type; ``classes_[1]`` (the larger in sort
+            order, e.g. 1, True or "yes") is the event whose risk is scored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (e.g. counts of identical rows).
+
+        Returns
+        -------
+        self : RiskScoreClassifier
+        """
+        self._validate_params()
+        _reject_non_numeric_columns(X)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) != 2:
+            kind = "only one class" if len(self.classes_) < 2 else f"{len(self.classes_)} classes"
+            raise ValueError(
+                f"RiskScoreClassifier is a binary classifier, but y has {kind}: "
+                f"{self.classes_.tolist()[:10]}. Provide labels of exactly two classes."
+            )
+        signs = np.where(y == self.classes_[1], 1, -1)
+        sample_weight = _validated_weights(sample_weight, X, signs)
+        if self.min_features > self.max_features:
+            raise ValueError(
+                f"min_features={self.min_features} exceeds max_features="
+                f"{self.max_features}; choose min_features <= max_features."
+            )
+        names = _feature_names(self, X.shape[1])
+        compiled = compile_constraints(
+            names,
+            max_coef=self.max_coef,
+            coef_bounds=self.coef_bounds,
+            constraints=self.constraints,
+        )
+        problem = self._problem(X, signs, sample_weight, compiled)
+        result = solve(
+            problem,
+            backend=self.solver,
+            time_limit=self.time_limit,
+            gap_tolerance=self.gap_tolerance,
+            pool_size=self.pool_size,
+            progress=make_progress_reporter(self.verbose),
+            random_state=self.random_state,
+        )
+        if result.model is None:
+            raise ValueError(
+                "No risk score satisfies the constraints: "
+                f"{result.message or 'the feasible set is empty'}. "
+                + compiled.describe_conflict()
+            )
+        self._store(result, names)
+        if result.status != SolverStatus.OPTIMAL:
+            warnings.warn(
+                f"RiskScoreClassifier stopped ({result.message or result.status.value}) "
+                f"with optimality gap {result.gap:.2%}: objective {result.objective:.6g}, "
+                f"proven lower bound {result.lower_bound:.6g}. The model is the best "
+                "found but not proven optimal; raise time_limit, reduce max_features "
+                "or max_coef, or accept a larger gap_tolerance.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _problem(self, X, signs, sample_weight, compiled) -> RiskScoreProblem:
+        d = X.shape[1]
+        if self.max_intercept is None:
+            reach = intercept_bound(
+                X, signs, sample_weight, compiled.coef_lower, compiled.coef_upper,
+                self.max_features,
+            )
+        else:
+            reach = int(self.max_intercept)
+        return RiskScoreProblem(
+            X=X,
+            y=signs,
+            sample_weight=sample_weight,
+            coef_lower=compiled.coef_lower,
+            coef_upper=compiled.coef_upper,
+            intercept_lower=-reach,
+            intercept_upper=reach,
+            c0=np.full(d, float(self.c0)),
+            min_features=int(self.min_features),
+            max_features=int(self.max_features),
+            constraints=compiled.rows,
+        )
+
+    def _store(self, result, names) -> None:
+        model = result.model
+        self.coef_ = model.points.astype(np.int64).reshape(1, -1)
+        self.intercept_ = np.array([model.intercept], dtype=np.int64)
+        self.objective_ = float(result.objective)
+        self.lower_bound_ = float(result.lower_bound)
+        self.optimality_gap_ = float(result.gap)
+        self.status_ = result.status.value
+        self.solver_statistics_ = result.statistics
+        rows = [
+            {"objective": m.objective, "loss": m.loss, "intercept": m.intercept,
+             "n_features": m.support, **dict(zip(names, m.points.tolist()))}
+            for m in result.pool
+        ]
+        self.pool_ = pd.DataFrame(rows)
+
+    def decision_function(self, X):
+        """Total score of each row: intercept plus the points of its features.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+            Whole numbers when the features are integers.
+        """
+        check_is_fitted(self)
+        _reject_non_numeric_columns(X)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_[0].astype(np.float64) + float(self.intercept_[0])
+
+    def predict_proba(self, X):
+        """Risk of each class: ``P(classes_[1]) = 1 / (1 + exp(-score))``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+        """
+        scores = self.decision_function(X)
+        positive = _expit(scores)
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict_log_proba(self, X):
+        scores = self.decision_function(X)
+        return np.column_stack([-np.logaddexp(0.0, scores), -np.logaddexp(0.0, -scores)])
+
+    def predict(self, X):
+        """``classes_[1]`` where the score is positive, else ``classes_[0]``."""
+        scores = self.decision_function(X)
+        return self.classes_[(scores > 0).astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _expit(values):
+    out = np.empty_like(values)
+    positive = values >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-values[positive]))
+    exp_values = np.exp(values[~positive])
+    out[~positive] = exp_values / (1.0 + exp_values)
+    return out
+
+
+def _feature_names(estimator, n_features: int) -> list[str]:
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return [f"x{j}" for j in range(n_features)]
+    return [str(name) for name in names]
+
+
+def _reject_non_numeric_columns(X) -> None:
+    """A clear message instead of numpy's 'could not convert string to float'."""
+    if isinstance(X, pd.DataFrame):
+        bad = [str(c) for c, t in X.dtypes.items()
+               if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+        if bad:
+            raise ValueError(
+                f"RiskScoreClassifier needs numeric features; non-numeric columns: "
+                f"{bad}. Encode them first, e.g. with sk_riskscore.RiskScoreBinarizer "
+                "in a Pipeline."
+            )
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "OUS":
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"RiskScoreClassifier needs numeric features; X holds values that are "
+                f"not numbers ({exc}). Encode them first, e.g. with "
+                "sk_riskscore.RiskScoreBinarizer in a Pipeline."
+            ) from None
+
+
+def _validated_weights(sample_weight, X, signs) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(X.shape[0])
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("sample_weight contains NaN or infinity; give finite weights.")
+    if np.any(weights < 0):
+        raise ValueError(
+            f"sample_weight has {int(np.sum(weights < 0))} negative values; "
+            "weights must be non-negative."
+        )
+    for sign, label in ((1, "positive"), (-1, "negative")):
+        if weights[signs == sign].sum() <= 0:
+            raise ValueError(
+                f"sample_weight gives the {label} class a total weight of zero; "
+                "both classes need positive weight."
+            )
+    return weights

@@ -1,0 +1,393 @@
+"""Operational constraints, declared by feature name, compiled to linear rows.
+
+Each constraint is a small immutable object; :func:`compile_constraints` turns a
+list of them into point bounds plus rows ``lower <= a . points + c . used <=
+upper`` that the solver and every heuristic obey. Contradictions are found
+before solving and reported by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._solver import LinearConstraint as _Row
+
+__all__ = [
+    "AtLeast",
+    "AtMost",
+    "Exactly",
+    "Implies",
+    "LinearConstraint",
+    "MustNotUse",
+    "MustUse",
+    "compile_constraints",
+    "constraints_from_dict",
+    "constraints_to_dict",
+]
+
+
+def _as_features(features) -> tuple:
+    if isinstance(features, (str, int, np.integer)):
+        return (features,)
+    if isinstance(features, Iterable):
+        out = tuple(features)
+        if not out:
+            raise ValueError("a constraint needs at least one feature")
+        return out
+    raise TypeError(f"features must be a name, an index or a list of them, got {features!r}")
+
+
+class _Constraint:
+    """Base: every constraint knows its features and compiles to rows."""
+
+    kind: str = ""
+
+    def feature_names(self) -> tuple:
+        return self.features
+
+    def rows(self, column_of: Mapping, d: int) -> list[_Row]:
+        """Linear rows over ``d`` features; ``column_of`` maps names to columns."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        raise NotImplementedError
+
+
+def _count_row(column_of, d, features, lower, upper, name) -> _Row:
+    used = np.zeros(d)
+    for f in features:
+        used[column_of[f]] = 1.0
+    return _Row(np.zeros(d), used, float(lower), float(upper), name)
+
+
+@dataclass(frozen=True, init=False)
+class MustUse(_Constraint):
+    """Every listed feature gets non-zero points.
+
+    Examples
+    --------
+    >>> from sk_riskscore import MustUse
+    >>> MustUse(["Age >= 60"])
+    MustUse(features=('Age >= 60',))
+    """
+
+    features: tuple
+    kind = "must_use"
+
+    def __init__(self, features):
+        object.__setattr__(self, "features", _as_features(features))
+
+    def rows(self, column_of, d):
+        return [_count_row(column_of, d, [f], 1, 1, f"MustUse({f!r})") for f in self.features]
+
+    def to_dict(self):
+        return {"kind": self.kind, "features": list(self.features)}
+
+
+@dataclass(frozen=True, init=False)
+class MustNotUse(_Constraint):
+    """Every listed feature gets zero points.
+
+    Examples
+    --------
+    >>> from sk_riskscore import MustNotUse
+    >>> MustNotUse("Race")
+    MustNotUse(features=('Race',))
+    """
+
+    features: tuple
+    kind = "must_not_use"
+
+    def __init__(self, features):
+        object.__setattr__(self, "features", _as_features(features))
+
+    def rows(self, column_of, d):
+        return []  # compiled into point bounds (0, 0)
+
+    def to_dict(self):
+        return {"kind": self.kind, "features": list(self.features)}
+
+
+@dataclass(frozen=True, init=False)
+class _CountConstraint(_Constraint):
+    k: int
+    features: tuple
+
+    def __init__(self, k, features):
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0:
+            raise ValueError(f"{type(self).__name__}: k must be a non-negative integer, got {k!r}")
+        object.__setattr__(self, "k", int(k))
+        object.__setattr__(self, "features", _as_features(features))
+
+    def to_dict(self):
+        return {"kind": self.kind, "k": self.k, "features": list(self.features)}
+
+    def _name(self):
+        return f"{type(self).__name__}({self.k}, {list(self.features)!r})"
+
+
+class AtMost(_CountConstraint):
+    """At most ``k`` of the listed features get non-zero points.
+
+    Examples
+    --------
+    >>> from sk_riskscore import AtMost
+    >>> AtMost(1, ["Age >= 30", "Age >= 45", "Age >= 60"])
+    AtMost(k=1, features=('Age >= 30', 'Age >= 45', 'Age >= 60'))
+    """
+
+    kind = "at_most"
+
+    def rows(self, column_of, d):
+        return [_count_row(column_of, d, self.features, -math.inf, self.k, self._name())]
+
+
+class AtLeast(_CountConstraint):
+    """At least ``k`` of the listed features get non-zero points.
+
+    Examples
+    --------
+    >>> from sk_riskscore import AtLeast
+    >>> AtLeast(1, ["Density", "Age_geq_60"])
+    AtLeast(k=1, features=('Density', 'Age_geq_60'))
+    """
+
+    kind = "at_least"
+
+    def rows(self, column_of, d):
+        return [_count_row(column_of, d, self.features, self.k, math.inf, self._name())]
+
+
+class Exactly(_CountConstraint):
+    """Exactly ``k`` of the listed features get non-zero points.
+
+    Examples
+    --------
+    >>> from sk_riskscore import Exactly
+    >>> Exactly(1, ["Age_geq_45", "Age_geq_60"])
+    Exactly(k=1, features=('Age_geq_45', 'Age_geq_60'))
+    """
+
+    kind = "exactly"
+
+    def rows(self, column_of, d):
+        return [_count_row(column_of, d, self.features, self.k, self.k, self._name())]
+
+
+@dataclass(frozen=True, init=False)
+class Implies(_Constraint):
+    """If ``if_used`` gets points, every feature of ``then_used`` gets points too.
+
+    Examples
+    --------
+    >>> from sk_riskscore import Implies
+    >>> Implies("Age >= 60", "Age >= 45")
+    Implies(if_used='Age >= 60', then_used=('Age >= 45',))
+    """
+
+    if_used: object
+    then_used: tuple
+    kind = "implies"
+
+    def __init__(self, if_used, then_used):
+        (single,) = _as_features(if_used) if isinstance(if_used, (str, int)) else (None,)
+        if single is None:
+            raise TypeError(f"Implies: if_used must be one feature, got {if_used!r}")
+        object.__setattr__(self, "if_used", single)
+        object.__setattr__(self, "then_used", _as_features(then_used))
+
+    def feature_names(self):
+        return (self.if_used, *self.then_used)
+
+    def rows(self, column_of, d):
+        out = []
+        for target in self.then_used:
+            used = np.zeros(d)
+            used[column_of[self.if_used]] += 1.0
+            used[column_of[target]] -= 1.0
+            out.append(_Row(np.zeros(d), used, -math.inf, 0.0,
+                            f"Implies({self.if_used!r}, {target!r})"))
+        return out
+
+    def to_dict(self):
+        return {"kind": self.kind, "if_used": self.if_used, "then_used": list(self.then_used)}
+
+
+@dataclass(frozen=True, init=False)
+class LinearConstraint(_Constraint):
+    """``lower <= sum points[f] * a_f + sum used[f] * c_f <= upper``.
+
+    ``points`` maps features to coefficients on their points, ``used`` to
+    coefficients on their 0/1 used-indicators.
+
+    Examples
+    --------
+    Age may not outweigh the two margin features together:
+
+    >>> from sk_riskscore import LinearConstraint
+    >>> LinearConstraint(points={"Age": 1, "Margin1": -1, "Margin2": -1}, upper=0)
+    LinearConstraint(points=(('Age', 1.0), ('Margin1', -1.0), ('Margin2', -1.0)), used=(), lower=-inf, upper=0.0)
+    """
+
+    points: tuple = field(default=())
+    used: tuple = field(default=())
+    lower: float = -math.inf
+    upper: float = math.inf
+    kind = "linear"
+
+    def __init__(self, points=None, used=None, lower=-math.inf, upper=math.inf):
+        points = tuple((f, float(a)) for f, a in dict(points or {}).items())
+        used = tuple((f, float(a)) for f, a in dict(used or {}).items())
+        if not points and not used:
+            raise ValueError("LinearConstraint needs coefficients in points= or used=")
+        lower = -math.inf if lower is None else float(lower)
+        upper = math.inf if upper is None else float(upper)
+        if lower > upper:
+            raise ValueError(f"LinearConstraint: lower={lower} exceeds upper={upper}")
+        if math.isinf(lower) and math.isinf(upper):
+            raise ValueError("LinearConstraint needs a finite lower= or upper= bound")
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "used", used)
+        object.__setattr__(self, "lower", lower)
+        object.__setattr__(self, "upper", upper)
+
+    def feature_names(self):
+        return tuple(f for f, _ in self.points) + tuple(f for f, _ in self.used)
+
+    def rows(self, column_of, d):
+        a, c = np.zeros(d), np.zeros(d)
+        for f, v in self.points:
+            a[column_of[f]] += v
+        for f, v in self.used:
+            c[column_of[f]] += v
+        return [_Row(a, c, self.lower, self.upper, repr(self))]
+
+    def to_dict(self):
+        out = {"kind": self.kind, "points": dict(self.points), "used": dict(self.used)}
+        if not math.isinf(self.lower):
+            out["lower"] = self.lower
+        if not math.isinf(self.upper):
+            out["upper"] = self.upper
+        return out
+
+
+_KINDS = {
+    cls.kind: cls
+    for cls in (MustUse, MustNotUse, AtMost, AtLeast, Exactly, Implies, LinearConstraint)
+}
+
+
+def constraints_to_dict(constraints) -> list[dict]:
+    """Plain, JSON-ready form of a list of constraints."""
+    return [c.to_dict() for c in constraints or ()]
+
+
+def constraints_from_dict(items) -> list:
+    """Constraints from their plain form (as in a JSON / YAML constraints file).
+
+    Examples
+    --------
+    >>> from sk_riskscore import constraints_from_dict
+    >>> constraints_from_dict([{"kind": "at_most", "k": 1, "features": ["a", "b"]}])
+    [AtMost(k=1, features=('a', 'b'))]
+    """
+    if isinstance(items, Mapping):
+        items = [items]
+    out = []
+    for position, item in enumerate(items):
+        if not isinstance(item, Mapping) or "kind" not in item:
+            raise ValueError(
+                f"constraint #{position + 1} must be a mapping with a 'kind' key "
+                f"(one of {sorted(_KINDS)}), got {item!r}"
+            )
+        kind = item["kind"]
+        if kind not in _KINDS:
+            raise ValueError(
+                f"constraint #{position + 1}: unknown kind {kind!r}; use one of {sorted(_KINDS)}"
+            )
+        arguments = {k: v for k, v in item.items() if k != "kind"}
+        try:
+            out.append(_KINDS[kind](**arguments))
+        except TypeError as exc:
+            raise ValueError(f"constraint #{position + 1} ({kind}): {exc}") from None
+    return out
+
+
+@dataclass(frozen=True)
+class CompiledConstraints:
+    """What the solver needs: point bounds and linear rows."""
+
+    coef_lower: np.ndarray
+    coef_upper: np.ndarray
+    rows: tuple
+
+    def describe_conflict(self) -> str:
+        if not self.rows:
+            return "Check coef_bounds, min_features and max_features."
+        names = ", ".join(r.name for r in self.rows)
+        return f"Check these constraints together with the feature limits: {names}."
+
+
+def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
+    """Point bounds and rows for features ``names`` (clear errors on bad input)."""
+    d = len(names)
+    index = {name: j for j, name in enumerate(names)}
+    positional = {j: j for j in range(d)}
+
+    def resolve(feature, where):
+        if isinstance(feature, str) and feature in index:
+            return index[feature]
+        if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
+            if feature in positional:
+                return int(feature)
+        valid = names if len(names) <= 30 else [*names[:30], "..."]
+        raise ValueError(
+            f"{where}: unknown feature {feature!r}. Valid features are: {valid}"
+        )
+
+    lower = np.full(d, -int(max_coef), dtype=int)
+    upper = np.full(d, int(max_coef), dtype=int)
+    for feature, bounds in (coef_bounds or {}).items():
+        j = resolve(feature, "coef_bounds")
+        try:
+            lo, hi = bounds
+            lo_i, hi_i = int(lo), int(hi)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"coef_bounds[{feature!r}] must be a pair of integers (lower, upper), "
+                f"got {bounds!r}"
+            ) from None
+        if lo_i != lo or hi_i != hi:
+            raise ValueError(f"coef_bounds[{feature!r}] must be integers, got {bounds!r}")
+        if lo_i > hi_i:
+            raise ValueError(
+                f"coef_bounds[{feature!r}] = {bounds!r} is empty: lower exceeds upper"
+            )
+        lower[j], upper[j] = lo_i, hi_i
+
+    rows = []
+    for constraint in constraints or ():
+        if not isinstance(constraint, _Constraint):
+            raise TypeError(
+                f"constraints must hold constraint objects (MustUse, AtMost, ...), "
+                f"got {constraint!r}"
+            )
+        column_of = {f: resolve(f, repr(constraint)) for f in constraint.feature_names()}
+        if isinstance(constraint, MustNotUse):
+            for f in constraint.features:
+                lower[column_of[f]] = upper[column_of[f]] = 0
+        rows.extend(constraint.rows(column_of, d))
+    # MustUse on a feature that cannot be non-zero is a contradiction
+    for row in rows:
+        if row.name.startswith("MustUse("):
+            j = int(np.flatnonzero(row.used_coef)[0])
+            if lower[j] == 0 and upper[j] == 0:
+                raise ValueError(
+                    f"{row.name} contradicts the point bounds of {names[j]!r} "
+                    "(fixed to 0 by MustNotUse or coef_bounds)."
+                )
+    return CompiledConstraints(lower, upper, tuple(rows))

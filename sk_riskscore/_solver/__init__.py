@@ -1,0 +1,40 @@
+"""The RiskSLIM solver: arrays in, a :class:`SolverResult` out; no scikit-learn."""
+
+from ._branch_and_bound import BranchAndBound
+from ._certify import certify
+from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound
+from ._result import (
+    Progress,
+    ScoreModel,
+    SolverError,
+    SolverResult,
+    SolverStatistics,
+    SolverStatus,
+)
+
+__all__ = [
+    "BranchAndBound",
+    "LinearConstraint",
+    "Progress",
+    "RiskScoreProblem",
+    "ScoreModel",
+    "SolverError",
+    "SolverResult",
+    "SolverStatistics",
+    "SolverStatus",
+    "certify",
+    "intercept_bound",
+    "solve",
+]
+
+
+def solve(problem: RiskScoreProblem, **options) -> SolverResult:
+    """Solve ``problem`` and certify the answer independently of the search.
+
+    ``options`` are those of :class:`BranchAndBound`. The returned model's
+    objective is recomputed here from the raw rows (not the compressed ones the
+    search used) and "optimal" is kept only if it agrees with the search's
+    value and with the proven lower bound within the gap tolerance.
+    """
+    result = BranchAndBound(problem, **options).solve()
+    return certify(problem, result, options.get("gap_tolerance", 1e-4))

@@ -1,0 +1,168 @@
+"""Integer heuristics: intercept line search, sequential rounding, polishing.
+
+Every model these functions return has passed :class:`FeasibilityChecker`, so
+no heuristic can hand the search a model that breaks a user constraint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._feasibility import FeasibilityChecker
+from ._loss import LossOracle
+
+__all__ = ["IntegerSearch"]
+
+
+class IntegerSearch:
+    """Local search over integer models of one problem.
+
+    Parameters
+    ----------
+    oracle : LossOracle
+    feasibility : FeasibilityChecker
+    c0 : (d,) L0 penalties
+    """
+
+    def __init__(self, oracle: LossOracle, feasibility: FeasibilityChecker, c0):
+        self.oracle = oracle
+        self.feasibility = feasibility
+        self.c0 = np.asarray(c0, dtype=float)
+        X = oracle.X
+        # Integer features give integer scores, whose losses come from a table.
+        self._score_dtype = np.int64 if oracle.integral else float
+        self._X = X.astype(self._score_dtype)
+        self._column_rows = [np.flatnonzero(X[:, j]) for j in range(X.shape[1])]
+        self._column_values = [self._X[rows, j] for j, rows in enumerate(self._column_rows)]
+        self._candidate_values = [
+            feasibility.values(j) for j in range(X.shape[1])
+        ]
+
+    # ------------------------------------------------------------------ basics
+    def scores(self, intercept, points) -> np.ndarray:
+        return intercept + self._X @ np.asarray(points, dtype=self._score_dtype)
+
+    def objective(self, intercept, points) -> float:
+        loss = self.oracle.loss_from_scores(self.scores(intercept, points))
+        return loss + float(self.c0 @ (np.asarray(points) != 0))
+
+    def best_intercept(self, base_scores: np.ndarray, start: int) -> tuple[int, float]:
+        """The integer intercept minimising the loss of ``base_scores + b``.
+
+        The loss is convex in ``b``: walk downhill from ``start`` with doubling
+        steps, then bisect the bracket on the sign of ``f(b + 1) - f(b)``.
+        """
+        lo, hi = self.feasibility.intercept_lower, self.feasibility.intercept_upper
+        loss = self.oracle.loss_from_scores
+        cache: dict[int, float] = {}
+
+        def f(b: int) -> float:
+            if b not in cache:
+                cache[b] = loss(base_scores + b)
+            return cache[b]
+
+        def rising(b: int) -> bool:  # is f non-decreasing from b to b + 1?
+            return b >= hi or f(b + 1) >= f(b)
+
+        # rising() is False...False True...True over [lo, hi] and True at hi:
+        # gallop from start to bracket its first True, then bisect.
+        b = int(min(max(start, lo), hi))
+        step = 1
+        if rising(b):
+            right, left = b, b - 1
+            while left >= lo and rising(left):
+                right, step = left, step * 2
+                left = b - step
+            left = max(left, lo - 1)
+        else:
+            left, right = b, b + 1
+            while right < hi and not rising(right):
+                left, step = right, step * 2
+                right = b + step
+            right = min(right, hi)
+        while right - left > 1:
+            mid = (left + right) // 2
+            if rising(mid):
+                right = mid
+            else:
+                left = mid
+        return right, f(right)
+
+    # ---------------------------------------------------------------- rounding
+    def sequential_round(self, intercept: float, points: np.ndarray):
+        """Round a real model one coordinate at a time, cheapest rounding first.
+
+        Returns ``(intercept, points)`` as integers, or None when the rounded
+        model breaks a constraint.
+        """
+        points = np.clip(points, self.feasibility.coef_lower, self.feasibility.coef_upper)
+        points = points.astype(float).copy()
+        X = self.oracle.X
+        fractional = np.flatnonzero(np.abs(points - np.round(points)) > 1e-9)
+        scores = intercept + X @ points
+        while fractional.size:
+            down = np.floor(points[fractional])
+            up = down + 1
+            options = np.concatenate([down, up])
+            columns = np.concatenate([fractional, fractional])
+            shift = options - points[columns]
+            trial = scores[:, None] + X[:, columns] * shift[None, :]
+            objective = self.oracle.losses_from_score_matrix(trial)
+            objective += self.c0[columns] * (options != 0)
+            best = int(np.argmin(objective))
+            j = columns[best]
+            scores += X[:, j] * shift[best]
+            points[j] = options[best]
+            fractional = fractional[fractional != j]
+        points = points.astype(int)
+        b, _ = self.best_intercept(self.scores(0, points), int(round(intercept)))
+        if not self.feasibility.is_feasible(points, b):
+            return None
+        return b, points
+
+    # --------------------------------------------------------------- polishing
+    def polish(self, intercept: int, points: np.ndarray, max_moves: int = 1000):
+        """Discrete coordinate descent over *all* coordinates, feasible moves only.
+
+        Each step takes the single best change of one point value (the intercept
+        re-optimised after every step) until no change improves the objective.
+        Returns ``(intercept, points, objective)``.
+        """
+        points = np.asarray(points, dtype=int).copy()
+        checker = self.feasibility
+        base = self.scores(0, points)
+        intercept, loss = self.best_intercept(base, intercept)
+        objective = loss + float(self.c0 @ (points != 0))
+        for _ in range(max_moves):
+            scores = base + intercept
+            activity = checker.activity(points) if checker.has_constraints else None
+            best_gain, best_move = 1e-12, None
+            for j, rows in enumerate(self._column_rows):
+                values = self._candidate_values[j]
+                values = values[values != points[j]]
+                if values.size == 0 or rows.size == 0:
+                    continue
+                ok = checker.feasible_moves(points, j, values, activity)
+                if not ok.any():
+                    continue
+                values = values[ok]
+                current = scores[rows]
+                shift = values - points[j]
+                trial = current[:, None] + self._column_values[j][:, None] * shift[None, :]
+                weight = self.oracle.weight[rows]
+                negative = self.oracle.negative_weight[rows]
+                trial_loss = weight @ self.oracle._softplus(trial) + negative @ trial
+                now_loss = weight @ self.oracle._softplus(current) + negative @ current
+                gain = now_loss - trial_loss
+                gain -= self.c0[j] * ((values != 0).astype(float) - (points[j] != 0))
+                k = int(np.argmax(gain))
+                if gain[k] > best_gain:
+                    best_gain, best_move = gain[k], (j, int(values[k]))
+            if best_move is None:
+                break
+            j, value = best_move
+            base = base + self._X[:, j] * (value - points[j])
+            points[j] = value
+            intercept, loss = self.best_intercept(base, intercept)
+            objective = loss + float(self.c0 @ (points != 0))
+        return intercept, points, objective

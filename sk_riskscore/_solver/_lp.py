@@ -1,0 +1,265 @@
+"""The cutting-plane relaxation of the RiskSLIM problem, on python-mip.
+
+Variables: intercept ``b``, points ``l_j``, used-indicators ``z_j`` in [0, 1] and
+the loss estimate ``theta``. The objective ``theta + c0 . z`` is bounded below
+by tangent planes of the (convex) logistic loss, so every optimum of this LP is a
+valid lower bound on the true objective within the current variable bounds.
+
+Only LP solves are used: python-mip's CBC callbacks are unreliable (REFERENCE
+section 4) and our own branch-and-bound owns every decision instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+
+import mip
+import numpy as np
+from mip.cbc import ffi as _cbc_ffi
+
+from ._problem import RiskScoreProblem
+from ._result import SolverError
+
+__all__ = ["BACKENDS", "LPSolution", "RelaxationLP"]
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = {"cbc": mip.CBC, "highs": mip.HIGHS}
+
+
+@dataclass(frozen=True)
+class LPSolution:
+    objective: float
+    intercept: float
+    points: np.ndarray
+    used: np.ndarray
+    theta: float
+    reduced_costs: np.ndarray  # over [b, l_1..l_d, z_1..z_d]
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.concatenate([[self.intercept], self.points, self.used])
+
+
+class LPInfeasible(Exception):
+    """The relaxation has no solution within the current bounds."""
+
+
+class RelaxationLP:
+    """One LP kept alive for a whole solve; bounds change from node to node.
+
+    Parameters
+    ----------
+    problem : RiskScoreProblem
+    backend : {"cbc", "highs"}
+    """
+
+    def __init__(self, problem: RiskScoreProblem, backend: str = "cbc"):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
+        self.backend = backend
+        self.problem = problem
+        d = problem.n_features
+        try:
+            model = mip.Model(sense=mip.MINIMIZE, solver_name=BACKENDS[backend])
+        except Exception as exc:  # the engine's shared library failed to load
+            raise SolverError(f"could not start the {backend!r} LP engine: {exc}") from exc
+        model.verbose = 0
+        model.threads = 0
+        self.model = model
+        _tighten_tolerances(model, backend)
+        self.intercept = model.add_var(
+            lb=problem.intercept_lower, ub=problem.intercept_upper, name="b"
+        )
+        self.points = [
+            model.add_var(lb=float(lo), ub=float(hi), name=f"l{j}")
+            for j, (lo, hi) in enumerate(zip(problem.coef_lower, problem.coef_upper))
+        ]
+        self.used = [model.add_var(lb=0.0, ub=1.0, name=f"z{j}") for j in range(d)]
+        self.theta = model.add_var(lb=0.0, ub=mip.INF, name="theta")
+        for j in range(d):
+            lo, hi = float(problem.coef_lower[j]), float(problem.coef_upper[j])
+            if hi > 0:
+                model.add_constr(self.points[j] <= hi * self.used[j])
+            if lo < 0:
+                model.add_constr(self.points[j] >= lo * self.used[j])
+            if lo == 0 and hi == 0:
+                self.used[j].ub = 0.0
+        n_used = mip.xsum(self.used)
+        if problem.min_features > 0:
+            model.add_constr(n_used >= problem.min_features)
+        if problem.max_features is not None and problem.max_features < d:
+            model.add_constr(n_used <= problem.max_features)
+        for constraint in problem.constraints:
+            expr = mip.xsum(
+                float(a) * v for a, v in zip(constraint.points_coef, self.points) if a
+            ) + mip.xsum(float(a) * v for a, v in zip(constraint.used_coef, self.used) if a)
+            if np.isfinite(constraint.lower):
+                model.add_constr(expr >= float(constraint.lower))
+            if np.isfinite(constraint.upper):
+                model.add_constr(expr <= float(constraint.upper))
+        model.objective = mip.minimize(
+            self.theta + mip.xsum(float(c) * z for c, z in zip(problem.c0, self.used))
+        )
+        self._all_vars = [self.intercept, *self.points, *self.used]
+        self._score_vars = [self.intercept, *self.points]
+        self._bounds = np.array(
+            [[v.lb for v in self._all_vars], [v.ub for v in self._all_vars]]
+        )
+        self._cut_constrs: list = []
+        self._cut_const: list[float] = []
+        self._cut_gradient: list[np.ndarray] = []
+        self._cut_last_active: list[int] = []
+        self.n_cuts_added = 0
+        self.n_solves = 0
+
+    def set_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Bounds on ``[b, l_1..l_d, z_1..z_d]``; only changed ones reach the engine."""
+        for k in np.flatnonzero(lower != self._bounds[0]):
+            self._all_vars[k].lb = float(lower[k])
+        for k in np.flatnonzero(upper != self._bounds[1]):
+            self._all_vars[k].ub = float(upper[k])
+        self._bounds = np.array([lower, upper], dtype=float)
+
+    def set_theta_upper(self, value: float) -> None:
+        self.theta.ub = float(value)
+
+    def add_cut(self, loss: float, grad_intercept: float, grad_points: np.ndarray,
+                intercept: float, points: np.ndarray) -> None:
+        """theta >= loss + g . ((b, l) - (b0, l0)), a tangent plane of the loss."""
+        gradient = np.concatenate([[grad_intercept], grad_points])
+        const = loss - float(gradient @ np.concatenate([[intercept], points]))
+        self.add_planes([(const, gradient)])
+
+    def add_planes(self, planes) -> None:
+        """Add planes ``theta >= const + gradient . (b, l)``."""
+        variables = [self.theta, *self._score_vars]
+        for const, gradient in planes:
+            # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
+            # several times faster than building the sum term by term
+            expr = mip.LinExpr(
+                variables=variables,
+                coeffs=[1.0, *(-float(g) for g in gradient)],
+                const=-float(const),
+                sense=">",
+            )
+            constr = self.model.add_constr(expr)
+            self._cut_constrs.append(constr)
+            self._cut_const.append(float(const))
+            self._cut_gradient.append(np.asarray(gradient, dtype=float))
+            self._cut_last_active.append(self.n_solves)
+            self.n_cuts_added += 1
+
+    @property
+    def planes(self) -> list[tuple[float, np.ndarray]]:
+        return list(zip(self._cut_const, self._cut_gradient))
+
+    @property
+    def n_cuts(self) -> int:
+        return len(self._cut_constrs)
+
+    def purge_cuts(self, solution: "LPSolution", max_idle: int) -> None:
+        """Drop cuts slack for more than ``max_idle`` solves: a small LP re-solves fast.
+
+        Dropping a cut only weakens the relaxation, so bounds stay valid.
+        """
+        if not self._cut_constrs:
+            return
+        gradients = np.array(self._cut_gradient)
+        at = np.concatenate([[solution.intercept], solution.points])
+        slack = solution.theta - (np.array(self._cut_const) + gradients @ at)
+        last = np.array(self._cut_last_active)
+        last[slack <= 1e-9 * max(1.0, abs(solution.theta))] = self.n_solves
+        self._cut_last_active = list(last)
+        idle = np.flatnonzero(self.n_solves - last > max_idle)
+        if idle.size == 0:
+            return
+        self.model.remove([self._cut_constrs[k] for k in idle])
+        keep = np.setdiff1d(np.arange(len(last)), idle)
+        self._cut_constrs = [self._cut_constrs[k] for k in keep]
+        self._cut_const = [self._cut_const[k] for k in keep]
+        self._cut_gradient = [self._cut_gradient[k] for k in keep]
+        self._cut_last_active = [self._cut_last_active[k] for k in keep]
+
+    def solve(self) -> LPSolution:
+        self.n_solves += 1
+        try:
+            if self.n_solves == 1 and self.backend == "cbc":
+                # CLP prints its first solve to the C stdout whatever the log level
+                with _quiet_c_stdout():
+                    status = self.model.optimize(relax=True)
+            else:
+                status = self.model.optimize(relax=True)
+        except Exception as exc:
+            raise SolverError(f"the {self.backend!r} LP engine failed: {exc}") from exc
+        if status == mip.OptimizationStatus.INFEASIBLE:
+            raise LPInfeasible
+        if status != mip.OptimizationStatus.OPTIMAL:
+            raise SolverError(f"the {self.backend!r} LP engine returned {status.name}")
+        values, reduced_costs = self._read_columns()
+        d = self.problem.n_features
+        return LPSolution(
+            objective=float(self.model.objective_value),
+            intercept=float(values[0]),
+            points=values[1 : 1 + d],
+            used=values[1 + d : 1 + 2 * d],
+            theta=float(values[1 + 2 * d]),
+            reduced_costs=reduced_costs[: 1 + 2 * d],
+        )
+
+    def _read_columns(self):
+        """Primal values and reduced costs of all columns, read in bulk."""
+        n = self.model.num_cols
+        solver = self.model.solver
+        if self.backend == "cbc":
+            x, rc = getattr(solver, "_SolverCbc__x", None), getattr(solver, "_SolverCbc__rc", None)
+            if x is not None and rc is not None:
+                return (np.frombuffer(_cbc_ffi.buffer(x, 8 * n), dtype=float).copy(),
+                        np.frombuffer(_cbc_ffi.buffer(rc, 8 * n), dtype=float).copy())
+        elif isinstance(getattr(solver, "_x", None), list) and len(solver._x) == n:
+            return np.array(solver._x, dtype=float), np.array(solver._rc, dtype=float)
+        columns = self._all_vars + [self.theta]
+        return np.array([v.x for v in columns]), np.array([v.rc for v in columns])
+
+
+# Default LP tolerances (1e-7) leave LP bounds up to ~1e-7 off in relative terms,
+# which is what limits how small a gap can be certified; 1e-9 is still well
+# above double precision for these small, well-scaled LPs.
+_LP_TOLERANCE = 1e-9
+
+
+def _tighten_tolerances(model: mip.Model, backend: str) -> None:
+    solver = model.solver
+    try:
+        if backend == "cbc":
+            from mip.cbc import cbclib
+
+            cbclib.Cbc_setPrimalTolerance(solver._model, _LP_TOLERANCE)
+            cbclib.Cbc_setDualTolerance(solver._model, _LP_TOLERANCE)
+        else:
+            solver._set_double_option_value("primal_feasibility_tolerance", _LP_TOLERANCE)
+            solver._set_double_option_value("dual_feasibility_tolerance", _LP_TOLERANCE)
+    except (AttributeError, TypeError) as exc:  # a python-mip without these hooks
+        logger.debug("could not tighten LP tolerances: %s", exc)
+
+
+@contextlib.contextmanager
+def _quiet_c_stdout():
+    """Send what C code writes to file descriptor 1 to /dev/null for a moment."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real stdout (embedded)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

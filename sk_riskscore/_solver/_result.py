@@ -1,0 +1,103 @@
+"""What a solve returns: small immutable objects, no dictionaries of settings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "Progress",
+    "ScoreModel",
+    "SolverError",
+    "SolverResult",
+    "SolverStatistics",
+    "SolverStatus",
+]
+
+
+class SolverError(RuntimeError):
+    """The LP/MIP engine failed in a way the solver could not recover from."""
+
+
+class SolverStatus(str, enum.Enum):
+    """How a solve ended.
+
+    ``OPTIMAL`` is reported only when the recomputed objective of the returned
+    model and the proven lower bound agree within the gap tolerance.
+    """
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    NODE_LIMIT = "node_limit"
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class ScoreModel:
+    """One integer model and its exact objective."""
+
+    points: np.ndarray
+    intercept: int
+    objective: float
+    loss: float
+
+    @property
+    def support(self) -> int:
+        return int(np.count_nonzero(self.points))
+
+    def key(self) -> tuple:
+        return (self.intercept, *map(int, self.points))
+
+
+@dataclass(frozen=True)
+class SolverStatistics:
+    time: float = 0.0
+    time_to_first_incumbent: float = float("nan")
+    n_nodes: int = 0
+    n_cuts: int = 0
+    n_lp_solves: int = 0
+    n_incumbent_updates: int = 0
+    n_distinct_rows: int = 0
+    backend: str = ""
+    backend_fallbacks: int = 0
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """Best model found, its certificate and how the solve went.
+
+    ``objective`` is recomputed from the data at ``model``, never read from the
+    engine; ``lower_bound`` is the proven bound on every admissible model;
+    ``gap = (objective - lower_bound) / objective``.
+    """
+
+    model: ScoreModel | None
+    objective: float
+    lower_bound: float
+    gap: float
+    status: SolverStatus
+    statistics: SolverStatistics
+    pool: tuple[ScoreModel, ...] = field(default_factory=tuple)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot handed to progress callbacks during a solve."""
+
+    elapsed: float
+    objective: float
+    lower_bound: float
+    gap: float
+    n_nodes: int
+    n_open_nodes: int
+    n_cuts: int
+
+
+def relative_gap(objective: float, lower_bound: float) -> float:
+    if not np.isfinite(objective):
+        return float("inf")
+    return max(0.0, objective - lower_bound) / max(abs(objective), 1e-12)

@@ -1,0 +1,58 @@
+"""Shared fixtures and the fast test settings, all in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The project's data sets live beside the checkout; override with an env var.
+SHARED_DATA = Path(
+    os.environ.get("SK_RISKSCORE_DATA_DIR", REPO.parent / "shared" / "data" / "riskslim")
+)
+BUNDLED = {"breastcancer", "mammo"}
+DATASETS = ("breastcancer", "mammo", "adult", "mushroom")
+
+# Fast settings for estimators in tests: one place to change them.
+FAST = dict(time_limit=20.0, max_features=3, max_coef=3)
+
+# Golden results, REFERENCE.md section 2 (max coef 5, 5 features, C0 1e-6).
+GOLDEN = {
+    "breastcancer": 0.11336464701598783,
+    "mammo": 0.4685592313167107,
+}
+
+
+def load_dataset(name: str):
+    """(X DataFrame, y Series) of a RiskSLIM data set; first column is the outcome."""
+    path = SHARED_DATA / f"{name}_data.csv"
+    if path.exists():
+        frame = pd.read_csv(path)
+    elif name in BUNDLED:
+        from importlib import resources
+
+        with resources.files("sk_riskscore.datasets").joinpath(f"{name}.csv").open() as fh:
+            frame = pd.read_csv(fh)
+    else:
+        pytest.skip(f"data set {name!r} not found at {path}; set SK_RISKSCORE_DATA_DIR")
+    y = frame.iloc[:, 0]
+    return frame.iloc[:, 1:], y
+
+
+@pytest.fixture(scope="session")
+def mammo():
+    return load_dataset("mammo")
+
+
+@pytest.fixture(scope="session")
+def breastcancer():
+    return load_dataset("breastcancer")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
