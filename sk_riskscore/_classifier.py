@@ -17,9 +17,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._constraints import compile_constraints
+from ._constraints import AtMost, compile_constraints
 from ._progress import make_progress_reporter
-from ._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
+from ._solver import (
+    RiskScoreProblem,
+    SolverStatus,
+    explain_infeasibility,
+    intercept_bound,
+    solve,
+)
 
 __all__ = ["RiskScoreClassifier"]
 
@@ -62,6 +68,12 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         :class:`AtMost`, :class:`AtLeast`, :class:`Exactly`,
         :class:`Implies`, :class:`LinearConstraint`), honoured exactly by the
         solver and by every heuristic it runs.
+    binarizer_groups : bool, default=True
+        When ``X`` is the pandas output of :class:`RiskScoreBinarizer` (e.g. in a
+        ``Pipeline`` with ``set_output(transform="pandas")``), give at most one
+        threshold of each variable and direction non-zero points, so the card
+        reads "Age >= 60: +2" rather than a stack of nested thresholds. The
+        groups travel in ``X.attrs["sk_riskscore.feature_groups"]``.
     calibrate_scale : bool, default=False
         Fit a positive scale ``s`` after the points are learned, so that
         ``risk = 1 / (1 + exp(-score / s))`` (as FasterRisk's multiplier). The
@@ -137,6 +149,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         "c0": [Interval(numbers.Real, 0, None, closed="left")],
         "max_intercept": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "constraints": [list, tuple, None],
+        "binarizer_groups": ["boolean"],
         "calibrate_scale": ["boolean"],
         "time_limit": [Interval(numbers.Real, 0, None, closed="neither")],
         "gap_tolerance": [Interval(numbers.Real, 0, 1, closed="both")],
@@ -156,6 +169,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         c0=1e-6,
         max_intercept=None,
         constraints=None,
+        binarizer_groups=True,
         calibrate_scale=False,
         time_limit=60.0,
         gap_tolerance=1e-4,
@@ -171,6 +185,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self.c0 = c0
         self.max_intercept = max_intercept
         self.constraints = constraints
+        self.binarizer_groups = binarizer_groups
         self.calibrate_scale = calibrate_scale
         self.time_limit = time_limit
         self.gap_tolerance = gap_tolerance
@@ -198,6 +213,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         _reject_non_numeric_columns(X)
+        constraints = list(self.constraints or ())
+        if self.binarizer_groups:
+            constraints += _binarizer_groups(X)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
@@ -219,7 +237,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             names,
             max_coef=self.max_coef,
             coef_bounds=self.coef_bounds,
-            constraints=self.constraints,
+            constraints=constraints,
         )
         problem = self._problem(X, signs, sample_weight, compiled)
         result = solve(
@@ -232,17 +250,26 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         )
         if result.model is None:
+            conflict = explain_infeasibility(problem, compiled.bound_labels)
             raise ValueError(
-                "No risk score satisfies the constraints: "
-                f"{result.message or 'the feasible set is empty'}. "
-                + compiled.describe_conflict()
+                "No risk score satisfies all the constraints; these cannot hold "
+                f"together: {'; '.join(conflict) or result.message}. Relax or remove "
+                "one of them."
             )
         self._store(result, names)
         self.scale_ = 1.0
         if self.calibrate_scale:
             scores = X @ self.coef_[0] + self.intercept_[0]
             self.scale_ = fit_scale(scores, signs, sample_weight)
-        if result.status != SolverStatus.OPTIMAL:
+        if result.status == SolverStatus.ERROR:
+            warnings.warn(
+                f"RiskScoreClassifier: the solver's answer failed its independent check "
+                f"({result.message}); the model is kept but its certificate is not "
+                "trusted. Please report this with the data that caused it.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        elif result.status != SolverStatus.OPTIMAL:
             warnings.warn(
                 f"RiskScoreClassifier stopped ({result.message or result.status.value}) "
                 f"with optimality gap {result.gap:.2%}: objective {result.objective:.6g}, "
@@ -374,6 +401,19 @@ def _expit(values):
     exp_values = np.exp(values[~positive])
     out[~positive] = exp_values / (1.0 + exp_values)
     return out
+
+
+GROUPS_ATTR = "sk_riskscore.feature_groups"
+
+
+def _binarizer_groups(X) -> list:
+    """AtMost(1, group) for each group a RiskScoreBinarizer attached to X."""
+    groups = getattr(X, "attrs", {}).get(GROUPS_ATTR) if isinstance(X, pd.DataFrame) else None
+    if not groups:
+        return []
+    columns = {str(c) for c in X.columns}
+    return [AtMost(1, list(group)) for group in groups
+            if len(group) > 1 and set(map(str, group)) <= columns]
 
 
 def _feature_names(estimator, n_features: int) -> list[str]:

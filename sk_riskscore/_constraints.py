@@ -324,12 +324,7 @@ class CompiledConstraints:
     coef_lower: np.ndarray
     coef_upper: np.ndarray
     rows: tuple
-
-    def describe_conflict(self) -> str:
-        if not self.rows:
-            return "Check coef_bounds, min_features and max_features."
-        names = ", ".join(r.name for r in self.rows)
-        return f"Check these constraints together with the feature limits: {names}."
+    bound_labels: tuple  # per feature: what set its point bounds, for error messages
 
 
 def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
@@ -351,6 +346,7 @@ def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
 
     lower = np.full(d, -int(max_coef), dtype=int)
     upper = np.full(d, int(max_coef), dtype=int)
+    labels = [f"points of {name!r} within +-{int(max_coef)} (max_coef)" for name in names]
     for feature, bounds in (coef_bounds or {}).items():
         j = resolve(feature, "coef_bounds")
         try:
@@ -368,6 +364,7 @@ def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
                 f"coef_bounds[{feature!r}] = {bounds!r} is empty: lower exceeds upper"
             )
         lower[j], upper[j] = lo_i, hi_i
+        labels[j] = f"coef_bounds[{names[j]!r}] = ({lo_i}, {hi_i})"
 
     rows = []
     for constraint in constraints or ():
@@ -380,14 +377,6 @@ def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
         if isinstance(constraint, MustNotUse):
             for f in constraint.features:
                 lower[column_of[f]] = upper[column_of[f]] = 0
+                labels[column_of[f]] = f"MustNotUse({f!r})"
         rows.extend(constraint.rows(column_of, d))
-    # MustUse on a feature that cannot be non-zero is a contradiction
-    for row in rows:
-        if row.name.startswith("MustUse("):
-            j = int(np.flatnonzero(row.used_coef)[0])
-            if lower[j] == 0 and upper[j] == 0:
-                raise ValueError(
-                    f"{row.name} contradicts the point bounds of {names[j]!r} "
-                    "(fixed to 0 by MustNotUse or coef_bounds)."
-                )
-    return CompiledConstraints(lower, upper, tuple(rows))
+    return CompiledConstraints(lower, upper, tuple(rows), tuple(labels))

@@ -1,5 +1,6 @@
 """The RiskSLIM solver: arrays in, a :class:`SolverResult` out; no scikit-learn."""
 
+from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
 from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound
@@ -23,6 +24,8 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "certify",
+    "explain_infeasibility",
+    "find_admissible_model",
     "intercept_bound",
     "solve",
 ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._admissible import find_admissible_model
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
@@ -131,7 +132,8 @@ class BranchAndBound:
         if not self._propagate(lower, upper):
             return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
 
-        self._initial_incumbent()
+        if not self._initial_incumbent():
+            return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
         root = _Node(lower, upper, -np.inf, 0)
         try:
             outcome = self._process(root, root_node=True)
@@ -339,12 +341,17 @@ class BranchAndBound:
         lower[at_upper] = np.maximum(lower[at_upper], upper[at_upper] - reach_down[at_upper])
 
     # ------------------------------------------------------------- incumbents
-    def _initial_incumbent(self):
-        d = self.d
-        points = np.clip(np.zeros(d, dtype=int), self.feasibility.coef_lower,
-                         self.feasibility.coef_upper)
-        b, pts, _ = self.search.polish(0, points)
+    def _initial_incumbent(self) -> bool:
+        """Polish the empty model, or the sparsest admissible one when the
+        constraints rule the empty model out. False if no model is admissible."""
+        start = np.zeros(self.d, dtype=int)
+        if not self.feasibility.is_feasible(start):
+            start = find_admissible_model(self.problem)
+            if start is None:
+                return False
+        b, pts, _ = self.search.polish(0, start)
         self._offer(b, pts)
+        return True
 
     def _round_and_polish(self, solution: LPSolution):
         rounded = self.search.sequential_round(solution.intercept, solution.points)

@@ -30,6 +30,7 @@ class FeasibilityChecker:
         self.has_constraints = len(constraints) > 0
 
     def activity(self, points: np.ndarray) -> np.ndarray:
+        """Left-hand sides of the constraints (an empty array when there are none)."""
         return self.points_matrix @ points + self.used_matrix @ (points != 0)
 
     def is_feasible(self, points: np.ndarray, intercept: int | None = None) -> bool:

@@ -121,48 +121,90 @@ class IntegerSearch:
         return b, points
 
     # --------------------------------------------------------------- polishing
-    def polish(self, intercept: int, points: np.ndarray, max_moves: int = 1000):
+    def polish(self, intercept: int, points: np.ndarray, max_moves: int = 1000,
+               swaps: bool = True):
         """Discrete coordinate descent over *all* coordinates, feasible moves only.
 
-        Each step takes the single best change of one point value (the intercept
-        re-optimised after every step) until no change improves the objective.
-        Returns ``(intercept, points, objective)``.
+        Each step takes the best change of one point value; when none improves,
+        the best swap (one feature out, another in) is tried, which also moves
+        within "exactly k of" groups that single changes cannot leave. The
+        intercept is re-optimised after every step. Returns
+        ``(intercept, points, objective)``.
         """
         points = np.asarray(points, dtype=int).copy()
-        checker = self.feasibility
         base = self.scores(0, points)
         intercept, loss = self.best_intercept(base, intercept)
-        objective = loss + float(self.c0 @ (points != 0))
         for _ in range(max_moves):
             scores = base + intercept
-            activity = checker.activity(points) if checker.has_constraints else None
-            best_gain, best_move = 1e-12, None
-            for j, rows in enumerate(self._column_rows):
-                values = self._candidate_values[j]
-                values = values[values != points[j]]
-                if values.size == 0 or rows.size == 0:
-                    continue
-                ok = checker.feasible_moves(points, j, values, activity)
-                if not ok.any():
-                    continue
-                values = values[ok]
-                current = scores[rows]
-                shift = values - points[j]
-                trial = current[:, None] + self._column_values[j][:, None] * shift[None, :]
-                weight = self.oracle.weight[rows]
-                negative = self.oracle.negative_weight[rows]
-                trial_loss = weight @ self.oracle._softplus(trial) + negative @ trial
-                now_loss = weight @ self.oracle._softplus(current) + negative @ current
-                gain = now_loss - trial_loss
-                gain -= self.c0[j] * ((values != 0).astype(float) - (points[j] != 0))
-                k = int(np.argmax(gain))
-                if gain[k] > best_gain:
-                    best_gain, best_move = gain[k], (j, int(values[k]))
-            if best_move is None:
+            activity = self.feasibility.activity(points)
+            move = self._best_change(points, scores, activity)
+            if move is None and swaps:
+                move = self._best_swap(points, scores, activity)
+            if move is None:
                 break
-            j, value = best_move
-            base = base + self._X[:, j] * (value - points[j])
-            points[j] = value
+            for j, value in move:
+                base = base + self._X[:, j] * (value - points[j])
+                points[j] = value
             intercept, loss = self.best_intercept(base, intercept)
-            objective = loss + float(self.c0 @ (points != 0))
-        return intercept, points, objective
+        return intercept, points, loss + float(self.c0 @ (points != 0))
+
+    def _gains(self, j: int, current_points: np.ndarray, scores: np.ndarray,
+               values: np.ndarray) -> np.ndarray:
+        """Objective decrease when point j moves from its value to each of ``values``."""
+        rows = self._column_rows[j]
+        current = scores[rows]
+        shift = values - current_points[j]
+        trial = current[:, None] + self._column_values[j][:, None] * shift[None, :]
+        weight = self.oracle.weight[rows]
+        negative = self.oracle.negative_weight[rows]
+        trial_loss = weight @ self.oracle._softplus(trial) + negative @ trial
+        now_loss = weight @ self.oracle._softplus(current) + negative @ current
+        gain = now_loss - trial_loss
+        return gain - self.c0[j] * ((values != 0).astype(float) - (current_points[j] != 0))
+
+    def _best_change(self, points, scores, activity):
+        best_gain, best_move = _MIN_GAIN, None
+        for j, rows in enumerate(self._column_rows):
+            values = self._candidate_values[j]
+            values = values[values != points[j]]
+            if values.size == 0 or rows.size == 0:
+                continue
+            values = values[self.feasibility.feasible_moves(points, j, values, activity)]
+            if values.size == 0:
+                continue
+            gain = self._gains(j, points, scores, values)
+            k = int(np.argmax(gain))
+            if gain[k] > best_gain:
+                best_gain, best_move = gain[k], [(j, int(values[k]))]
+        return best_move
+
+    def _best_swap(self, points, scores, activity):
+        checker = self.feasibility
+        best_gain, best_move = _MIN_GAIN, None
+        for j in np.flatnonzero(points):
+            without = points.copy()
+            without[j] = 0
+            removal = -self._gains(j, points, scores, np.array([0]))[0]  # cost of dropping j
+            scores_without = scores - self._X[:, j] * points[j]
+            activity_without = (
+                activity - checker.points_matrix[:, j] * points[j] - checker.used_matrix[:, j]
+            )
+            for k in np.flatnonzero(points == 0):
+                if k == j or self._column_rows[k].size == 0:
+                    continue
+                values = self._candidate_values[k]
+                values = values[values != 0]
+                if values.size == 0:
+                    continue
+                values = values[checker.feasible_moves(without, k, values, activity_without)]
+                if values.size == 0:
+                    continue
+                gain = self._gains(k, without, scores_without, values) - removal
+                best = int(np.argmax(gain))
+                if gain[best] > best_gain:
+                    best_gain, best_move = gain[best], [(j, 0), (k, int(values[best]))]
+        return best_move
+
+
+# Moves must improve the objective by more than rounding noise.
+_MIN_GAIN = 1e-12

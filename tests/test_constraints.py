@@ -1,0 +1,229 @@
+"""Operational constraints: exact against enumeration, honoured on real data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sk_riskscore import (
+    AtLeast,
+    AtMost,
+    Exactly,
+    Implies,
+    LinearConstraint,
+    MustNotUse,
+    MustUse,
+    RiskScoreClassifier,
+    constraints_from_dict,
+    constraints_to_dict,
+)
+from sk_riskscore._constraints import compile_constraints
+from sk_riskscore._solver import SolverStatus, explain_infeasibility, solve
+from sk_riskscore._solver._feasibility import FeasibilityChecker
+from sk_riskscore._solver._heuristics import IntegerSearch
+
+from .oracle import enumerate_optimum
+from .test_solver_oracle import random_problem
+
+
+def random_constraints(rng, names):
+    d = len(names)
+    pick = lambda k: list(rng.choice(names, size=min(k, d), replace=False))  # noqa: E731
+    makers = [
+        lambda: MustUse(pick(1)),
+        lambda: MustNotUse(pick(1)),
+        lambda: AtMost(int(rng.integers(0, 2)), pick(int(rng.integers(2, 4)))),
+        lambda: AtLeast(1, pick(int(rng.integers(2, 4)))),
+        lambda: Exactly(1, pick(int(rng.integers(2, 4)))),
+        lambda: Implies(*pick(2)),
+        lambda: LinearConstraint(points=dict(zip(pick(2), (1, 1))), upper=2),
+        lambda: LinearConstraint(points=dict(zip(pick(2), (1, -1))), lower=0),
+        lambda: LinearConstraint(used=dict(zip(pick(3), (1, 1, -1))), upper=1),
+    ]
+    count = int(rng.integers(1, 4))
+    return [makers[int(i)]() for i in rng.choice(len(makers), size=count)]
+
+
+def constrained_problem(seed):
+    rng = np.random.default_rng(1000 + seed)
+    base = random_problem(seed)
+    names = [f"x{j}" for j in range(base.n_features)]
+    constraints = random_constraints(rng, names)
+    coef_bounds = {}
+    if seed % 3 == 0:
+        coef_bounds[names[-1]] = (0, int(base.coef_upper[-1]))  # a sign constraint
+    compiled = compile_constraints(
+        names, max_coef=int(base.coef_upper.max()), coef_bounds=coef_bounds,
+        constraints=constraints,
+    )
+    problem = dataclasses.replace(
+        base, coef_lower=np.maximum(base.coef_lower, compiled.coef_lower),
+        coef_upper=np.minimum(base.coef_upper, compiled.coef_upper),
+        constraints=compiled.rows,
+    )
+    return problem, constraints, compiled
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_constraint_sets_match_enumeration(seed):
+    problem, constraints, compiled = constrained_problem(seed)
+    wide = problem.intercept_upper + 50
+    truth = enumerate_optimum(
+        problem.X, problem.y, problem.sample_weight, problem.coef_lower,
+        problem.coef_upper, -wide, wide, problem.c0, problem.min_features,
+        problem.max_features, problem.constraints,
+    )
+    result = solve(problem, backend="cbc" if seed % 2 else "highs", time_limit=60,
+                   gap_tolerance=1e-9)
+    if truth.n_models == 0:
+        assert result.status == SolverStatus.INFEASIBLE and result.model is None
+        assert explain_infeasibility(problem, compiled.bound_labels), constraints
+        return
+    assert result.status == SolverStatus.OPTIMAL, (constraints, result.message)
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert result.lower_bound <= truth.objective + 1e-9
+    points = result.model.points
+    assert FeasibilityChecker(problem).is_feasible(points, result.model.intercept)
+    for row in problem.constraints:  # checked once more, independently of the checker
+        value = row.points_coef @ points + row.used_coef @ (points != 0)
+        assert row.lower - 1e-9 <= value <= row.upper + 1e-9, row.name
+
+
+# ----------------------------------------------------------- real data, per kind
+def _points(clf, X):
+    return dict(zip(X.columns, clf.coef_[0].tolist()))
+
+
+KINDS = {
+    "coef_bounds": (dict(coef_bounds={"Density": (1, 2), "CircumscribedMargin": (0, 5)}), None),
+    "must_use": (dict(constraints=[MustUse(["RoundShape", "Age_geq_45"])]), None),
+    "must_not_use": (dict(constraints=[MustNotUse(["CircumscribedMargin", "IrregularShape"])]), None),
+    "at_most": (dict(constraints=[AtMost(1, ["OvalShape", "CircumscribedMargin", "IrregularShape"])]), None),
+    "at_least": (dict(constraints=[AtLeast(2, ["Age_lt_30", "Age_geq_30", "Age_geq_45"])]), None),
+    "exactly": (dict(constraints=[Exactly(1, ["Age_geq_30", "Age_geq_45", "Age_geq_60"])]), None),
+    "implies": (dict(constraints=[Implies("Age_geq_60", "Density")]), None),
+    "linear_points": (dict(constraints=[LinearConstraint(points={"IrregularShape": 1, "SpiculatedMargin": -1}, lower=0, upper=0)]), None),
+    "linear_used": (dict(constraints=[LinearConstraint(used={"OvalShape": 1, "RoundShape": 1, "LobularShape": 1}, lower=1)]), None),
+    "min_max_features": (dict(min_features=4, max_features=4), None),
+}
+
+
+def _holds(kind, p):
+    used = {k: v != 0 for k, v in p.items()}
+    return {
+        "coef_bounds": 1 <= p["Density"] <= 2 and p["CircumscribedMargin"] >= 0,
+        "must_use": used["RoundShape"] and used["Age_geq_45"],
+        "must_not_use": not used["CircumscribedMargin"] and not used["IrregularShape"],
+        "at_most": used["OvalShape"] + used["CircumscribedMargin"] + used["IrregularShape"] <= 1,
+        "at_least": used["Age_lt_30"] + used["Age_geq_30"] + used["Age_geq_45"] >= 2,
+        "exactly": used["Age_geq_30"] + used["Age_geq_45"] + used["Age_geq_60"] == 1,
+        "implies": (not used["Age_geq_60"]) or used["Density"],
+        "linear_points": p["IrregularShape"] == p["SpiculatedMargin"],
+        "linear_used": used["OvalShape"] + used["RoundShape"] + used["LobularShape"] >= 1,
+        "min_max_features": sum(used.values()) == 4,
+    }[kind]
+
+
+@pytest.fixture(scope="module")
+def unconstrained(mammo):
+    X, y = mammo
+    return RiskScoreClassifier(max_features=4, max_coef=3).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_constraint_kind_on_mammo(kind, mammo, unconstrained):
+    X, y = mammo
+    params = dict(max_features=4, max_coef=3) | KINDS[kind][0]
+    clf = RiskScoreClassifier(**params).fit(X, y)
+    assert clf.status_ == "optimal"
+    assert _holds(kind, _points(clf, X)), _points(clf, X)
+    # a constrained optimum can never beat the unconstrained one
+    assert clf.objective_ >= unconstrained.objective_ - 1e-12
+    assert clf.lower_bound_ <= clf.objective_
+
+
+def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, monkeypatch):
+    """Make every heuristic propose the *unconstrained* optimum: better than any
+    admissible model, but breaking MustNotUse. It must be rejected."""
+    X, y = mammo
+    free = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+    banned = X.columns[np.flatnonzero(free.coef_[0])[0]]
+    bad = (int(free.intercept_[0]), free.coef_[0].astype(int).copy())
+    proposals = []
+
+    def propose(self, *args, **kwargs):
+        proposals.append(1)
+        return bad[0], bad[1].copy(), free.objective_
+
+    monkeypatch.setattr(IntegerSearch, "polish", propose)
+    monkeypatch.setattr(IntegerSearch, "sequential_round", lambda self, b, p: bad)
+    clf = RiskScoreClassifier(max_features=3, max_coef=3,
+                              constraints=[MustNotUse(banned)]).fit(X, y)
+    assert proposals, "the heuristics were not exercised"
+    assert _points(clf, X)[banned] == 0
+    assert clf.objective_ > free.objective_
+    assert clf.status_ == "optimal"
+    assert all(row[banned] == 0 for _, row in clf.pool_.iterrows())
+
+
+# -------------------------------------------------------------- clear errors
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(constraints=[MustUse("NoSuchFeature")]), "unknown feature 'NoSuchFeature'. Valid features are"),
+        (dict(coef_bounds={"Nope": (0, 1)}), "coef_bounds: unknown feature 'Nope'"),
+        (dict(coef_bounds={"Density": (2, 1)}), "is empty: lower exceeds upper"),
+        (dict(coef_bounds={"Density": 3}), "must be a pair of integers"),
+        (dict(coef_bounds={"Density": (0.5, 2)}), "must be integers"),
+        (dict(constraints=["MustUse Density"]), "constraints must hold constraint objects"),
+        (dict(constraints=[MustUse("Density"), MustNotUse("Density")]),
+         "MustUse('Density'); MustNotUse('Density')"),
+        (dict(constraints=[AtLeast(3, ["Density", "OvalShape", "RoundShape"])], max_features=2),
+         "max_features=2"),
+        (dict(constraints=[Exactly(1, ["Density", "OvalShape"]), MustUse(["Density", "OvalShape"])]),
+         "Exactly(1, ['Density', 'OvalShape'])"),
+    ],
+)
+def test_bad_or_contradictory_constraints_give_clear_errors(params, message, mammo):
+    X, y = mammo
+    with pytest.raises((ValueError, TypeError), match=_escape(message)):
+        RiskScoreClassifier(max_coef=3, **({"max_features": 3} | params)).fit(X, y)
+
+
+def _escape(text):
+    import re
+
+    return re.escape(text)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: AtMost(-1, ["a"]), "k must be a non-negative integer"),
+        (lambda: MustUse([]), "at least one feature"),
+        (lambda: LinearConstraint(points={"a": 1}), "finite lower= or upper="),
+        (lambda: LinearConstraint(points={"a": 1}, lower=2, upper=1), "exceeds upper"),
+        (lambda: LinearConstraint(upper=1), "needs coefficients"),
+        (lambda: Implies(["a", "b"], "c"), "if_used must be one feature"),
+        (lambda: constraints_from_dict([{"kind": "at_most_ish"}]), "unknown kind"),
+        (lambda: constraints_from_dict([{"k": 1}]), "'kind' key"),
+        (lambda: constraints_from_dict([{"kind": "at_most", "k": 1}]), "constraint #1 (at_most)"),
+    ],
+)
+def test_constraint_objects_validate_their_arguments(build, message):
+    with pytest.raises((ValueError, TypeError), match=_escape(message)):
+        build()
+
+
+def test_constraints_round_trip_through_plain_dicts():
+    constraints = [
+        MustUse(["a"]), MustNotUse("b"), AtMost(1, ["a", "c"]), AtLeast(1, ["c", "d"]),
+        Exactly(2, ["a", "b", "c"]), Implies("a", ["b", "c"]),
+        LinearConstraint(points={"a": 1, "b": -2}, used={"c": 1}, lower=-1, upper=3),
+    ]
+    plain = constraints_to_dict(constraints)
+    import json
+
+    assert constraints_from_dict(json.loads(json.dumps(plain))) == constraints
