@@ -21,6 +21,7 @@ from ._constraints import AtMost, compile_constraints
 from ._progress import make_progress_reporter
 from ._solver import (
     RiskScoreProblem,
+    SolverError,
     SolverStatus,
     explain_infeasibility,
     intercept_bound,
@@ -220,9 +221,12 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) != 2:
-            kind = "only one class" if len(self.classes_) < 2 else f"{len(self.classes_)} classes"
+            kind = "only one class" if len(self.classes_) < 2 else (
+                f"{len(self.classes_)} classes (multiclass)"
+            )
             raise ValueError(
-                f"RiskScoreClassifier is a binary classifier, but y has {kind}: "
+                "Only binary classification is supported: RiskScoreClassifier "
+                f"predicts the risk of one event, but y has {kind}: "
                 f"{self.classes_.tolist()[:10]}. Provide labels of exactly two classes."
             )
         signs = np.where(y == self.classes_[1], 1, -1)
@@ -249,27 +253,31 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             progress=make_progress_reporter(self.verbose),
             random_state=self.random_state,
         )
-        if result.model is None:
+        if result.status == SolverStatus.ERROR:
+            raise SolverError(
+                f"RiskScoreClassifier could not produce a trustworthy model: "
+                f"{result.message}. Try solver="
+                f"{'highs' if self.solver == 'cbc' else 'cbc'!r}, and please report "
+                "this with the data that caused it."
+            )
+        if result.status == SolverStatus.INFEASIBLE:
             conflict = explain_infeasibility(problem, compiled.bound_labels)
             raise ValueError(
                 "No risk score satisfies all the constraints; these cannot hold "
                 f"together: {'; '.join(conflict) or result.message}. Relax or remove "
                 "one of them."
             )
+        if result.model is None:
+            raise SolverError(
+                f"No admissible model was found within time_limit={self.time_limit} s; "
+                "raise time_limit or relax the constraints."
+            )
         self._store(result, names)
         self.scale_ = 1.0
         if self.calibrate_scale:
             scores = X @ self.coef_[0] + self.intercept_[0]
             self.scale_ = fit_scale(scores, signs, sample_weight)
-        if result.status == SolverStatus.ERROR:
-            warnings.warn(
-                f"RiskScoreClassifier: the solver's answer failed its independent check "
-                f"({result.message}); the model is kept but its certificate is not "
-                "trusted. Please report this with the data that caused it.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        elif result.status != SolverStatus.OPTIMAL:
+        if result.status != SolverStatus.OPTIMAL:
             warnings.warn(
                 f"RiskScoreClassifier stopped ({result.message or result.status.value}) "
                 f"with optimality gap {result.gap:.2%}: objective {result.objective:.6g}, "
@@ -438,7 +446,7 @@ def _reject_non_numeric_columns(X) -> None:
         try:
             np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise type(exc)(
                 f"RiskScoreClassifier needs numeric features; X holds values that are "
                 f"not numbers ({exc}). Encode them first, e.g. with "
                 "sk_riskscore.RiskScoreBinarizer in a Pipeline."

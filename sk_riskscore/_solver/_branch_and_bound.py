@@ -14,6 +14,7 @@ import heapq
 import itertools
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -412,7 +413,12 @@ class BranchAndBound:
         if self.fallbacks >= 1 or not other:
             raise _Stop(SolverStatus.ERROR, -np.inf, f"LP engine failure: {error}")
         self.fallbacks += 1
-        logger.warning("%s; switching to the %r engine", error, other[0])
+        warnings.warn(
+            f"{error}; the solve continues on the {other[0]!r} engine with the cuts "
+            "found so far.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         old = self.lp
         try:
             self.lp = RelaxationLP(self.problem, other[0])

@@ -1,0 +1,266 @@
+"""RiskScoreClassifier: golden results, behaviour, scikit-learn integration, errors."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sk_riskscore import RiskScoreClassifier
+from sk_riskscore.datasets import load_breastcancer, load_mammo
+
+from .conftest import FAST, GOLDEN, load_dataset
+
+
+# ------------------------------------------------------------------ golden
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_objectives_at_default_settings(name):
+    X, y = load_dataset(name)
+    clf = RiskScoreClassifier(max_coef=5, max_features=5, c0=1e-6).fit(X, y)
+    assert clf.status_ == "optimal"
+    assert clf.objective_ == pytest.approx(GOLDEN[name], abs=1e-9, rel=0)
+    assert clf.optimality_gap_ <= 1e-4
+    assert clf.lower_bound_ <= GOLDEN[name] + 1e-12
+    # the certificate is recomputed here too: objective from scratch
+    score = X.to_numpy(float) @ clf.coef_[0] + clf.intercept_[0]
+    sign = np.where(y.to_numpy() == clf.classes_[1], 1.0, -1.0)
+    objective = np.logaddexp(0, -sign * score).mean() + 1e-6 * np.count_nonzero(clf.coef_)
+    assert clf.objective_ == pytest.approx(objective, abs=1e-12)
+
+
+def test_breastcancer_optimum_is_the_published_model(breastcancer):
+    X, y = breastcancer
+    clf = RiskScoreClassifier().fit(X, y)
+    points = dict(zip(X.columns, clf.coef_[0]))
+    assert int(clf.intercept_[0]) == -17
+    assert {k for k, v in points.items() if v} == {
+        "ClumpThickness", "MarginalAdhesion", "BareNuclei", "BlandChromatin", "Mitoses"
+    }
+    assert all(v in (0, 1) for v in points.values())
+
+
+# --------------------------------------------------------------- behaviour
+@pytest.fixture(scope="module")
+def mammo_small():
+    X, y = load_mammo(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted(mammo_small):
+    X, y = mammo_small
+    return RiskScoreClassifier(**FAST).fit(X, y)
+
+
+def test_fitted_attributes(fitted, mammo_small):
+    X, _ = mammo_small
+    clf = fitted
+    assert clf.coef_.shape == (1, X.shape[1]) and clf.coef_.dtype == np.int64
+    assert clf.intercept_.shape == (1,) and clf.intercept_.dtype == np.int64
+    assert np.all(np.abs(clf.coef_) <= FAST["max_coef"])
+    assert np.count_nonzero(clf.coef_) <= FAST["max_features"]
+    assert list(clf.feature_names_in_) == list(X.columns)
+    assert clf.n_features_in_ == X.shape[1]
+    assert clf.lower_bound_ <= clf.objective_
+    assert clf.optimality_gap_ == pytest.approx(
+        (clf.objective_ - clf.lower_bound_) / clf.objective_)
+    stats = clf.solver_statistics_
+    assert stats.n_nodes >= 1 and stats.n_lp_solves >= 1 and stats.time > 0
+    assert stats.n_distinct_rows <= len(X)
+
+
+def test_predictions_follow_the_score(fitted, mammo_small):
+    X, _ = mammo_small
+    score = fitted.decision_function(X)
+    expected = X.to_numpy(float) @ fitted.coef_[0] + fitted.intercept_[0]
+    np.testing.assert_array_equal(score, expected)
+    assert np.all(score == np.round(score))  # integer features -> whole-number scores
+    proba = fitted.predict_proba(X)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-score)), rtol=1e-12)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(fitted.predict_log_proba(X)), proba, rtol=1e-12)
+    np.testing.assert_array_equal(fitted.predict(X), fitted.classes_[(score > 0).astype(int)])
+
+
+def test_pool_holds_distinct_models_best_first(fitted, mammo_small):
+    X, y = mammo_small
+    pool = fitted.pool_
+    assert 1 <= len(pool) <= 10
+    assert pool["objective"].is_monotonic_increasing
+    assert pool.iloc[0]["objective"] == pytest.approx(fitted.objective_, abs=1e-12)
+    columns = list(X.columns)
+    assert not pool[["intercept", *columns]].duplicated().any()
+    sign = np.where(y.to_numpy() == 1, 1.0, -1.0)
+    for _, row in pool.iterrows():  # every objective recomputed from scratch
+        points = row[columns].to_numpy(float)
+        loss = np.logaddexp(0, -sign * (X.to_numpy(float) @ points + row["intercept"])).mean()
+        assert row["objective"] == pytest.approx(loss + 1e-6 * np.count_nonzero(points), abs=1e-12)
+
+
+def test_string_labels_and_numpy_input():
+    X, y = load_mammo(return_X_y=True)
+    labels = np.where(y == 1, "malignant", "benign")
+    clf = RiskScoreClassifier(**FAST).fit(X, labels)
+    assert list(clf.classes_) == ["benign", "malignant"]
+    assert set(clf.predict(X)) <= {"benign", "malignant"}
+    assert not hasattr(clf, "feature_names_in_")
+    same = RiskScoreClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(clf.coef_, same.coef_)
+
+
+def test_weights_equal_duplicated_rows(mammo_small):
+    X, y = mammo_small
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 4, len(X))
+    counts[:2] = 1
+    weighted = RiskScoreClassifier(**FAST).fit(X, y, sample_weight=counts)
+    repeated = RiskScoreClassifier(**FAST).fit(X.loc[X.index.repeat(counts)],
+                                                y.loc[y.index.repeat(counts)])
+    assert weighted.objective_ == pytest.approx(repeated.objective_, abs=1e-12)
+    np.testing.assert_array_equal(weighted.coef_, repeated.coef_)
+
+
+def test_calibrated_scale_minimises_log_loss(mammo_small):
+    from scipy.optimize import minimize_scalar
+    from sklearn.metrics import log_loss
+
+    X, y = mammo_small
+    plain = RiskScoreClassifier(**FAST).fit(X, y)
+    scaled = RiskScoreClassifier(**FAST, calibrate_scale=True).fit(X, y)
+    np.testing.assert_array_equal(plain.coef_, scaled.coef_)
+    np.testing.assert_array_equal(plain.predict(X), scaled.predict(X))
+    score = plain.decision_function(X)
+    best = minimize_scalar(lambda s: log_loss(y, 1 / (1 + np.exp(-score / s))),
+                           bounds=(0.05, 20), method="bounded", options={"xatol": 1e-10})
+    assert scaled.scale_ == pytest.approx(best.x, rel=1e-5)
+    assert log_loss(y, scaled.predict_proba(X)[:, 1]) <= log_loss(y, plain.predict_proba(X)[:, 1])
+    assert plain.scale_ == 1.0
+
+
+def test_time_limit_keeps_best_model_with_honest_gap_and_warns():
+    X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    with pytest.warns(ConvergenceWarning, match=r"optimality gap .*raise time_limit"):
+        clf = RiskScoreClassifier(time_limit=0.05, max_features=5).fit(X, y)
+    assert clf.status_ == "time_limit"
+    assert clf.lower_bound_ <= GOLDEN["breastcancer"] + 1e-12
+    assert clf.objective_ >= GOLDEN["breastcancer"] - 1e-12
+    assert clf.optimality_gap_ > 0
+
+
+def test_verbose_reports_progress(mammo_small, capsys):
+    X, y = mammo_small
+    RiskScoreClassifier(max_features=5, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert "objective" in err and "bound" in err and "gap" in err
+
+
+def test_works_in_pipeline_gridsearch_and_cross_validate(mammo_small):
+    X, y = mammo_small
+    pipe = make_pipeline(FunctionTransformer(), RiskScoreClassifier(**FAST))
+    grid = GridSearchCV(
+        pipe,
+        {"riskscoreclassifier__c0": [1e-6, 1e-2], "riskscoreclassifier__max_features": [1, 2]},
+        cv=3, scoring="roc_auc",
+    ).fit(X, y)
+    assert grid.best_score_ > 0.7
+    best = grid.best_estimator_[-1]
+    assert np.count_nonzero(best.coef_) <= grid.best_params_["riskscoreclassifier__max_features"]
+    scores = cross_validate(RiskScoreClassifier(**FAST), X, y, cv=3, scoring="roc_auc")
+    assert np.all(scores["test_score"] > 0.7)
+    assert clone(best).get_params() == best.get_params()
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "make_input, message",
+    [
+        (lambda X, y: (X.assign(Density=np.where(np.arange(len(X)) == 3, np.nan, X["Density"])), y),
+         "Input X contains NaN"),
+        (lambda X, y: (X.assign(Density=np.where(np.arange(len(X)) == 3, np.inf, X["Density"])), y),
+         "Input X contains infinity"),
+        (lambda X, y: (X, np.ones(len(y))), "Only binary classification.*only one class"),
+        (lambda X, y: (X, np.arange(len(y)) % 3), "Only binary classification.*3 classes"),
+        (lambda X, y: (X.assign(Shape=["round"] * len(X)), y), r"non-numeric columns: \['Shape'\]"),
+        (lambda X, y: (X.astype(str).to_numpy(dtype=object), y), None),
+        (lambda X, y: (X.iloc[:10], y), "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_training_data_is_refused_clearly(make_input, message, mammo_small):
+    X, y = mammo_small
+    Xb, yb = make_input(X, y)
+    if message is None:  # numeric strings are numbers: accepted like numpy does
+        RiskScoreClassifier(**FAST).fit(Xb, yb)
+        return
+    with pytest.raises(ValueError, match=message):
+        RiskScoreClassifier(**FAST).fit(Xb, yb)
+
+
+def test_text_in_a_numpy_array_is_refused_clearly(mammo_small):
+    X, y = mammo_small
+    Xo = X.to_numpy(dtype=object)
+    Xo[0, 0] = "round"
+    with pytest.raises(ValueError, match="not numbers.*RiskScoreBinarizer"):
+        RiskScoreClassifier(**FAST).fit(Xo, y)
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        (lambda n: -np.ones(n), "negative values"),
+        (lambda n: np.zeros(n), "at least one non-zero|total weight of zero"),
+        (lambda n: np.r_[np.nan, np.ones(n - 1)], "NaN or infinity|contains NaN"),
+        (lambda n: np.ones(n - 1), "sample_weight.shape"),
+    ],
+)
+def test_bad_weights_are_refused_clearly(weights, message, mammo_small):
+    X, y = mammo_small
+    with pytest.raises(ValueError, match=message):
+        RiskScoreClassifier(**FAST).fit(X, y, sample_weight=weights(len(X)))
+
+
+def test_weights_that_empty_one_class_are_refused(mammo_small):
+    X, y = mammo_small
+    w = np.where(y == 1, 0.0, 1.0)
+    with pytest.raises(ValueError, match="positive class a total weight of zero"):
+        RiskScoreClassifier(**FAST).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(max_features=2, min_features=3), "min_features=3 exceeds max_features=2"),
+        (dict(time_limit=0), "time_limit"),
+        (dict(time_limit=-1.0), "time_limit"),
+        (dict(max_coef=0), "max_coef"),
+        (dict(c0=-1.0), "c0"),
+        (dict(solver="cplex"), "solver"),
+        (dict(gap_tolerance=2.0), "gap_tolerance"),
+        (dict(coef_bounds={"Density": (3, 1)}), "lower exceeds upper"),
+    ],
+)
+def test_bad_parameters_are_refused_clearly(params, message, mammo_small):
+    X, y = mammo_small
+    with pytest.raises(ValueError, match=message):
+        RiskScoreClassifier(**(FAST | params)).fit(X, y)
+
+
+def test_predict_checks_the_features(fitted, mammo_small):
+    X, _ = mammo_small
+    with pytest.raises(ValueError, match="X has 13 features, but RiskScoreClassifier is expecting 14"):
+        fitted.predict(X.iloc[:, :-1].to_numpy())
+    with pytest.raises(ValueError, match="feature names"):
+        fitted.predict(X.rename(columns={"Density": "density"}))
+    with pytest.raises(ValueError, match="non-numeric columns"):
+        fitted.predict_proba(X.assign(Density="high"))
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        RiskScoreClassifier().predict(X)

@@ -1,0 +1,80 @@
+"""A solver fault must never take the process down or pass unnoticed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sk_riskscore import RiskScoreClassifier, SolverError
+from sk_riskscore._solver import SolverStatus, solve
+from sk_riskscore._solver._lp import RelaxationLP
+
+from .test_solver_oracle import ground_truth, random_problem
+
+
+def _failing_after(calls: int, backend: str):
+    real = RelaxationLP.solve
+    counter = {"n": 0}
+
+    def solve_or_fail(self):
+        if self.backend == backend:
+            counter["n"] += 1
+            if counter["n"] > calls:
+                raise SolverError(f"simulated {backend} crash")
+        return real(self)
+
+    return solve_or_fail
+
+
+def test_engine_failure_falls_back_to_the_other_engine_with_a_warning(monkeypatch):
+    problem, truth = random_problem(7), ground_truth(7)
+    monkeypatch.setattr(RelaxationLP, "solve", _failing_after(5, "cbc"))
+    with pytest.warns(RuntimeWarning, match="simulated cbc crash.*'highs' engine"):
+        result = solve(problem, backend="cbc", gap_tolerance=1e-9)
+    assert result.status == SolverStatus.OPTIMAL
+    assert result.statistics.backend == "highs"
+    assert result.statistics.backend_fallbacks == 1
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9)
+
+
+def test_both_engines_failing_is_a_clear_error_not_a_wrong_answer(monkeypatch, mammo):
+    real = RelaxationLP.solve
+    counter = {"n": 0}
+
+    def always_fail_after_three(self):
+        counter["n"] += 1
+        if counter["n"] > 3:
+            raise SolverError(f"simulated {self.backend} crash")
+        return real(self)
+
+    monkeypatch.setattr(RelaxationLP, "solve", always_fail_after_three)
+    X, y = mammo
+    with pytest.warns(RuntimeWarning, match="simulated cbc crash"):
+        with pytest.raises(SolverError, match="could not produce a trustworthy model"):
+            RiskScoreClassifier(max_features=3).fit(X, y)
+
+
+def test_an_engine_that_cannot_start_is_reported_clearly(monkeypatch, mammo):
+    import mip
+
+    def broken(*args, **kwargs):
+        raise OSError("libCbc.so: cannot open shared object file")
+
+    monkeypatch.setattr(mip, "Model", broken)
+    X, y = mammo
+    with pytest.raises(SolverError, match="could not start the 'cbc' LP engine"):
+        RiskScoreClassifier(max_features=2).fit(X, y)
+
+
+@pytest.mark.parametrize("backend", ["cbc", "highs"])
+def test_stress_many_solves_with_limits(backend):
+    """Hundreds of solves with node and time limits: no crash, honest bounds."""
+    rng = np.random.default_rng(123)
+    for trial in range(110):
+        seed = int(rng.integers(0, 100))
+        problem = random_problem(seed)
+        limit = int(rng.integers(1, 30))
+        result = solve(problem, backend=backend, max_nodes=limit, gap_tolerance=1e-9)
+        assert result.status in (SolverStatus.OPTIMAL, SolverStatus.NODE_LIMIT)
+        assert result.lower_bound <= ground_truth(seed).objective + 1e-9
+        assert result.objective >= ground_truth(seed).objective - 1e-9
