@@ -352,6 +352,8 @@ class BranchAndBound:
                 return False
         b, pts, _ = self.search.polish(0, start)
         self._offer(b, pts)
+        for b, pts in self.search.from_beam(self.feasibility.max_support):
+            self._offer(b, pts)
         return True
 
     def _round_and_polish(self, solution: LPSolution):

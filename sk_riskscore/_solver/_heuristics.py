@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._beam import beam_supports
 from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle
 
@@ -119,6 +120,26 @@ class IntegerSearch:
         if not self.feasibility.is_feasible(points, b):
             return None
         return b, points
+
+    def from_beam(self, max_support: int, n_polish: int = 4):
+        """Integer models from the continuous beam search: every support rounded,
+        the best ``n_polish`` of them polished. Returns ``(intercept, points)`` pairs."""
+        d = self.oracle.X.shape[1]
+        rounded = []
+        for support, intercept, coefs, _ in beam_supports(
+            self.oracle, self.feasibility.coef_lower, self.feasibility.coef_upper, max_support
+        ):
+            real = np.zeros(d)
+            real[list(support)] = coefs
+            model = self.sequential_round(intercept, real)
+            if model is not None:
+                rounded.append((self.objective(*model), model))
+        rounded.sort(key=lambda pair: pair[0])
+        out = [model for _, model in rounded]
+        for _, (b, points) in rounded[:n_polish]:
+            b, points, _ = self.polish(b, points)
+            out.append((b, points))
+        return out
 
     # --------------------------------------------------------------- polishing
     def polish(self, intercept: int, points: np.ndarray, max_moves: int = 1000,

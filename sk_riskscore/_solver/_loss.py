@@ -9,6 +9,7 @@ its loss is ``w+ softplus(-s) + w- softplus(s) = (w+ + w-) softplus(-s) + w- s``
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 __all__ = ["LossOracle"]
 
@@ -36,8 +37,7 @@ class LossOracle:
     """
 
     def __init__(self, X, y, sample_weight, max_abs_score=None):
-        rows, inverse = np.unique(X, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        rows, inverse = _distinct_rows(X)
         total = float(sample_weight.sum())
         positive = np.bincount(
             inverse, weights=sample_weight * (y > 0), minlength=len(rows)
@@ -86,10 +86,18 @@ class LossOracle:
         return _softplus_neg(scores)
 
 
+def _distinct_rows(X: np.ndarray):
+    """Distinct rows and the index of each row's distinct row.
+
+    Hashes each row's bytes (``np.unique(axis=0)`` sorts lexicographically and
+    is ~8x slower on adult); ``+ 0.0`` turns -0.0 into 0.0 so equal numbers
+    have equal bytes.
+    """
+    X = np.ascontiguousarray(X, dtype=float) + 0.0
+    keys = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return X[first], inverse.ravel()
+
+
 def _sigmoid(values: np.ndarray) -> np.ndarray:
-    out = np.empty_like(values, dtype=float)
-    positive = values >= 0
-    out[positive] = 1.0 / (1.0 + np.exp(-values[positive]))
-    exp_values = np.exp(values[~positive])
-    out[~positive] = exp_values / (1.0 + exp_values)
-    return out
+    return expit(values)
