@@ -25,6 +25,7 @@ from ._solver import (
     SolverStatus,
     explain_infeasibility,
     intercept_bound,
+    search_scale,
     solve,
 )
 
@@ -76,11 +77,13 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         reads "Age >= 60: +2" rather than a stack of nested thresholds. The
         groups travel in ``X.attrs["sk_riskscore.feature_groups"]``.
     calibrate_scale : bool, default=False
-        Fit a positive scale ``s`` after the points are learned, so that
-        ``risk = 1 / (1 + exp(-score / s))`` (as FasterRisk's multiplier). The
-        points, the ranking and the labels are unchanged; only the score-to-risk
-        table moves, usually improving calibration and log loss. Off by default
-        so that a score of ``s`` reads directly as log-odds ``s``.
+        Also choose a positive scale ``s`` with ``risk = 1 / (1 + exp(-score /
+        s))``, as the multiplier of FasterRisk: points stay integers, but a
+        larger ``s`` lets them express finer effects. The scale is searched by
+        certified solves (a grid of scales, then golden-section refinement)
+        sharing ``time_limit``; the certificate (``lower_bound_``, gap) holds for
+        the chosen ``scale_``. Off by default, so that a total score reads
+        directly as log-odds; turn on for better calibration and log loss.
     time_limit : float, default=60
         Seconds the solver may run. On expiry the best model found is kept,
         with its honest optimality gap, and a ``ConvergenceWarning`` is raised.
@@ -118,7 +121,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         Time, nodes, cuts, LP solves and more.
     scale_ : float
         Divisor of the score in the risk formula; 1.0 unless
-        ``calibrate_scale=True``.
+        ``calibrate_scale=True``. ``objective_`` is measured at this scale.
     pool_ : pandas.DataFrame
         The best distinct models found, best first: objective, loss,
         intercept and the points of every feature.
@@ -244,7 +247,8 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             constraints=constraints,
         )
         problem = self._problem(X, signs, sample_weight, compiled)
-        result = solve(
+        run = search_scale if self.calibrate_scale else solve
+        result = run(
             problem,
             backend=self.solver,
             time_limit=self.time_limit,
@@ -273,10 +277,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
                 "raise time_limit or relax the constraints."
             )
         self._store(result, names)
-        self.scale_ = 1.0
-        if self.calibrate_scale:
-            scores = X @ self.coef_[0] + self.intercept_[0]
-            self.scale_ = fit_scale(scores, signs, sample_weight)
+        self.scale_ = float(result.score_scale)
         if result.status != SolverStatus.OPTIMAL:
             warnings.warn(
                 f"RiskScoreClassifier stopped ({result.message or result.status.value}) "
@@ -367,39 +368,6 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         tags.input_tags.allow_nan = False
         return tags
-
-
-def fit_scale(scores, signs, sample_weight) -> float:
-    """The ``s > 0`` minimising the weighted log loss of ``logistic(score / s)``.
-
-    The loss is convex in ``t = 1 / s``; Newton steps from ``t = 1`` with
-    step halving. A score that does not separate the classes at all gets
-    ``s = 1``.
-    """
-    w = sample_weight / sample_weight.sum()
-    margin = signs * scores
-
-    def loss(t):
-        return float(w @ np.logaddexp(0.0, -t * margin))
-
-    t, current = 1.0, loss(1.0)
-    for _ in range(100):
-        p = _expit(-t * margin)  # sigmoid of minus the scaled margin
-        grad = -float(w @ (margin * p))
-        hess = float(w @ (margin**2 * p * (1 - p)))
-        if hess <= 1e-15:
-            break
-        step = grad / hess
-        new_t = t - step
-        while new_t <= 0 or loss(new_t) > current + 1e-15:
-            step /= 2
-            new_t = t - step
-            if abs(step) < 1e-12:
-                break
-        if abs(new_t - t) < 1e-12 or new_t <= 0:
-            break
-        t, current = new_t, loss(new_t)
-    return 1.0 / t if t > 0 else 1.0
 
 
 def _expit(values):

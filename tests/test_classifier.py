@@ -128,21 +128,32 @@ def test_weights_equal_duplicated_rows(mammo_small):
     np.testing.assert_array_equal(weighted.coef_, repeated.coef_)
 
 
-def test_calibrated_scale_minimises_log_loss(mammo_small):
-    from scipy.optimize import minimize_scalar
+def test_calibrated_scale_is_chosen_by_certified_solves(mammo_small):
     from sklearn.metrics import log_loss
+
+    from sk_riskscore._solver import RiskScoreProblem, intercept_bound, solve
 
     X, y = mammo_small
     plain = RiskScoreClassifier(**FAST).fit(X, y)
     scaled = RiskScoreClassifier(**FAST, calibrate_scale=True).fit(X, y)
-    np.testing.assert_array_equal(plain.coef_, scaled.coef_)
-    np.testing.assert_array_equal(plain.predict(X), scaled.predict(X))
-    score = plain.decision_function(X)
-    best = minimize_scalar(lambda s: log_loss(y, 1 / (1 + np.exp(-score / s))),
-                           bounds=(0.05, 20), method="bounded", options={"xatol": 1e-10})
-    assert scaled.scale_ == pytest.approx(best.x, rel=1e-5)
-    assert log_loss(y, scaled.predict_proba(X)[:, 1]) <= log_loss(y, plain.predict_proba(X)[:, 1])
-    assert plain.scale_ == 1.0
+    assert plain.scale_ == 1.0 and scaled.scale_ > 0
+    # objective_ is the log loss at the chosen scale plus the L0 penalty
+    penalty = 1e-6 * np.count_nonzero(scaled.coef_)
+    assert scaled.objective_ == pytest.approx(
+        log_loss(y, scaled.predict_proba(X)[:, 1]) + penalty, abs=1e-12)
+    # scale 1 is one of the scales searched, so the search cannot do worse
+    assert scaled.objective_ <= plain.objective_ + 1e-12
+    assert scaled.lower_bound_ <= scaled.objective_
+    # an independent solve at the chosen scale agrees within the certified gap
+    Xa, s = X.to_numpy(float), np.where(y == 1, 1, -1)
+    d = Xa.shape[1]
+    lo, hi = np.full(d, -3), np.full(d, 3)
+    reach = intercept_bound(Xa, s, np.ones(len(s)), lo, hi, 3, scaled.scale_)
+    check = solve(RiskScoreProblem(Xa, s, np.ones(len(s)), lo, hi, -reach, reach,
+                                   np.full(d, 1e-6), 0, 3, score_scale=scaled.scale_),
+                  gap_tolerance=1e-9)
+    assert check.objective == pytest.approx(scaled.objective_, rel=2e-4)
+    assert check.objective >= scaled.lower_bound_ - 1e-12
 
 
 def test_time_limit_keeps_best_model_with_honest_gap_and_warns():

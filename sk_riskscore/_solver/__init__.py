@@ -4,6 +4,7 @@ from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
 from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound
+from ._scale import search_scale
 from ._result import (
     Progress,
     ScoreModel,
@@ -27,6 +28,7 @@ __all__ = [
     "explain_infeasibility",
     "find_admissible_model",
     "intercept_bound",
+    "search_scale",
     "solve",
 ]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._loss import LossOracle, _sigmoid
+from ._loss import LossOracle
 
 __all__ = ["beam_supports"]
 
@@ -28,13 +28,11 @@ def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iteration
     lo = np.concatenate([[-np.inf], lower[list(support)]])
     hi = np.concatenate([[np.inf], upper[list(support)]])
     beta = np.zeros(design.shape[1]) if start is None else np.asarray(start, dtype=float)
-    total, negative = oracle.weight, oracle.negative_weight
     loss = oracle.loss_from_scores(design @ beta) if start is not None else np.inf
     for _ in range(iterations):
         scores = design @ beta
-        p = _sigmoid(-scores)
-        gradient = design.T @ (negative - total * p)
-        curvature = total * p * (1.0 - p)
+        gradient = design.T @ oracle.slopes(scores)
+        curvature = oracle.curvatures(scores)
         hessian = design.T @ (design * curvature[:, None])
         hessian[np.diag_indices_from(hessian)] += 1e-8
         step = np.linalg.solve(hessian, gradient)
@@ -70,8 +68,7 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
         for support in beam:
             beta, _ = fits[support]
             scores = beta[0] + oracle.X[:, list(support)] @ beta[1:]
-            slope = oracle.negative_weight - oracle.weight * _sigmoid(-scores)
-            gradient = np.abs(allowed_columns @ slope)
+            gradient = np.abs(allowed_columns @ oracle.slopes(scores))
             gradient[np.isin(allowed, support)] = -1.0
             for j in allowed[np.argsort(gradient)[::-1][:screen]]:
                 if j in support:

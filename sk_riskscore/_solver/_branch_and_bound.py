@@ -81,6 +81,9 @@ class BranchAndBound:
     progress : callable, optional
         Called with a :class:`Progress` about every half second.
     max_nodes : int, optional
+    initial_models : sequence of (intercept, points), optional
+        Models to start from (e.g. the answer at a neighbouring scale); each is
+        polished and offered, and kept only if admissible.
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class BranchAndBound:
         progress=None,
         max_nodes: int | None = None,
         random_state=None,
+        initial_models=(),
     ):
         self.problem = problem
         self.backend = backend
@@ -103,6 +107,7 @@ class BranchAndBound:
         self.progress = progress
         self.max_nodes = max_nodes
         self.random_state = random_state
+        self.initial_models = tuple(initial_models)
 
     # ------------------------------------------------------------------ public
     def solve(self) -> SolverResult:
@@ -110,7 +115,8 @@ class BranchAndBound:
         problem = self.problem
         self.d = problem.n_features
         max_abs = _max_abs_score(problem)
-        self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs)
+        self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs,
+                                 scale=problem.score_scale)
         self.feasibility = FeasibilityChecker(problem)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0)
         self.lp = RelaxationLP(problem, self.backend)
@@ -354,6 +360,11 @@ class BranchAndBound:
         self._offer(b, pts)
         for b, pts in self.search.from_beam(self.feasibility.max_support):
             self._offer(b, pts)
+        for b, pts in self.initial_models:
+            pts = np.asarray(pts, dtype=int)
+            if self.feasibility.is_feasible(pts):
+                b, pts, _ = self.search.polish(int(b), pts)
+                self._offer(b, pts)
         return True
 
     def _round_and_polish(self, solution: LPSolution):

@@ -176,11 +176,7 @@ class IntegerSearch:
         current = scores[rows]
         shift = values - current_points[j]
         trial = current[:, None] + self._column_values[j][:, None] * shift[None, :]
-        weight = self.oracle.weight[rows]
-        negative = self.oracle.negative_weight[rows]
-        trial_loss = weight @ self.oracle._softplus(trial) + negative @ trial
-        now_loss = weight @ self.oracle._softplus(current) + negative @ current
-        gain = now_loss - trial_loss
+        gain = self.oracle.losses(current, rows) - self.oracle.losses(trial, rows)
         return gain - self.c0[j] * ((values != 0).astype(float) - (current_points[j] != 0))
 
     def _best_change(self, points, scores, activity):

@@ -25,6 +25,9 @@ def _softplus_neg(scores: np.ndarray) -> np.ndarray:
 class LossOracle:
     """Loss, gradient and batched losses of the RiskSLIM objective's loss term.
 
+    The loss of a score ``s`` is that of the logistic model ``1 / (1 + exp(-s /
+    scale))``; ``scale`` is 1 except when a calibrated scale is searched.
+
     Parameters
     ----------
     X : (n, d) array
@@ -34,9 +37,10 @@ class LossOracle:
         Bound on |score| over all admissible integer models; when the features
         are integral and the range is small enough, losses at integer models
         are read from a table instead of computed.
+    scale : float, default=1.0
     """
 
-    def __init__(self, X, y, sample_weight, max_abs_score=None):
+    def __init__(self, X, y, sample_weight, max_abs_score=None, scale=1.0):
         rows, inverse = _distinct_rows(X)
         total = float(sample_weight.sum())
         positive = np.bincount(
@@ -50,6 +54,7 @@ class LossOracle:
         self.weight = (positive + negative)[keep] / total
         self.negative_weight = negative[keep] / total
         self.n_rows = len(self.X)
+        self.scale = float(scale)
         self.integral = bool(np.all(self.X == np.round(self.X)))
         self._table = None
         if self.integral and max_abs_score is not None:
@@ -57,17 +62,35 @@ class LossOracle:
             if width <= _MAX_TABLE_WIDTH:
                 self._offset = int(np.ceil(max_abs_score))
                 grid = np.arange(-self._offset, self._offset + 1, dtype=float)
-                self._table = _softplus_neg(grid)
+                self._table = _softplus_neg(grid / self.scale)
 
     def scores(self, intercept: float, points: np.ndarray) -> np.ndarray:
         return intercept + self.X @ points
 
+    def losses(self, scores: np.ndarray, rows=None):
+        """Loss of the rows ``rows`` (all by default) at ``scores`` of those rows.
+
+        ``scores`` may be (n_rows,) or (n_rows, n_models): then one loss per model.
+        """
+        weight = self.weight if rows is None else self.weight[rows]
+        negative = self.negative_weight if rows is None else self.negative_weight[rows]
+        return weight @ self._softplus(scores) + (negative @ scores) / self.scale
+
     def loss_from_scores(self, scores: np.ndarray) -> float:
-        return float(self.weight @ self._softplus(scores) + self.negative_weight @ scores)
+        return float(self.losses(scores))
 
     def losses_from_score_matrix(self, scores: np.ndarray) -> np.ndarray:
         """Losses of many models at once; ``scores`` is (n_rows, n_models)."""
-        return self.weight @ self._softplus(scores) + self.negative_weight @ scores
+        return self.losses(scores)
+
+    def slopes(self, scores: np.ndarray) -> np.ndarray:
+        """Derivative of each distinct row's loss term in its score."""
+        return (self.negative_weight - self.weight * _sigmoid(-scores / self.scale)) / self.scale
+
+    def curvatures(self, scores: np.ndarray) -> np.ndarray:
+        """Second derivative of each distinct row's loss term in its score."""
+        p = _sigmoid(-scores / self.scale)
+        return self.weight * p * (1.0 - p) / self.scale**2
 
     def loss(self, intercept: float, points: np.ndarray) -> float:
         return self.loss_from_scores(self.scores(intercept, points))
@@ -75,15 +98,14 @@ class LossOracle:
     def loss_and_gradient(self, intercept: float, points: np.ndarray):
         """Loss and its gradient in (intercept, points) at a real point."""
         scores = self.scores(intercept, points)
-        loss = self.loss_from_scores(scores)
-        # d/ds [(w+ + w-) softplus(-s) + w- s] = w- - (w+ + w-) sigmoid(-s)
-        slope = self.negative_weight - self.weight * _sigmoid(-scores)
-        return loss, float(slope.sum()), self.X.T @ slope
+        slope = self.slopes(scores)
+        return self.loss_from_scores(scores), float(slope.sum()), self.X.T @ slope
 
     def _softplus(self, scores: np.ndarray) -> np.ndarray:
+        """log(1 + exp(-s / scale)), from the table for integer scores."""
         if self._table is not None and scores.dtype.kind in "iu":
             return self._table[scores + self._offset]
-        return _softplus_neg(scores)
+        return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
 
 
 def _distinct_rows(X: np.ndarray):

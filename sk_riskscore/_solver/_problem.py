@@ -28,14 +28,6 @@ class LinearConstraint:
     upper: float = np.inf
     name: str = ""
 
-    def activity(self, points: np.ndarray) -> float:
-        used = (points != 0).astype(float)
-        return float(self.points_coef @ points + self.used_coef @ used)
-
-    def is_satisfied(self, points: np.ndarray, tol: float = 1e-9) -> bool:
-        value = self.activity(points)
-        return self.lower - tol <= value <= self.upper + tol
-
 
 @dataclass(frozen=True)
 class RiskScoreProblem:
@@ -51,6 +43,8 @@ class RiskScoreProblem:
     c0 : (d,) L0 penalty per feature (the intercept is never penalised).
     min_features, max_features : bounds on the number of non-zero points.
     constraints : extra linear constraints on points and used-indicators.
+    score_scale : the risk of a score s is ``1 / (1 + exp(-s / score_scale))``;
+        1 is the RiskSLIM problem, other values serve a calibrated scale.
     """
 
     X: np.ndarray
@@ -64,6 +58,7 @@ class RiskScoreProblem:
     min_features: int = 0
     max_features: int | None = None
     constraints: tuple[LinearConstraint, ...] = field(default_factory=tuple)
+    score_scale: float = 1.0
 
     def __post_init__(self):
         n, d = self.X.shape
@@ -78,6 +73,8 @@ class RiskScoreProblem:
             raise ValueError("coef_lower must not exceed coef_upper.")
         if self.intercept_lower > self.intercept_upper:
             raise ValueError("intercept_lower must not exceed intercept_upper.")
+        if not self.score_scale > 0:
+            raise ValueError("score_scale must be positive.")
 
     @property
     def n_features(self) -> int:
@@ -91,25 +88,11 @@ class RiskScoreProblem:
             return free
         return min(free, self.max_features)
 
-    def is_feasible(self, points: np.ndarray, intercept: float, tol=1e-9) -> bool:
-        """Whether a model obeys every bound and constraint of the problem."""
-        points = np.asarray(points)
-        if np.any(points < self.coef_lower) or np.any(points > self.coef_upper):
-            return False
-        if not self.intercept_lower <= intercept <= self.intercept_upper:
-            return False
-        if np.any(points != np.round(points)) or intercept != round(intercept):
-            return False
-        support = int(np.count_nonzero(points))
-        if support < self.min_features or support > self.max_support:
-            return False
-        return all(c.is_satisfied(points, tol) for c in self.constraints)
-
     def objective(self, points: np.ndarray, intercept: float) -> float:
         """The exact objective, computed from the raw rows (no compression)."""
         points = np.asarray(points, dtype=float)
         scores = intercept + self.X @ points
-        margins = self.y * scores
+        margins = self.y * scores / self.score_scale
         loss = self.sample_weight @ np.logaddexp(0.0, -margins)
         loss /= self.sample_weight.sum()
         return float(loss + self.c0 @ (points != 0))
@@ -122,6 +105,7 @@ def intercept_bound(
     coef_lower: np.ndarray,
     coef_upper: np.ndarray,
     max_features: int | None,
+    score_scale: float = 1.0,
 ) -> int:
     """An intercept bound that provably never excludes an optimal model.
 
@@ -129,7 +113,8 @@ def intercept_bound(
     score exceeds ``c``, so the loss derivative in ``b`` is at least
     ``W- sigma(c) - W+ sigma(-c)``, positive once ``c > log(W+ / W-)``; the mirror
     argument holds below. The loss is convex in ``b``, so the best *integer*
-    intercept lies within one unit of the continuous one.
+    intercept lies within one unit of the continuous one. With a score scale
+    ``t`` the margin ``c`` is ``t log(W+ / W-)``.
     """
     reach = np.maximum(np.abs(coef_lower), np.abs(coef_upper)) * np.abs(X).max(axis=0)
     reach = np.sort(reach)[::-1]
@@ -138,5 +123,5 @@ def intercept_bound(
     largest_score = float(reach.sum())
     positive = float(sample_weight[y > 0].sum())
     negative = float(sample_weight[y < 0].sum())
-    imbalance = abs(np.log(positive / negative))
+    imbalance = score_scale * abs(np.log(positive / negative))
     return int(np.ceil(largest_score + imbalance)) + 1

@@ -82,6 +82,7 @@ class SolverResult:
     statistics: SolverStatistics
     pool: tuple[ScoreModel, ...] = field(default_factory=tuple)
     message: str = ""
+    score_scale: float = 1.0
 
 
 @dataclass(frozen=True)
