@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -18,7 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from ._constraints import AtMost, compile_constraints
-from ._progress import make_progress_reporter
+from ._progress import with_progress
 from ._solver import (
     RiskScoreProblem,
     SolverError,
@@ -94,7 +95,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     pool_size : int, default=10
         How many of the best distinct models found to keep in ``pool_``.
     random_state : int, RandomState instance or None, default=None
-        Seeds the randomised restarts of the local search.
+        Seeds the random perturbations of the local search. The certified
+        optimum does not depend on it; which near-optimal models reach
+        ``pool_`` and how fast the search gets there may.
     verbose : int, default=0
         0 is silent; 1 shows live progress (objective, bound, gap, time).
 
@@ -247,15 +250,14 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             constraints=constraints,
         )
         problem = self._problem(X, signs, sample_weight, compiled)
-        run = search_scale if self.calibrate_scale else solve
+        run = with_progress(search_scale if self.calibrate_scale else solve, self.verbose)
         result = run(
             problem,
             backend=self.solver,
             time_limit=self.time_limit,
             gap_tolerance=self.gap_tolerance,
             pool_size=self.pool_size,
-            progress=make_progress_reporter(self.verbose),
-            random_state=self.random_state,
+            random_state=check_random_state(self.random_state).randint(2**31 - 1),
         )
         if result.status == SolverStatus.ERROR:
             raise SolverError(

@@ -48,6 +48,9 @@ _ROOT_CUT_TOLERANCE = 1e-7
 _ROOT_CUT_ROUNDS = 2000
 _PROGRESS_INTERVAL = 0.5
 _PURGE_EVERY = 10
+_PLUNGE_FRACTION = 0.5
+_HEURISTIC_EVERY = 10  # nodes between two roundings of an LP point
+_HEURISTIC_SHARE = 0.1
 _STALL_ROUNDS = 25
 _STALL_FRACTION = 1e-2
 
@@ -81,6 +84,8 @@ class BranchAndBound:
     progress : callable, optional
         Called with a :class:`Progress` about every half second.
     max_nodes : int, optional
+    random_state : int, numpy Generator or None
+        Seeds the random perturbations of the local search.
     initial_models : sequence of (intercept, points), optional
         Models to start from (e.g. the answer at a neighbouring scale); each is
         polished and offered, and kept only if admissible.
@@ -126,6 +131,8 @@ class BranchAndBound:
         self.n_incumbent_updates = 0
         self.fallbacks = 0
         self.time_to_first = float("nan")
+        self._heuristic_seconds = 0.0
+        self.rng = np.random.default_rng(self.random_state)
         self._last_progress = 0.0
         status, lower_bound, message = self._run()
         return self._result(status, lower_bound, message)
@@ -180,7 +187,18 @@ class BranchAndBound:
                 return stop.status, bound, stop.message
             if dive is None:
                 pruned_bound = min(pruned_bound, node.bound)
+            elif heap and not self._worth_diving(node.bound, heap[0][0]):
+                for child in dive:
+                    heapq.heappush(heap, (child.bound, next(counter), child))
+                dive = None
         return self._finish(pruned_bound)
+
+    def _worth_diving(self, bound: float, best_open: float) -> bool:
+        """Dive on (warm LP, quick incumbents) only while the node is among the
+        more promising ones; otherwise return to the best open node."""
+        if self.incumbent is None:
+            return True
+        return bound <= best_open + _PLUNGE_FRACTION * (self.incumbent.objective - best_open)
 
     def _finish(self, pruned_bound: float):
         if self.incumbent is None:
@@ -227,7 +245,7 @@ class BranchAndBound:
                     # LP precision of the node's bound, so nothing in this node
                     # beats it by more than that; the node keeps its honest bound.
                     return None
-            if root_node and round_ % 50 == 0:
+            if root_node and round_ % 50 == 0 and self._heuristics_due():
                 self._round_and_polish(solution)
             if (
                 violation > tolerance * max(loss, 1e-12)
@@ -237,7 +255,7 @@ class BranchAndBound:
                 self.lp.add_cut(loss, grad_b, grad_l, solution.intercept, solution.points)
                 continue
             break
-        if not root_node and self.n_nodes % 10 == 0:
+        if not root_node and self.n_nodes % _HEURISTIC_EVERY == 0 and self._heuristics_due():
             self._round_and_polish(solution)
         if self.n_nodes % _PURGE_EVERY == 0:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
@@ -367,12 +385,22 @@ class BranchAndBound:
                 self._offer(b, pts)
         return True
 
+    def _heuristics_due(self) -> bool:
+        """Node heuristics get at most a fixed share of the running time."""
+        return self._heuristic_seconds <= _HEURISTIC_SHARE * self._elapsed()
+
     def _round_and_polish(self, solution: LPSolution):
+        """Round and polish the LP point; then perturb the incumbent and polish."""
+        start = time.perf_counter()
         rounded = self.search.sequential_round(solution.intercept, solution.points)
-        if rounded is None:
-            return
-        b, pts, _ = self.search.polish(*rounded)
-        self._offer(b, pts)
+        if rounded is not None:
+            b, pts, _ = self.search.polish(*rounded)
+            self._offer(b, pts)
+        if self.incumbent is not None:
+            for b, pts in self.search.perturb(self.incumbent.intercept,
+                                              self.incumbent.points, self.rng, trials=2):
+                self._offer(b, pts)
+        self._heuristic_seconds += time.perf_counter() - start
 
     def _integral_model(self, solution: LPSolution):
         values = solution.values

@@ -93,28 +93,28 @@ class IntegerSearch:
     def sequential_round(self, intercept: float, points: np.ndarray):
         """Round a real model one coordinate at a time, cheapest rounding first.
 
-        Returns ``(intercept, points)`` as integers, or None when the rounded
-        model breaks a constraint.
+        Each step rounds, up or down, the fractional point whose rounding raises
+        the objective least (intercept held at its real value), evaluated on the
+        rows where that feature is non-zero only. Returns ``(intercept, points)``
+        as integers, or None when the rounded model breaks a constraint.
         """
         points = np.clip(points, self.feasibility.coef_lower, self.feasibility.coef_upper)
         points = points.astype(float).copy()
-        X = self.oracle.X
-        fractional = np.flatnonzero(np.abs(points - np.round(points)) > 1e-9)
-        scores = intercept + X @ points
-        while fractional.size:
-            down = np.floor(points[fractional])
-            up = down + 1
-            options = np.concatenate([down, up])
-            columns = np.concatenate([fractional, fractional])
-            shift = options - points[columns]
-            trial = scores[:, None] + X[:, columns] * shift[None, :]
-            objective = self.oracle.losses_from_score_matrix(trial)
-            objective += self.c0[columns] * (options != 0)
-            best = int(np.argmin(objective))
-            j = columns[best]
-            scores += X[:, j] * shift[best]
-            points[j] = options[best]
-            fractional = fractional[fractional != j]
+        fractional = list(np.flatnonzero(np.abs(points - np.round(points)) > 1e-9))
+        scores = intercept + self.oracle.X @ points
+        while fractional:
+            best_gain, best = -np.inf, None
+            for j in fractional:
+                options = np.array([np.floor(points[j]), np.ceil(points[j])])
+                gain = self._gains(j, points, scores, options)
+                k = int(np.argmax(gain))
+                if gain[k] > best_gain:
+                    best_gain, best = gain[k], (j, options[k])
+            j, value = best
+            rows = self._column_rows[j]
+            scores[rows] += self.oracle.X[rows, j] * (value - points[j])
+            points[j] = value
+            fractional.remove(j)
         points = points.astype(int)
         b, _ = self.best_intercept(self.scores(0, points), int(round(intercept)))
         if not self.feasibility.is_feasible(points, b):
@@ -139,6 +139,35 @@ class IntegerSearch:
         for _, (b, points) in rounded[:n_polish]:
             b, points, _ = self.polish(b, points)
             out.append((b, points))
+        return out
+
+    def perturb(self, intercept: int, points: np.ndarray, rng: np.random.Generator,
+                trials: int = 5):
+        """Iterated local search: drop one or two random features of the model,
+        give a random other feature a random non-zero value, polish; repeat.
+        Returns the polished ``(intercept, points)`` of every admissible trial."""
+        out = []
+        d = len(points)
+        for _ in range(trials):
+            trial = np.asarray(points, dtype=int).copy()
+            used = np.flatnonzero(trial)
+            if used.size:
+                drop = rng.choice(used, size=min(used.size, int(rng.integers(1, 3))),
+                                  replace=False)
+                trial[drop] = 0
+            unused = np.flatnonzero(trial == 0)
+            if unused.size:
+                j = int(rng.choice(unused))
+                values = self._candidate_values[j]
+                values = values[values != 0]
+                if values.size:
+                    trial[j] = int(rng.choice(values))
+            if not self.feasibility.is_feasible(trial):
+                continue
+            b, trial, _ = self.polish(intercept, trial)
+            out.append((b, trial))
+        if d == 0:
+            return []
         return out
 
     # --------------------------------------------------------------- polishing
