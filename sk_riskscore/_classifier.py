@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._binarizer import FEATURE_GROUPS_ATTR
 from ._constraints import AtMost, compile_constraints
 from ._progress import with_progress
 from ._solver import (
@@ -381,12 +382,9 @@ def _expit(values):
     return out
 
 
-GROUPS_ATTR = "sk_riskscore.feature_groups"
-
-
 def _binarizer_groups(X) -> list:
     """AtMost(1, group) for each group a RiskScoreBinarizer attached to X."""
-    groups = getattr(X, "attrs", {}).get(GROUPS_ATTR) if isinstance(X, pd.DataFrame) else None
+    groups = getattr(X, "attrs", {}).get(FEATURE_GROUPS_ATTR) if isinstance(X, pd.DataFrame) else None
     if not groups:
         return []
     columns = {str(c) for c in X.columns}

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_riskscore import RiskScoreClassifier
+from sk_riskscore import RiskScoreBinarizer, RiskScoreClassifier
 
 # Expected failures, each with its reason.
 EXPECTED_FAILED_CHECKS = {
     "RiskScoreClassifier": {},
+    "RiskScoreBinarizer": {},
 }
 
 
 def _estimators():
     yield RiskScoreClassifier(max_features=3, max_coef=3, time_limit=10)
+    yield RiskScoreBinarizer()
 
 
 @parametrize_with_checks(
