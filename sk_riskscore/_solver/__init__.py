@@ -4,7 +4,6 @@ from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
 from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound
-from ._scale import search_scale
 from ._result import (
     Progress,
     ScoreModel,
@@ -13,6 +12,7 @@ from ._result import (
     SolverStatistics,
     SolverStatus,
 )
+from ._scale import search_scale
 
 __all__ = [
     "BranchAndBound",

@@ -11,6 +11,8 @@ returns are rounded and polished into integer models by the caller.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ._loss import LossOracle
@@ -50,11 +52,12 @@ def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iteration
 
 
 def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int = 8,
-                  screen: int = 6):
+                  screen: int = 6, deadline: float = np.inf):
     """The best supports of each size up to ``max_support`` with their fits.
 
     Returns a list of ``(support, intercept, coefficients, loss)`` of the last
-    two levels, best first.
+    two levels reached before ``deadline`` (a ``time.perf_counter()`` value),
+    best first.
     """
     lower = np.asarray(lower, dtype=float)
     upper = np.asarray(upper, dtype=float)
@@ -64,6 +67,8 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     beam = [()]
     levels = []
     for _ in range(min(max_support, len(allowed))):
+        if time.perf_counter() > deadline:
+            break
         grown = {}
         for support in beam:
             beta, _ = fits[support]

@@ -49,6 +49,7 @@ _ROOT_CUT_ROUNDS = 2000
 _PROGRESS_INTERVAL = 0.5
 _PURGE_EVERY = 10
 _PLUNGE_FRACTION = 0.5
+_BEAM_SHARE = 0.25  # of the time limit, at most, for the first incumbent's beam search
 _HEURISTIC_EVERY = 10  # nodes between two roundings of an LP point
 _HEURISTIC_SHARE = 0.1
 _STALL_ROUNDS = 25
@@ -376,7 +377,8 @@ class BranchAndBound:
                 return False
         b, pts, _ = self.search.polish(0, start)
         self._offer(b, pts)
-        for b, pts in self.search.from_beam(self.feasibility.max_support):
+        deadline = self._start + _BEAM_SHARE * self.time_limit
+        for b, pts in self.search.from_beam(self.feasibility.max_support, deadline=deadline):
             self._offer(b, pts)
         for b, pts in self.initial_models:
             pts = np.asarray(pts, dtype=int)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-import numpy as np
-
 from ._feasibility import FeasibilityChecker
 from ._problem import RiskScoreProblem
 from ._result import SolverResult, SolverStatus, relative_gap

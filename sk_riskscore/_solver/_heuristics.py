@@ -121,13 +121,14 @@ class IntegerSearch:
             return None
         return b, points
 
-    def from_beam(self, max_support: int, n_polish: int = 4):
+    def from_beam(self, max_support: int, n_polish: int = 4, deadline: float = np.inf):
         """Integer models from the continuous beam search: every support rounded,
         the best ``n_polish`` of them polished. Returns ``(intercept, points)`` pairs."""
         d = self.oracle.X.shape[1]
         rounded = []
         for support, intercept, coefs, _ in beam_supports(
-            self.oracle, self.feasibility.coef_lower, self.feasibility.coef_upper, max_support
+            self.oracle, self.feasibility.coef_lower, self.feasibility.coef_upper, max_support,
+            deadline=deadline,
         ):
             real = np.zeros(d)
             real[list(support)] = coefs

@@ -162,7 +162,7 @@ class RelaxationLP:
     def n_cuts(self) -> int:
         return len(self._cut_constrs)
 
-    def purge_cuts(self, solution: "LPSolution", max_idle: int) -> None:
+    def purge_cuts(self, solution: LPSolution, max_idle: int) -> None:
         """Drop cuts slack for more than ``max_idle`` solves: a small LP re-solves fast.
 
         Dropping a cut only weakens the relaxation, so bounds stay valid.
