@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,6 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._results import replace_section  # noqa: E402
-
 from sk_riskscore._solver import RiskScoreProblem, solve  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "riskslim"

@@ -38,7 +38,6 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._results import replace_section  # noqa: E402
-
 from sk_riskscore import RiskScoreClassifier  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "riskslim"

@@ -1,5 +1,6 @@
 """sk-riskscore: certifiably optimal integer risk scores for scikit-learn."""
 
+from ._binarizer import BinaryRule, RiskScoreBinarizer
 from ._classifier import RiskScoreClassifier
 from ._constraints import (
     AtLeast,
@@ -12,6 +13,15 @@ from ._constraints import (
     constraints_from_dict,
     constraints_to_dict,
 )
+from ._metrics import RiskScoreMetrics, risk_score_metrics
+from ._scorecard import ScoreCard
+from ._serialization import (
+    InvalidModelFileError,
+    load_json,
+    model_from_dict,
+    model_to_dict,
+    save_json,
+)
 from ._solver import SolverError, SolverStatistics, SolverStatus
 
 __version__ = "0.1.0"
@@ -19,16 +29,47 @@ __version__ = "0.1.0"
 __all__ = [
     "AtLeast",
     "AtMost",
+    "BinaryRule",
     "Exactly",
     "Implies",
+    "InvalidModelFileError",
     "LinearConstraint",
     "MustNotUse",
     "MustUse",
+    "RiskScoreBinarizer",
     "RiskScoreClassifier",
+    "RiskScoreMetrics",
+    "ScoreCard",
     "SolverError",
     "SolverStatistics",
     "SolverStatus",
     "__version__",
     "constraints_from_dict",
     "constraints_to_dict",
+    "risk_score_metrics",
+    "load_json",
+    "model_from_dict",
+    "model_to_dict",
+    "save_json",
+    "to_onnx",
 ]
+
+
+def to_onnx(model, **options):
+    """Convert a fitted risk score to ONNX; see :func:`sk_riskscore.onnx.to_onnx`.
+
+    Imports :mod:`sk_riskscore.onnx` (and with it onnx and skl2onnx) on first
+    use, so ``import sk_riskscore`` never needs the ``onnx`` extra.
+
+    Examples
+    --------
+    >>> from sk_riskscore import RiskScoreClassifier, to_onnx
+    >>> from sk_riskscore.datasets import load_breastcancer
+    >>> X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    >>> clf = RiskScoreClassifier(max_features=2, max_coef=3).fit(X, y)
+    >>> [output.name for output in to_onnx(clf).graph.output]
+    ['label', 'probabilities', 'score']
+    """
+    from .onnx import to_onnx as convert  # raises an ImportError naming the extra
+
+    return convert(model, **options)

@@ -205,7 +205,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     categories_ : dict
         Categorical column name to the tuple of categories seen in ``fit``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` had string column names. Otherwise the rules name the
         columns ``"x0"``, ``"x1"``, ...
 
@@ -329,7 +329,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
             The columns seen in ``fit``, in the same order.
 
         Returns

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import warnings
-
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning

@@ -57,7 +57,7 @@ def random_problem(seed: int) -> RiskScoreProblem:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ground_truth(seed: int):
     p = random_problem(seed)
     # search the intercept far beyond the derived bound: a bound that cut off

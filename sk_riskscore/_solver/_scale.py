@@ -33,13 +33,20 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     results: dict[float, SolverResult] = {}
     best_models: list = []
 
+    progress = options.pop("progress", None)
+
     def evaluate(scale: float) -> float:
-        remaining = time_limit - (time.perf_counter() - start)
+        offset = time.perf_counter() - start
+        remaining = time_limit - offset
         left = max(evaluations - len(results), 1)
         scaled = _rescaled(problem, scale)
+        # one clock for the whole search, not one per scale
+        report = None if progress is None else (
+            lambda p: progress(dataclasses.replace(p, elapsed=p.elapsed + offset))
+        )
         result = BranchAndBound(
             scaled, time_limit=max(remaining / left, 0.05), gap_tolerance=gap_tolerance,
-            initial_models=best_models, **options,
+            initial_models=best_models, progress=report, **options,
         ).solve()
         result = dataclasses.replace(certify(scaled, result, gap_tolerance), score_scale=scale)
         results[scale] = result

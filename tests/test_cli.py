@@ -1,0 +1,432 @@
+"""The ``sk-riskscore`` console script, driven in subprocesses as a user would."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sk_riskscore import ScoreCard, load_json, save_json
+from sk_riskscore._cli import main
+
+SCRIPT = Path(sys.executable).with_name("sk-riskscore")
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _installed():
+    if not SCRIPT.exists():
+        pytest.fail(f"console script {SCRIPT} not found; install the package: pip install -e .")
+
+
+def run(*args, cwd=None, timeout=TIMEOUT):
+    return subprocess.run(
+        [str(SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=cwd,
+        timeout=timeout, env=_env(),
+    )
+
+
+def _env():
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def assert_one_line_error(result, code, *fragments):
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("sk-riskscore: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """A directory with data files and one model fitted through the CLI."""
+    root = tmp_path_factory.mktemp("cli")
+    from sk_riskscore.datasets import load_mammo
+
+    X, y = load_mammo(return_X_y=True, as_frame=True)
+    frame = pd.concat([y, X], axis=1)
+    frame.to_csv(root / "mammo.csv", index=False)
+    frame.drop(columns="Malignant").head(20).assign(id=range(100, 120)).to_csv(
+        root / "new_rows.csv", index=False
+    )
+    result = run("fit", "mammo.csv", "--target", "Malignant", "--max-features", "3",
+                 "--max-coef", "3", "--time-limit", "60", "-o", "model.json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root, X, y, result
+
+
+# ------------------------------------------------------------------ success
+
+
+def test_fit_saves_the_model_and_prints_its_card(work):
+    root, X, y, result = work
+    model = load_json(root / "model.json")
+    params = model.get_params()
+    assert (params["max_features"], params["max_coef"], params["time_limit"]) == (3, 3, 60)
+    assert np.count_nonzero(model.coef_) <= 3 and np.abs(model.coef_).max() <= 3
+    card = ScoreCard.from_estimator(model, X, y).to_text()
+    assert result.stdout.startswith(card + "\n")
+    assert f"optimality gap {model.optimality_gap_:.3%}" in result.stdout
+    assert "model saved to model.json" in result.stdout
+    # Off a terminal, progress is plain lines on stderr ending with the final gap.
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("RiskSLIM optimal after")
+    assert f"gap {model.optimality_gap_:.3%}" in last
+
+
+def test_predict_writes_scores_risks_and_labels(work):
+    root, X, _, _ = work
+    model = load_json(root / "model.json")
+    result = run("predict", "model.json", "new_rows.csv", "--keep", "id", cwd=root)
+    assert result.returncode == 0, result.stderr
+    out = pd.read_csv(io.StringIO(result.stdout))
+    assert list(out.columns) == ["id", "score", "risk", "label"]
+    rows = X.head(20)
+    assert out["id"].tolist() == list(range(100, 120))
+    np.testing.assert_array_equal(out["score"], model.decision_function(rows))
+    np.testing.assert_array_equal(out["risk"], model.predict_proba(rows)[:, 1])
+    np.testing.assert_array_equal(out["label"], model.predict(rows))
+    # risk = logistic(score): independent of the model's own predict_proba
+    np.testing.assert_allclose(out["risk"], 1 / (1 + np.exp(-out["score"])), rtol=1e-15)
+
+
+def test_predict_to_a_file(work, tmp_path, capsys):
+    root, X, _, _ = work
+    target = tmp_path / "scores.csv"
+    assert main(["predict", str(root / "model.json"), str(root / "mammo.csv"),
+                 "-o", str(target)]) == 0
+    out = pd.read_csv(target)
+    assert len(out) == len(X) and f"{len(X)} predictions written" in capsys.readouterr().out
+
+
+def test_show_renders_the_card(work):
+    root, X, y, _ = work
+    model = load_json(root / "model.json")
+    result = run("show", "model.json", "--data", "mammo.csv", "--target", "Malignant",
+                 cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ScoreCard.from_estimator(model, X, y).to_text() + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_show_formats(work, fmt, monkeypatch, capsys):
+    root, X, y, _ = work
+    model = load_json(root / "model.json")
+    monkeypatch.chdir(root)
+    assert main(["show", "model.json", "--format", fmt, "--data", "mammo.csv",
+                 "--target", "Malignant"]) == 0
+    out = capsys.readouterr().out
+    card = ScoreCard.from_estimator(model, X, y)
+    assert (card.to_markdown() if fmt == "markdown" else card.to_html()) in out
+    if fmt == "html":
+        assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")
+
+
+def test_show_without_data_notes_its_assumption(work, tmp_path, capsys):
+    root, _, _, _ = work
+    assert main(["show", str(root / "model.json"), "--title", "Mammo",
+                 "-o", str(tmp_path / "c.txt")]) == 0
+    text = (tmp_path / "c.txt").read_text()
+    assert text.startswith("Mammo\n") and "0 or 1" in text
+    assert "--data" in capsys.readouterr().err
+
+
+def test_export_onnx_matches_python(work, tmp_path):
+    import onnxruntime
+
+    root, X, _, _ = work
+    model = load_json(root / "model.json")
+    target = tmp_path / "model.onnx"
+    result = run("export-onnx", root / "model.json", "-o", target)
+    assert result.returncode == 0, result.stderr
+    assert ", ".join(X.columns) in result.stdout
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    label, proba, score = session.run(None, {"X": X.to_numpy(np.float64)})
+    np.testing.assert_array_equal(score, model.decision_function(X))
+    np.testing.assert_array_equal(label, model.predict(X))
+    np.testing.assert_allclose(proba[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_binarize_and_constraints(work, tmp_path, monkeypatch):
+    root, X, y, _ = work
+    frame = pd.concat([y, X], axis=1)
+    frame["Shape"] = np.select(
+        [X["RoundShape"] == 1, X["OvalShape"] == 1, X["LobularShape"] == 1],
+        ["round", "oval", "lobular"], "irregular",
+    )
+    frame = frame.drop(columns=["RoundShape", "OvalShape", "LobularShape", "IrregularShape"])
+    frame.to_csv(tmp_path / "shapes.csv", index=False)
+    (tmp_path / "rules.yaml").write_text(
+        "- kind: must_not_use\n  features: [Shape = irregular]\n"
+        "- kind: must_use\n  features: [Density >= 3]\n"
+    )
+    result = run("fit", "shapes.csv", "--target", "Malignant", "--binarize",
+                 "--max-features", "3", "--max-coef", "3", "--constraints", "rules.yaml",
+                 "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "RiskSLIM" not in result.stderr  # --quiet
+    model = load_json(tmp_path / "model.json")
+    names = list(model[-1].feature_names_in_)
+    points = dict(zip(names, model[-1].coef_[0]))
+    assert "Shape = irregular" in names and points["Shape = irregular"] == 0
+    assert points["Density >= 3"] != 0
+    assert "Density >= 3" in result.stdout  # the card shows the binarized feature
+    # The same constraints as JSON (in-process, to save a start-up) give the same model.
+    (tmp_path / "rules.json").write_text(json.dumps([
+        {"kind": "must_not_use", "features": ["Shape = irregular"]},
+        {"kind": "must_use", "features": ["Density >= 3"]},
+    ]))
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "shapes.csv", "--target", "Malignant", "--binarize",
+                 "--max-features", "3", "--max-coef", "3", "--constraints", "rules.json",
+                 "-q", "-o", "again.json"]) == 0
+    assert load_json(tmp_path / "again.json")[-1].objective_ == pytest.approx(
+        model[-1].objective_, abs=1e-9
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    output = tmp_path_factory.mktemp("demo") / "out"
+    result = run("demo", "--output", output, "--time-limit", "30")
+    return output.resolve(), result
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(demo):
+    out, result = demo
+    assert result.returncode == 0, result.stderr
+    for name in ("model.json", "model.onnx", "mlflow.db", "card.md", "card.html"):
+        assert (out / name).is_file(), name
+    assert (out / "mlartifacts").is_dir()
+    model = load_json(out / "model.json")
+    assert "Risk of Malignant" in result.stdout
+    assert f"optimality gap {model.optimality_gap_:.3%}" in result.stdout
+    assert "models:/mammo-risk-score@champion" in result.stdout
+    assert "ONNX predictions equal the Python ones" in result.stdout
+    assert (f"mlflow ui --backend-store-uri sqlite:///{out}/mlflow.db "
+            f"--default-artifact-root {out}/mlartifacts") in result.stdout
+    assert "RiskSLIM optimal after" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The alias points at a version whose files hold the demo's model.
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{out}/mlflow.db")
+    version = client.get_model_version_by_alias("mammo-risk-score", "champion")
+    assert version.run_id in result.stdout
+    logged = list((out / "mlartifacts").rglob("model.json"))
+    assert logged and all(
+        load_json(path).coef_.tolist() == model.coef_.tolist() for path in logged
+    )
+
+
+@pytest.mark.slow
+def test_fit_logs_registers_and_aliases_in_mlflow(work, demo, tmp_path):
+    root = work[0]
+    store = demo[0] / "mlflow.db"  # an existing store: no schema migration to wait for
+    uri = f"sqlite:///{store}"
+    result = run("fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
+                 "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri", uri,
+                 "--experiment", "cli-test", "--artifact-location", tmp_path / "artifacts",
+                 "--registered-name", "mammo-cli", "--alias", "champion", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "registered model models:/mammo-cli@champion" in result.stdout
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    version = client.get_model_version_by_alias("mammo-cli", "champion")
+    run_info = client.get_run(version.run_id)
+    assert run_info.data.params["max_features"] == "2"
+    assert client.get_experiment(run_info.info.experiment_id).artifact_location == (
+        (tmp_path / "artifacts").as_uri()
+    )
+    logged = next((tmp_path / "artifacts").rglob("model.json"))
+    assert load_json(logged).coef_.tolist() == load_json(tmp_path / "m.json").coef_.tolist()
+
+
+# ------------------------------------------------------------------- errors
+#
+# Bad files, a missing target column and bad option values: real runs of the
+# console script. They start together (each spends most of its time importing)
+# and each test checks its own result.
+
+
+def _error_files(root: Path) -> None:
+    (root / "empty.csv").write_text("")
+    (root / "header_only.csv").write_text("a,b,y\n")
+    (root / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    (root / "ragged.csv").write_text("a,b,y\n1,2,0\n3,4,1,5,6\n")
+    (root / "text.csv").write_text("a,b,y\n1,x,0\n2,z,1\n3,x,0\n")
+    (root / "nan.csv").write_text("a,b,y\n1,,0\n2,3,1\n3,1,0\n")
+    (root / "one_class.csv").write_text("a,b,y\n1,2,0\n2,3,0\n3,1,0\n")
+    (root / "bad_target.csv").write_text("a,b,y\n1,2,0\n2,3,\n3,1,1\n")
+    (root / "not_json.json").write_text('{"format": "sk-riskscore",')
+    (root / "bad.yaml").write_text("- kind: at_most\n  k: [1\n")
+    (root / "unknown_kind.yaml").write_text("- kind: sometimes\n  features: [a]\n")
+    (root / "unknown_feature.json").write_text('[{"kind": "must_use", "features": ["zz"]}]')
+    (root / "rules.txt").write_text("must_use a")
+    (root / "a_dir").mkdir(exist_ok=True)
+    document = json.loads((root / "model.json").read_text())
+    document["classifier"]["points"][0] += 1
+    (root / "tampered.json").write_text(json.dumps(document))
+
+
+FIT = ["fit", "mammo.csv", "--target", "Malignant"]
+
+SCRIPT_ERRORS = {
+    # bad files
+    "missing data": (["fit", "nope.csv", "--target", "y"], 1, ["nope.csv", "no such file"]),
+    "empty data": (["fit", "empty.csv", "--target", "y"], 1, ["empty.csv", "empty"]),
+    "binary data": (["fit", "binary.csv", "--target", "y"], 1, ["binary.csv", "not"]),
+    "ragged csv": (["fit", "ragged.csv", "--target", "y"], 1, ["ragged.csv", "CSV"]),
+    "model not json": (["show", "not_json.json"], 1, ["not_json.json", "not valid JSON"]),
+    "tampered model": (["predict", "tampered.json", "mammo.csv"], 1, ["checksum"]),
+    "constraints bad yaml": ([*FIT, "--constraints", "bad.yaml"], 1, ["bad.yaml", "YAML"]),
+    # the target column
+    "missing target column": (["fit", "mammo.csv", "--target", "Benign"], 1,
+                              ["'Benign'", "Malignant", "RoundShape"]),
+    "no target option": (["fit", "mammo.csv"], 2, ["--target"]),
+    # bad option values
+    "max features negative": ([*FIT, "--max-features", "-1"], 2,
+                              ["--max-features", "'-1'"]),
+    "time limit not a number": ([*FIT, "--time-limit", "soon"], 2,
+                                ["--time-limit", "'soon'"]),
+    "gap tolerance above one": ([*FIT, "--gap-tolerance", "2"], 2,
+                                ["--gap-tolerance", "at most 1"]),
+    "unknown solver": ([*FIT, "--solver", "gurobi"], 2, ["--solver", "gurobi"]),
+}
+
+# The same checks in-process through main(): every other way a run can fail.
+MAIN_ERRORS = {
+    "header only": (["fit", "header_only.csv", "--target", "y"], 1, ["no data rows"]),
+    "constraints suffix": ([*FIT, "--constraints", "rules.txt"], 1,
+                           [".json, .yaml or .yml"]),
+    "max coef not integer": ([*FIT, "--max-coef", "2.5"], 2, ["--max-coef", "integer"]),
+    "alias without name": ([*FIT, "--alias", "x"], 2, ["--alias", "--registered-name"]),
+    "data is a directory": (["fit", "a_dir", "--target", "y"], 1, ["a_dir", "directory"]),
+    "text features": (["fit", "text.csv", "--target", "y"], 1, ["'b'", "--binarize"]),
+    "missing values": (["fit", "nan.csv", "--target", "y"], 1, ["'b'", "missing"]),
+    "one class": (["fit", "one_class.csv", "--target", "y"], 1, ["one class"]),
+    "missing target values": (["fit", "bad_target.csv", "--target", "y"], 1,
+                              ["'y'", "missing"]),
+    "missing model": (["show", "nope.json"], 1, ["nope.json", "no such model file"]),
+    "model is a directory": (["show", "a_dir"], 1, ["a_dir", "directory"]),
+    "data not a model": (["export-onnx", "mammo.csv"], 1, ["mammo.csv", "JSON"]),
+    "predict columns missing": (["predict", "model.json", "text.csv"], 1,
+                                ["text.csv", "lacks"]),
+    "predict keep unknown": (["predict", "model.json", "mammo.csv", "--keep", "zz"], 1,
+                             ["'zz'", "--keep"]),
+    "show target without data": (["show", "model.json", "--target", "y"], 2, ["--data"]),
+    "constraints missing": ([*FIT, "--constraints", "nope.yaml"], 1, ["nope.yaml"]),
+    "constraints unknown kind": ([*FIT, "--constraints", "unknown_kind.yaml"], 1,
+                                 ["unknown_kind.yaml", "sometimes"]),
+    "constraints unknown feature": ([*FIT, "--constraints", "unknown_feature.json"], 1,
+                                    ["'zz'", "Valid features"]),
+    "output dir missing": ([*FIT, "-o", "no/such/dir/m.json"], 1, ["does not exist"]),
+    "output is a directory": ([*FIT, "-o", "a_dir"], 1, ["a_dir", "directory"]),
+    "max coef zero": ([*FIT, "--max-coef", "0"], 2, ["--max-coef", "at least 1"]),
+    "time limit zero": ([*FIT, "--time-limit", "0"], 2, ["--time-limit", "above 0"]),
+    "time limit infinite": ([*FIT, "--time-limit", "inf"], 2, ["--time-limit"]),
+    "unknown format": (["show", "model.json", "--format", "pdf"], 2, ["--format", "pdf"]),
+    "unknown option": ([*FIT, "--fast"], 2, ["--fast"]),
+    "unknown command": (["train", "mammo.csv"], 2, ["'train'"]),
+    "no command": ([], 2, ["COMMAND"]),
+}
+
+
+@pytest.fixture(scope="module")
+def error_dir(work):
+    root = work[0]
+    _error_files(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def script_errors(error_dir):
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        futures = {name: pool.submit(run, *args, cwd=error_dir)
+                   for name, (args, _, _) in SCRIPT_ERRORS.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", list(SCRIPT_ERRORS))
+def test_console_script_errors_are_one_line(script_errors, case):
+    _, code, fragments = SCRIPT_ERRORS[case]
+    assert_one_line_error(script_errors[case], code, *fragments)
+
+
+@pytest.mark.parametrize("case", list(MAIN_ERRORS))
+def test_main_errors_are_one_line(error_dir, monkeypatch, capsys, case):
+    args, code, fragments = MAIN_ERRORS[case]
+    monkeypatch.chdir(error_dir)
+    returned = main(args)
+    captured = capsys.readouterr()
+    result = subprocess.CompletedProcess(args, returned, captured.out, captured.err)
+    assert_one_line_error(result, code, *fragments)
+
+
+def test_interrupt_is_one_line(work):
+    root = work[0]
+    process = subprocess.Popen(
+        [str(SCRIPT), "fit", "mammo.csv", "--target", "Malignant", "--max-features", "12",
+         "--max-coef", "10", "--time-limit", "120", "-o", "interrupted.json"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )
+    # Wait for the solve to start (the first progress line), then press Ctrl-C.
+    first = process.stderr.readline()
+    assert first.startswith("["), first
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=60)
+    assert process.returncode == 130
+    lines = [line for line in rest.splitlines() if not line.startswith("[")]
+    assert lines == ["sk-riskscore: error: interrupted"], rest
+    assert not (root / "interrupted.json").exists()
+
+
+def test_help_and_version(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("fit", "show", "predict", "export-onnx", "demo"):
+        assert command in out
+    from sk_riskscore import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"sk-riskscore {__version__}"
+
+
+def test_debug_lets_the_exception_through(work, monkeypatch):
+    from sk_riskscore._cli import CommandError
+
+    monkeypatch.chdir(work[0])
+    with pytest.raises(CommandError, match="no such model file"):
+        main(["--debug", "show", "nope.json"])
+
+
+def test_model_saved_from_python_is_usable(tmp_path, breastcancer, monkeypatch, capsys):
+    """A model file written by the Python API works with the commands."""
+    from sk_riskscore import RiskScoreClassifier
+
+    X, y = breastcancer
+    save_json(RiskScoreClassifier(max_features=2, max_coef=3).fit(X, y), tmp_path / "m.json")
+    pd.concat([y, X], axis=1).to_csv(tmp_path / "bc.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["show", "m.json", "--data", "bc.csv"]) == 0
+    assert "(1 to 10)" in capsys.readouterr().out  # integer features, ranges from the data
+    assert main(["export-onnx", "m.json"]) == 0
+    assert (tmp_path / "m.onnx").is_file()

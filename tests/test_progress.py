@@ -1,0 +1,257 @@
+"""Live progress: plain lines off a terminal, an in-place rich line on one."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+from sk_riskscore import RiskScoreClassifier
+from sk_riskscore._progress import (
+    LiveProgress,
+    PlainProgress,
+    progress_display,
+    with_progress,
+)
+from sk_riskscore._solver import Progress
+
+LINE = re.compile(
+    r"\[\s*(?P<elapsed>[\d.]+) s\] objective (?P<objective>[\d.]+)\s+bound "
+    r"(?P<bound>[\d.]+)\s+gap (?P<gap>[\d.]+)%\s+nodes (?P<nodes>\d+) \((?P<open>\d+) "
+    r"open\)\s+cuts (?P<cuts>\d+)"
+)
+FINAL = re.compile(
+    r"RiskSLIM (?P<status>[a-z ]+) after (?P<elapsed>[\d.]+) s: objective "
+    r"(?P<objective>[\d.]+), bound (?P<bound>[\d.]+), gap (?P<gap>[\d.]+)%, "
+    r"(?P<nodes>\d+) nodes"
+)
+
+
+def snapshot(elapsed, objective, bound, nodes=10):
+    gap = (objective - bound) / objective
+    return Progress(elapsed, objective, bound, gap, nodes, 3, 7)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_plain_lines_report_the_snapshot_values():
+    stream = io.StringIO()
+    display = PlainProgress(stream)
+    display(snapshot(0.5, 0.5, 0.4, nodes=12))
+    (line,) = stream.getvalue().splitlines()
+    match = LINE.fullmatch(line)
+    assert match, line
+    assert float(match["elapsed"]) == pytest.approx(0.5, abs=0.05)
+    assert float(match["objective"]) == pytest.approx(0.5, abs=1e-6)
+    assert float(match["bound"]) == pytest.approx(0.4, abs=1e-6)
+    assert float(match["gap"]) == pytest.approx(20.0, abs=1e-3)
+    assert (int(match["nodes"]), int(match["open"]), int(match["cuts"])) == (12, 3, 7)
+
+
+def test_plain_lines_are_throttled_but_show_every_new_incumbent():
+    stream = io.StringIO()
+    display = PlainProgress(stream, interval=5.0)
+    display(snapshot(0.5, 0.5, 0.3))   # first: shown
+    display(snapshot(1.0, 0.5, 0.31))  # nothing new, too soon: hidden
+    display(snapshot(1.5, 0.45, 0.32))  # a better incumbent: shown
+    display(snapshot(4.0, 0.45, 0.33))  # hidden
+    display(snapshot(6.6, 0.45, 0.34))  # interval passed: shown
+    display.finish("done")
+    lines = stream.getvalue().splitlines()
+    assert [float(LINE.fullmatch(line)["elapsed"]) for line in lines[:-1]] == [0.5, 1.5, 6.6]
+    assert lines[-1] == "done"
+
+
+def test_unknown_values_print_as_a_dash():
+    stream = io.StringIO()
+    PlainProgress(stream)(Progress(0.5, float("inf"), 0.2, float("inf"), 1, 1, 0))
+    assert "objective -" in stream.getvalue() and "gap -" in stream.getvalue()
+
+
+def test_live_display_redraws_in_place_and_restores_the_cursor():
+    stream = FakeTerminal()
+    display = LiveProgress(stream)
+    display(snapshot(0.5, 0.5, 0.3))
+    display(snapshot(1.0, 0.45, 0.4))
+    display.finish("the final line")
+    out = stream.getvalue()
+    assert out.startswith("\x1b[?25l"), "cursor hidden while live"
+    assert out.endswith("\x1b[?25h"), "cursor shown again at the end"
+    # every redraw returns to the start of the line and erases it
+    assert out.count("\r\x1b[2K") >= 3
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out)
+    assert text.index("objective 0.500000") < text.index("objective 0.450000")
+    assert text.rstrip().endswith("the final line")
+
+
+def test_live_display_abort_restores_the_cursor():
+    stream = FakeTerminal()
+    display = LiveProgress(stream)
+    display(snapshot(0.5, 0.5, 0.3))
+    display.abort()
+    assert stream.getvalue().endswith("\x1b[?25h")
+
+
+def test_display_choice(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")
+    live = progress_display(FakeTerminal())
+    assert isinstance(live, LiveProgress)
+    live.abort()
+    assert isinstance(progress_display(io.StringIO()), PlainProgress)
+    monkeypatch.setenv("TERM", "dumb")
+    assert isinstance(progress_display(FakeTerminal()), PlainProgress)
+
+
+def test_without_rich_a_terminal_gets_plain_lines(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")
+    for name in [m for m in sys.modules if m == "rich" or m.startswith("rich.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "rich", None)  # import rich -> ImportError
+    assert isinstance(progress_display(FakeTerminal()), PlainProgress)
+
+
+class Recorder:
+    def __init__(self):
+        self.snapshots, self.finished, self.aborted = [], None, False
+
+    def __call__(self, progress):
+        self.snapshots.append(progress)
+
+    def finish(self, text):
+        self.finished = text
+
+    def abort(self):
+        self.aborted = True
+
+
+def test_with_progress_is_a_no_op_when_silent():
+    def run(problem, **options):
+        return options
+
+    assert with_progress(run, 0) is run
+    assert with_progress(run, False) is run
+
+
+def test_with_progress_restores_the_display_when_the_solve_raises(monkeypatch):
+    recorder = Recorder()
+    monkeypatch.setattr("sk_riskscore._progress.progress_display", lambda: recorder)
+
+    def run(problem, *, progress, **options):
+        progress(snapshot(0.5, 0.5, 0.3))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with_progress(run, 1)(None, time_limit=1)
+    assert recorder.aborted and recorder.finished is None
+    assert len(recorder.snapshots) == 1
+
+
+def test_verbose_fit_ends_with_the_final_gap(capsys, mammo):
+    X, y = mammo
+    clf = RiskScoreClassifier(max_features=3, max_coef=3, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    final = FINAL.search(err.splitlines()[-1])
+    assert final, err
+    assert final["status"] == "optimal" == clf.status_
+    assert float(final["objective"]) == pytest.approx(clf.objective_, abs=1e-6)
+    assert float(final["bound"]) == pytest.approx(clf.lower_bound_, abs=1e-6)
+    assert float(final["gap"]) == pytest.approx(100 * clf.optimality_gap_, abs=1e-3)
+    assert int(final["nodes"]) == clf.solver_statistics_.n_nodes
+
+
+def test_silent_fit_writes_nothing(capsys, breastcancer):
+    X, y = breastcancer
+    RiskScoreClassifier(max_features=2, max_coef=3, verbose=0).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+# A fit that cannot finish within its time limit, so the display has to update.
+_CHILD = """
+import warnings
+from sk_riskscore import RiskScoreClassifier
+from sk_riskscore.datasets import load_mammo
+X, y = load_mammo(return_X_y=True, as_frame=True)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    clf = RiskScoreClassifier(max_features=10, max_coef=10, time_limit={limit},
+                              verbose=1).fit(X, y)
+print(clf.status_, repr(clf.objective_), repr(clf.lower_bound_), repr(clf.optimality_gap_))
+"""
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _run_on_a_terminal(code, columns=160):
+    """Run ``code`` with stderr on a pseudo-terminal; (stdout, terminal bytes)."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = dict(os.environ, TERM="xterm", COLUMNS=str(columns))
+    env.pop("NO_COLOR", None)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=terminal, env=env,
+    )
+    os.close(terminal)
+    received = bytearray()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(controller)
+    stdout, _ = child.communicate(timeout=60)
+    assert child.returncode == 0, received.decode(errors="replace")
+    return stdout.decode(), received.decode()
+
+
+@pytest.mark.slow
+def test_progress_updates_in_place_on_a_terminal():
+    stdout, screen = _run_on_a_terminal(_CHILD.format(limit=3))
+    status, objective, bound, gap = stdout.split()
+    assert status == "time_limit"
+    # Each redraw: carriage return, erase line, then the new content.
+    frames = [_ANSI.sub("", frame) for frame in screen.split("\r\x1b[2K")[1:]]
+    update_frames = [frame for frame in frames if LINE.search(frame)]
+    assert len(update_frames) >= 2, screen
+    assert not any("\n" in frame for frame in update_frames), "updates stay on one line"
+    updates = [LINE.search(frame) for frame in update_frames]
+    elapsed = [float(m["elapsed"]) for m in updates]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > elapsed[0]
+    for match in updates:  # the bound never exceeds the incumbent
+        assert float(match["bound"]) <= float(match["objective"])
+    final = FINAL.search(frames[-1])
+    assert final, frames[-1]
+    assert final["status"] == "stopped at the time limit"
+    assert float(final["objective"]) == pytest.approx(float(objective), abs=1e-6)
+    assert float(final["bound"]) == pytest.approx(float(bound), abs=1e-6)
+    assert final["gap"] == f"{float(gap):.3%}".rstrip("%")
+    assert float(final["gap"]) > 0
+    assert screen.endswith("\x1b[?25h"), "the cursor is shown again"
+
+
+def test_pipe_gets_plain_lines_not_escape_codes():
+    code = _CHILD.format(limit=1.2)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, TERM="xterm"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stderr and "\r" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert LINE.search(lines[0]) and FINAL.search(lines[-1])
