@@ -384,7 +384,9 @@ def _expit(values):
 
 def _binarizer_groups(X) -> list:
     """AtMost(1, group) for each group a RiskScoreBinarizer attached to X."""
-    groups = getattr(X, "attrs", {}).get(FEATURE_GROUPS_ATTR) if isinstance(X, pd.DataFrame) else None
+    if not isinstance(X, pd.DataFrame):
+        return []
+    groups = X.attrs.get(FEATURE_GROUPS_ATTR)
     if not groups:
         return []
     columns = {str(c) for c in X.columns}

@@ -229,8 +229,9 @@ class LinearConstraint(_Constraint):
     Age may not outweigh the two margin features together:
 
     >>> from sk_riskscore import LinearConstraint
-    >>> LinearConstraint(points={"Age": 1, "Margin1": -1, "Margin2": -1}, upper=0)
-    LinearConstraint(points=(('Age', 1.0), ('Margin1', -1.0), ('Margin2', -1.0)), used=(), lower=-inf, upper=0.0)
+    >>> rule = LinearConstraint(points={"Age": 1, "Margin1": -1, "Margin2": -1}, upper=0)
+    >>> rule.points, rule.upper
+    ((('Age', 1.0), ('Margin1', -1.0), ('Margin2', -1.0)), 0.0)
     """
 
     points: tuple = field(default=())

@@ -918,19 +918,24 @@ def _profile(df, features, kinds, F, T) -> _Profile:
     )
 
 
-def _value_counts(df, columns, F) -> dict:
-    """Exact (sorted distinct values, counts) of numeric columns: one Spark job."""
-    if not columns:
-        return {}
+def _counts_by_column(df, columns, cast: str, F):
+    """Counts of (column index k, value v cast to ``cast``) pairs: one Spark job."""
     pairs = F.explode(
         F.array(
             *[
-                F.struct(F.lit(i).alias("k"), _column(F, c).cast("double").alias("v"))
+                F.struct(F.lit(i).alias("k"), _column(F, c).cast(cast).alias("v"))
                 for i, c in enumerate(columns)
             ]
         )
     )
-    table = _collect(df.select(pairs.alias("p")).select("p.k", "p.v").groupBy("k", "v").count())
+    return _collect(df.select(pairs.alias("p")).select("p.k", "p.v").groupBy("k", "v").count())
+
+
+def _value_counts(df, columns, F) -> dict:
+    """Exact (sorted distinct values, counts) of numeric columns: one Spark job."""
+    if not columns:
+        return {}
+    table = _counts_by_column(df, columns, "double", F)
     out = {}
     for i, column in enumerate(columns):
         part = table[table["k"] == i].sort_values("v")
@@ -950,15 +955,7 @@ def _category_counts(df, columns, max_values, F, T) -> dict:
     if not columns:
         return {}
     types = {f.name: f.dataType for f in df.schema.fields}
-    pairs = F.explode(
-        F.array(
-            *[
-                F.struct(F.lit(i).alias("k"), _column(F, c).cast("string").alias("v"))
-                for i, c in enumerate(columns)
-            ]
-        )
-    )
-    table = _collect(df.select(pairs.alias("p")).select("p.k", "p.v").groupBy("k", "v").count())
+    table = _counts_by_column(df, columns, "string", F)
     out = {}
     for i, column in enumerate(columns):
         part = table[table["k"] == i]

@@ -97,16 +97,19 @@ def _points(clf, X):
 
 
 KINDS = {
-    "coef_bounds": (dict(coef_bounds={"Density": (1, 2), "CircumscribedMargin": (0, 5)}), None),
-    "must_use": (dict(constraints=[MustUse(["RoundShape", "Age_geq_45"])]), None),
-    "must_not_use": (dict(constraints=[MustNotUse(["CircumscribedMargin", "IrregularShape"])]), None),
-    "at_most": (dict(constraints=[AtMost(1, ["OvalShape", "CircumscribedMargin", "IrregularShape"])]), None),
-    "at_least": (dict(constraints=[AtLeast(2, ["Age_lt_30", "Age_geq_30", "Age_geq_45"])]), None),
-    "exactly": (dict(constraints=[Exactly(1, ["Age_geq_30", "Age_geq_45", "Age_geq_60"])]), None),
-    "implies": (dict(constraints=[Implies("Age_geq_60", "Density")]), None),
-    "linear_points": (dict(constraints=[LinearConstraint(points={"IrregularShape": 1, "SpiculatedMargin": -1}, lower=0, upper=0)]), None),
-    "linear_used": (dict(constraints=[LinearConstraint(used={"OvalShape": 1, "RoundShape": 1, "LobularShape": 1}, lower=1)]), None),
-    "min_max_features": (dict(min_features=4, max_features=4), None),
+    "coef_bounds": dict(coef_bounds={"Density": (1, 2), "CircumscribedMargin": (0, 5)}),
+    "must_use": dict(constraints=[MustUse(["RoundShape", "Age_geq_45"])]),
+    "must_not_use": dict(constraints=[MustNotUse(["CircumscribedMargin", "IrregularShape"])]),
+    "at_most": dict(
+        constraints=[AtMost(1, ["OvalShape", "CircumscribedMargin", "IrregularShape"])]),
+    "at_least": dict(constraints=[AtLeast(2, ["Age_lt_30", "Age_geq_30", "Age_geq_45"])]),
+    "exactly": dict(constraints=[Exactly(1, ["Age_geq_30", "Age_geq_45", "Age_geq_60"])]),
+    "implies": dict(constraints=[Implies("Age_geq_60", "Density")]),
+    "linear_points": dict(constraints=[LinearConstraint(
+        points={"IrregularShape": 1, "SpiculatedMargin": -1}, lower=0, upper=0)]),
+    "linear_used": dict(constraints=[LinearConstraint(
+        used={"OvalShape": 1, "RoundShape": 1, "LobularShape": 1}, lower=1)]),
+    "min_max_features": dict(min_features=4, max_features=4),
 }
 
 
@@ -135,7 +138,7 @@ def unconstrained(mammo):
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_constraint_kind_on_mammo(kind, mammo, unconstrained):
     X, y = mammo
-    params = dict(max_features=4, max_coef=3) | KINDS[kind][0]
+    params = dict(max_features=4, max_coef=3) | KINDS[kind]
     clf = RiskScoreClassifier(**params).fit(X, y)
     assert clf.status_ == "optimal"
     assert _holds(kind, _points(clf, X)), _points(clf, X)
@@ -172,7 +175,8 @@ def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, mon
 @pytest.mark.parametrize(
     "params, message",
     [
-        (dict(constraints=[MustUse("NoSuchFeature")]), "unknown feature 'NoSuchFeature'. Valid features are"),
+        (dict(constraints=[MustUse("NoSuchFeature")]),
+         "unknown feature 'NoSuchFeature'. Valid features are"),
         (dict(coef_bounds={"Nope": (0, 1)}), "coef_bounds: unknown feature 'Nope'"),
         (dict(coef_bounds={"Density": (2, 1)}), "is empty: lower exceeds upper"),
         (dict(coef_bounds={"Density": 3}), "must be a pair of integers"),
@@ -182,7 +186,8 @@ def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, mon
          "MustUse('Density'); MustNotUse('Density')"),
         (dict(constraints=[AtLeast(3, ["Density", "OvalShape", "RoundShape"])], max_features=2),
          "max_features=2"),
-        (dict(constraints=[Exactly(1, ["Density", "OvalShape"]), MustUse(["Density", "OvalShape"])]),
+        (dict(constraints=[Exactly(1, ["Density", "OvalShape"]),
+                           MustUse(["Density", "OvalShape"])]),
          "Exactly(1, ['Density', 'OvalShape'])"),
     ],
 )

@@ -70,7 +70,7 @@ def test_an_engine_that_cannot_start_is_reported_clearly(monkeypatch, mammo):
 def test_stress_many_solves_with_limits(backend):
     """Hundreds of solves with node and time limits: no crash, honest bounds."""
     rng = np.random.default_rng(123)
-    for trial in range(110):
+    for _ in range(110):
         seed = int(rng.integers(0, 100))
         problem = random_problem(seed)
         limit = int(rng.integers(1, 30))

@@ -487,7 +487,8 @@ class BranchAndBound:
             raise _Stop(SolverStatus.TIME_LIMIT, bound, "time limit reached")
 
     def _should_stop(self, bound: float):
-        if self.incumbent is not None and relative_gap(self.incumbent.objective, bound) <= self.gap_tolerance:
+        incumbent = self.incumbent
+        if incumbent is not None and relative_gap(incumbent.objective, bound) <= self.gap_tolerance:
             return SolverStatus.OPTIMAL, ""
         if self._elapsed() >= self.time_limit:
             return SolverStatus.TIME_LIMIT, "time limit reached"
