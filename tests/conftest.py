@@ -10,9 +10,15 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# The project's data sets live beside the checkout; override with an env var.
-SHARED_DATA = Path(
-    os.environ.get("SK_RISKSCORE_DATA_DIR", REPO.parent / "shared" / "data" / "riskslim")
+# The project's data sets live beside the checkout (../shared/data/riskslim);
+# SK_RISKSCORE_DATA_DIR overrides, and the workplace's fixed location is a fallback.
+_CANDIDATES = [
+    Path(os.environ["SK_RISKSCORE_DATA_DIR"]) if "SK_RISKSCORE_DATA_DIR" in os.environ else None,
+    REPO.parent / "shared" / "data" / "riskslim",
+    Path("/work/shared/data/riskslim"),
+]
+SHARED_DATA = next(
+    (p for p in _CANDIDATES if p is not None and p.is_dir()), _CANDIDATES[1]
 )
 BUNDLED = {"breastcancer", "mammo"}
 DATASETS = ("breastcancer", "mammo", "adult", "mushroom")
