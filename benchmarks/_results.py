@@ -24,3 +24,17 @@ def replace_section(name: str, body: str) -> None:
     )
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block
     RESULTS.write_text(text)
+
+
+def markdown_table(frame, float_format: str = ".4g") -> str:
+    """A pipe table of a DataFrame (pandas' to_markdown needs tabulate)."""
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return "" if value != value else format(value, float_format)
+        return str(value)
+
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])

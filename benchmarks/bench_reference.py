@@ -21,7 +21,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks._results import replace_section  # noqa: E402
+from benchmarks._results import markdown_table, replace_section  # noqa: E402
 from sk_riskscore._solver import RiskScoreProblem, solve  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "riskslim"
@@ -81,11 +81,11 @@ def main():
         "",
         "Settings of REFERENCE.md section 2; CPLEX columns are section 8 (same machine type).",
         "",
-        pd.DataFrame(rows).to_markdown(index=False),
+        markdown_table(pd.DataFrame(rows)),
         "",
         "Doubling n by duplicating every row (the solver works on distinct rows):",
         "",
-        pd.DataFrame(scaling).to_markdown(index=False),
+        markdown_table(pd.DataFrame(scaling)),
     ])
     replace_section("bench_reference", body)
 

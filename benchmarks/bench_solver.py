@@ -37,7 +37,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks._results import replace_section  # noqa: E402
+from benchmarks._results import markdown_table, replace_section  # noqa: E402
 from sk_riskscore import RiskScoreClassifier  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "riskslim"
@@ -211,7 +211,7 @@ def main():
         "integer intercept (our objective; lower is better). Log losses use each method's "
         "own risk mapping (peers: fitted real scale; imodels also a real intercept).",
         "",
-        frame.to_markdown(index=False, floatfmt=".4g"),
+        markdown_table(frame),
     ]
     if not args.no_cv:
         lines += ["", "5-fold CV test AUC (mean +- sd; our time limit "
@@ -223,7 +223,7 @@ def main():
                     cv_rows.append(dict(data=name, k=k, method=method,
                                         cv_auc=f"{mean:.4f} +- {sd:.4f}"))
                 print(pd.DataFrame(cv_rows).tail(4).to_string(), flush=True)
-        lines.append(pd.DataFrame(cv_rows).to_markdown(index=False))
+        lines.append(markdown_table(pd.DataFrame(cv_rows)))
     replace_section("bench_solver", "\n".join(lines))
 
 

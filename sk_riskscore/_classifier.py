@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -353,7 +354,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, 2)
         """
         scores = self.decision_function(X) / self.scale_
-        positive = _expit(scores)
+        positive = expit(scores)
         return np.column_stack([1.0 - positive, positive])
 
     def predict_log_proba(self, X):
@@ -371,15 +372,6 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _expit(values):
-    out = np.empty_like(values)
-    positive = values >= 0
-    out[positive] = 1.0 / (1.0 + np.exp(-values[positive]))
-    exp_values = np.exp(values[~positive])
-    out[~positive] = exp_values / (1.0 + exp_values)
-    return out
 
 
 def _binarizer_groups(X) -> list:

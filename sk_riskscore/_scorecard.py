@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._binarizer import RiskScoreBinarizer
-from ._classifier import RiskScoreClassifier, _expit
+from ._classifier import RiskScoreClassifier
 
 __all__ = ["ScoreCard"]
 
@@ -588,7 +589,7 @@ def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
 
 def _risk_of(totals, intercept, scale) -> np.ndarray:
     # The classifier's own logistic, so the table equals predict_proba bit for bit.
-    return _expit((np.asarray(totals, dtype=np.float64) + float(intercept)) / scale)
+    return expit((np.asarray(totals, dtype=np.float64) + float(intercept)) / scale)
 
 
 def _default_title(classifier, y) -> str:

@@ -148,7 +148,6 @@ class IntegerSearch:
         give a random other feature a random non-zero value, polish; repeat.
         Returns the polished ``(intercept, points)`` of every admissible trial."""
         out = []
-        d = len(points)
         for _ in range(trials):
             trial = np.asarray(points, dtype=int).copy()
             used = np.flatnonzero(trial)
@@ -167,8 +166,6 @@ class IntegerSearch:
                 continue
             b, trial, _ = self.polish(intercept, trial)
             out.append((b, trial))
-        if d == 0:
-            return []
         return out
 
     # --------------------------------------------------------------- polishing

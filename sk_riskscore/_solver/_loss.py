@@ -79,10 +79,6 @@ class LossOracle:
     def loss_from_scores(self, scores: np.ndarray) -> float:
         return float(self.losses(scores))
 
-    def losses_from_score_matrix(self, scores: np.ndarray) -> np.ndarray:
-        """Losses of many models at once; ``scores`` is (n_rows, n_models)."""
-        return self.losses(scores)
-
     def slopes(self, scores: np.ndarray) -> np.ndarray:
         """Derivative of each distinct row's loss term in its score."""
         return (self.negative_weight - self.weight * _sigmoid(-scores / self.scale)) / self.scale
