@@ -380,8 +380,17 @@ class BranchAndBound:
 
     # ------------------------------------------------------------- incumbents
     def _initial_incumbent(self) -> bool:
-        """Polish the empty model, or the sparsest admissible one when the
-        constraints rule the empty model out. False if no model is admissible."""
+        """A first incumbent: the given initial models polished; without them,
+        the empty model (or the sparsest admissible one when the constraints
+        rule it out) polished, plus the beam search on larger problems.
+        False if no model is admissible."""
+        for b, pts in self.initial_models:
+            pts = np.asarray(pts, dtype=int)
+            if self.feasibility.is_feasible(pts):
+                b, pts, _ = self.search.polish(int(b), pts)
+                self._offer(b, pts)
+        if self.incumbent is not None:
+            return True
         start = np.zeros(self.d, dtype=int)
         if not self.feasibility.is_feasible(start):
             start = find_admissible_model(self.problem)
@@ -392,11 +401,6 @@ class BranchAndBound:
         if self.d > _BEAM_MIN_FEATURES:
             deadline = self._start + _BEAM_SHARE * self.time_limit
             for b, pts in self.search.from_beam(self.feasibility.max_support, deadline=deadline):
-                self._offer(b, pts)
-        for b, pts in self.initial_models:
-            pts = np.asarray(pts, dtype=int)
-            if self.feasibility.is_feasible(pts):
-                b, pts, _ = self.search.polish(int(b), pts)
                 self._offer(b, pts)
         return True
 

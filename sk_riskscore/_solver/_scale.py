@@ -22,6 +22,9 @@ __all__ = ["search_scale"]
 
 GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 REFINEMENTS = 4
+_FIRST_SHARE = 1 / 3
+_STARTS = 2  # best models so far, polished as first incumbents at the next scale
+_MIN_SLICE = 0.01  # of the time limit: below this, no further scale is tried
 _GOLDEN = (math.sqrt(5) - 1) / 2
 
 
@@ -38,20 +41,27 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     def evaluate(scale: float) -> float:
         offset = time.perf_counter() - start
         remaining = time_limit - offset
+        if results and remaining <= _MIN_SLICE * time_limit:
+            return math.inf  # out of time: the scales searched so far must do
         left = max(evaluations - len(results), 1)
+        # scale 1 (the plain RiskSLIM problem, and the fallback) gets a larger slice
+        share = _FIRST_SHARE if not results else 1.0 / left
         scaled = _rescaled(problem, scale)
         # one clock for the whole search, not one per scale
         report = None if progress is None else (
             lambda p: progress(dataclasses.replace(p, elapsed=p.elapsed + offset))
         )
         result = BranchAndBound(
-            scaled, time_limit=max(remaining / left, 0.05), gap_tolerance=gap_tolerance,
-            initial_models=best_models, progress=report, **options,
+            scaled, time_limit=max(remaining * share, 0.05), gap_tolerance=gap_tolerance,
+            initial_models=[(b, points) for _, b, points in best_models],
+            progress=report, **options,
         ).solve()
         result = dataclasses.replace(certify(scaled, result, gap_tolerance), score_scale=scale)
         results[scale] = result
         if result.model is not None:
-            best_models.append((result.model.intercept, result.model.points))
+            best_models.append((result.objective, result.model.intercept, result.model.points))
+            best_models.sort(key=lambda entry: entry[0])
+            del best_models[_STARTS:]
         return result.objective
 
     for scale in GRID:
