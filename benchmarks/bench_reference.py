@@ -71,10 +71,18 @@ def main():
         print(rows[-1], flush=True)
     scaling = []
     for name in ("breastcancer", "mammo"):
-        t1 = np.median([solve(problem(name)).statistics.time for _ in range(3)])
-        t2 = np.median([solve(problem(name, copies=2)).statistics.time for _ in range(3)])
-        scaling.append({"data set": name, "n x1 s (median of 3)": f"{t1:.2f}",
-                        "n x2 (rows duplicated) s": f"{t2:.2f}", "ratio": f"{t2 / t1:.3f}"})
+        # interleaved, so drifts of the machine hit both sizes alike
+        once, twice = problem(name), problem(name, copies=2)
+        runs = [(solve(once, random_state=0), solve(twice, random_state=0)) for _ in range(7)]
+        t1 = np.median([a.statistics.time for a, _ in runs])
+        t2 = np.median([b.statistics.time for _, b in runs])
+        a, b = runs[0]
+        scaling.append({
+            "data set": name, "n x1 s (median of 7)": f"{t1:.3f}",
+            "n x2 (rows duplicated) s": f"{t2:.3f}", "ratio": f"{t2 / t1:.3f}",
+            "nodes x1 / x2": f"{a.statistics.n_nodes} / {b.statistics.n_nodes}",
+            "LP solves x1 / x2": f"{a.statistics.n_lp_solves} / {b.statistics.n_lp_solves}",
+        })
         print(scaling[-1], flush=True)
     body = "\n".join([
         "Command: `python benchmarks/bench_reference.py" + (" --quick" if args.quick else "") + "`",
