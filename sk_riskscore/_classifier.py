@@ -81,9 +81,10 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         groups travel in ``X.attrs["sk_riskscore.feature_groups"]``.
     calibrate_scale : bool, default=False
         Also choose a positive scale ``s`` with ``risk = 1 / (1 + exp(-score /
-        s))``, as the multiplier of FasterRisk: points stay integers, but a
-        larger ``s`` lets them express finer effects. The scale is searched by
-        certified solves (a grid of scales, then golden-section refinement)
+        s))``, as the multiplier of FasterRisk: points stay integers, but
+        ``s > 1`` lets them express finer effects and ``s < 1`` steeper ones.
+        The scale is searched by certified solves (a grid of scales, extended
+        past its ends while they are best, then golden-section refinement)
         sharing ``time_limit``; the certificate (``lower_bound_``, gap) holds for
         the chosen ``scale_``. Off by default, so that a total score reads
         directly as log-odds; turn on for better calibration and log loss.

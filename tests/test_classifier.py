@@ -152,6 +152,20 @@ def test_calibrated_scale_is_chosen_by_certified_solves(mammo_small):
     assert check.objective >= scaled.lower_bound_ - 1e-12
 
 
+def test_calibrated_scale_goes_below_one_on_nearly_separable_data():
+    # y follows one feature with 2% of labels flipped: with points capped at 1
+    # the score is too flat at scale 1, so the search must step below the grid.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(500, 3)).astype(float)
+    y = X[:, 0].astype(int) ^ (rng.random(500) < 0.02)
+    params = dict(max_coef=1, max_features=2, time_limit=20, random_state=0)
+    plain = RiskScoreClassifier(**params).fit(X, y)
+    scaled = RiskScoreClassifier(**params, calibrate_scale=True).fit(X, y)
+    assert plain.status_ == "optimal"
+    assert scaled.scale_ < 1
+    assert scaled.objective_ < plain.objective_ - 0.01
+
+
 def test_time_limit_keeps_best_model_with_honest_gap_and_warns():
     X, y = load_breastcancer(return_X_y=True, as_frame=True)
     with pytest.warns(ConvergenceWarning, match=r"optimality gap .*raise time_limit"):

@@ -535,6 +535,8 @@ class BranchAndBound:
             backend_fallbacks=self.fallbacks,
         )
         pool = tuple(sorted(self.pool.values(), key=lambda m: m.objective)[: self.pool_size])
+        # loss and penalty are never negative: a valid bound even before the root LP
+        lower_bound = max(lower_bound, 0.0)
         model = self.incumbent
         if model is None:
             return SolverResult(None, np.inf, lower_bound, np.inf, status, stats, pool, message)

@@ -2,8 +2,9 @@
 
 Heuristic peers fit a real multiplier on the score; at a fixed scale ``s`` the
 best integer points are again a RiskSLIM problem (with ``score_scale=s``), so
-the scale is searched by certified solves: a geometric grid, then a golden-
-section refinement around the best grid point. The result is certified for the
+the scale is searched by certified solves: a geometric grid (stepping past
+its ends while the end is best), then a golden-section refinement around the
+best point. The result is certified for the
 scale it reports; other scales are only as good as the search found.
 """
 
@@ -22,6 +23,11 @@ __all__ = ["search_scale"]
 
 GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 REFINEMENTS = 4
+# When the best scale is at an end of the grid, the search steps past it by this
+# factor while that keeps improving: below 1 for nearly separable data, where
+# the points would need to exceed max_coef to be as steep as the data allow.
+_STEP = 2.0
+_MAX_STEPS = 3
 _FIRST_SHARE = 1 / 3
 _STARTS = 2  # best models so far, polished as first incumbents at the next scale
 _MIN_SLICE = 0.01  # of the time limit: below this, no further scale is tried
@@ -68,6 +74,14 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         evaluate(scale)
         if results[scale].status in (SolverStatus.INFEASIBLE, SolverStatus.ERROR):
             return results[scale]
+    for end, factor in ((GRID[0], 1 / _STEP), (GRID[-1], _STEP)):
+        scale = end
+        for _ in range(_MAX_STEPS):
+            if min(results, key=lambda s: results[s].objective) != scale:
+                break
+            evaluations += 1
+            scale = round(scale * factor, 4)
+            evaluate(scale)
     ordered = sorted(results)
     best = min(ordered, key=lambda s: results[s].objective)
     position = ordered.index(best)
