@@ -78,3 +78,33 @@ def test_stress_many_solves_with_limits(backend):
         assert result.status in (SolverStatus.OPTIMAL, SolverStatus.NODE_LIMIT)
         assert result.lower_bound <= ground_truth(seed).objective + 1e-9
         assert result.objective >= ground_truth(seed).objective - 1e-9
+
+
+def test_ctrl_c_swallowed_on_the_way_still_stops_the_solve(mammo):
+    import os
+    import signal
+    import time
+
+    from sk_riskscore._solver import RiskScoreProblem
+
+    X, y = mammo
+    Xa, signs = X.to_numpy(float), np.where(y.to_numpy() == 1, 1, -1)
+    d = Xa.shape[1]
+    # a hard problem: unstopped, it would run to its 60 s limit
+    problem = RiskScoreProblem(Xa, signs, np.ones(len(signs)), np.full(d, -10),
+                               np.full(d, 10), -100, 100, np.full(d, 1e-6), 0, d)
+
+    def swallowing_callback(progress):
+        # a callback (or engine) with a broad except that eats the interrupt
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        except KeyboardInterrupt:
+            pass
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        solve(problem, time_limit=60, progress=swallowing_callback)
+    assert time.perf_counter() - start < 20
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

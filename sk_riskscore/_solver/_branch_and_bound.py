@@ -10,9 +10,12 @@ Variables are laid out as ``[b, l_1..l_d, z_1..z_d]`` in every bound array.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
+import signal
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -128,7 +131,8 @@ class BranchAndBound:
         # threads only add synchronisation; on a loaded machine (GridSearchCV
         # n_jobs, other jobs) their spinning slowed mushroom from 62 s to over
         # 150 s. One thread for the whole solve.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with threadpool_limits(limits=1, user_api="blas"), _interrupt_guard() as interrupted:
+            self._interrupted = interrupted
             return self._solve()
 
     def _solve(self) -> SolverResult:
@@ -507,10 +511,14 @@ class BranchAndBound:
         return time.perf_counter() - self._start
 
     def _check_time(self, bound: float):
+        if self._interrupted():
+            raise KeyboardInterrupt
         if self._elapsed() >= self.time_limit:
             raise _Stop(SolverStatus.TIME_LIMIT, bound, "time limit reached")
 
     def _should_stop(self, bound: float):
+        if self._interrupted():
+            raise KeyboardInterrupt
         incumbent = self.incumbent
         if incumbent is not None and relative_gap(incumbent.objective, bound) <= self.gap_tolerance:
             return SolverStatus.OPTIMAL, ""
@@ -552,6 +560,29 @@ class BranchAndBound:
         return SolverResult(model, model.objective, lower_bound,
                             relative_gap(model.objective, lower_bound), status, stats, pool,
                             message)
+
+
+@contextlib.contextmanager
+def _interrupt_guard():
+    """Ctrl-C raises KeyboardInterrupt as usual and also sets a flag that the
+    search checks at every node, so that an interrupt swallowed on the way (a
+    broad ``except`` in a callback, an engine) still stops the solve. Only in
+    the main thread, and only over Python's default handler."""
+    received = threading.Event()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield received.is_set
+        return
+
+    def handler(signum, frame):
+        received.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield received.is_set
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _Stop(Exception):
