@@ -195,13 +195,19 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-cv", action="store_true")
+    parser.add_argument("--data", nargs="+", choices=list(TIME_LIMITS),
+                        help="only these data sets (results go to the section "
+                        "bench_solver_partial, leaving the full run's alone)")
+    parser.add_argument("--k", nargs="+", type=int, default=[5, 10])
     args = parser.parse_args()
     names = ["breastcancer", "mammo"]
     if not args.quick:
         names += ["mushroom", "adult"]
+    partial = args.data is not None or args.k != [5, 10]
+    names = args.data or names
     rows = []
     for name in names:
-        for k in (5, 10):
+        for k in args.k:
             rows.extend(evaluate(name, k))
             print(pd.DataFrame(rows).tail(5).to_string(), flush=True)
     frame = pd.DataFrame(rows)
@@ -216,7 +222,7 @@ def main():
         "",
         markdown_table(frame),
     ]
-    replace_section("bench_solver", "\n".join(lines))
+    replace_section("bench_solver_partial" if partial else "bench_solver", "\n".join(lines))
     if not args.no_cv:
         lines = [
             "Command: `" + " ".join(["python", "benchmarks/bench_solver.py", *sys.argv[1:]]) + "`",
@@ -227,13 +233,14 @@ def main():
         ]
         cv_rows = []
         for name in names:
-            for k in (5, 10):
+            for k in args.k:
                 for method, (mean, sd) in cv_auc(name, k).items():
                     cv_rows.append(dict(data=name, k=k, method=method,
                                         cv_auc=f"{mean:.4f} +- {sd:.4f}"))
                 print(pd.DataFrame(cv_rows).tail(4).to_string(), flush=True)
         lines.append(markdown_table(pd.DataFrame(cv_rows)))
-        replace_section("bench_solver_cv", "\n".join(lines))
+        replace_section("bench_solver_cv_partial" if partial else "bench_solver_cv",
+                        "\n".join(lines))
 
 
 if __name__ == "__main__":
