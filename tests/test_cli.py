@@ -386,6 +386,9 @@ def test_interrupt_is_one_line(work):
         [str(SCRIPT), "fit", "mammo.csv", "--target", "Malignant", "--max-features", "12",
          "--max-coef", "10", "--time-limit", "120", "-o", "interrupted.json"],
         cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        # Ctrl-C as at a terminal: a test run started in the background by a
+        # shell passes SIGINT on ignored, and the child would never see it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Wait for the solve to start (the first progress line), then press Ctrl-C.
     first = process.stderr.readline()
