@@ -35,13 +35,14 @@ CPLEX = {
 LIMITS = {"breastcancer": 60, "mammo": 60, "mushroom": 300, "adult": 300}
 
 
-def problem(name, copies=1):
+def problem(name, copies=1, max_features=5):
+    """The REFERENCE.md section 2 problem on a data set (rows repeated ``copies`` times)."""
     frame = pd.read_csv(DATA / f"{name}_data.csv")
     X = np.tile(frame.iloc[:, 1:].to_numpy(float), (copies, 1))
     y = np.tile(np.where(frame.iloc[:, 0].to_numpy() == 1, 1, -1), copies)
     n, d = X.shape
     return RiskScoreProblem(X, y, np.ones(n), np.full(d, -5), np.full(d, 5), -50, 50,
-                            np.full(d, 1e-6), 0, 5)
+                            np.full(d, 1e-6), 0, max_features)
 
 
 def main():

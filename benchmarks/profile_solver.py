@@ -17,15 +17,14 @@ import pstats
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._results import markdown_table, replace_section  # noqa: E402
-from sk_riskscore._solver import RiskScoreProblem, solve  # noqa: E402
+from benchmarks.bench_reference import problem  # noqa: E402
+from sk_riskscore._solver import solve  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "riskslim"
 BNB_MODULE = "_branch_and_bound.py"
 # callee (file, function) -> the part of the solver it belongs to
 PARTS = {
@@ -39,15 +38,6 @@ PARTS = {
     ("_loss.py", "loss"): "cut computation (loss oracle)",
     ("_beam.py", "beam_supports"): "heuristics",
 }
-
-
-def problem(name, max_features):
-    frame = pd.read_csv(DATA / f"{name}_data.csv")
-    X = frame.iloc[:, 1:].to_numpy(float)
-    y = np.where(frame.iloc[:, 0].to_numpy() == 1, 1, -1)
-    n, d = X.shape
-    return RiskScoreProblem(X, y, np.ones(n), np.full(d, -5), np.full(d, 5), -50, 50,
-                            np.full(d, 1e-6), 0, max_features)
 
 
 def breakdown(stats: pstats.Stats) -> dict[str, float]:
@@ -82,7 +72,7 @@ def main():
     rows, summaries = [], []
     for name, k in (("adult", 5), ("mammo", 10)):
         profiler = cProfile.Profile()
-        result = profiler.runcall(solve, problem(name, k), time_limit=args.seconds,
+        result = profiler.runcall(solve, problem(name, max_features=k), time_limit=args.seconds,
                                   random_state=0)
         stats = pstats.Stats(profiler)
         total = result.statistics.time

@@ -517,8 +517,6 @@ class BranchAndBound:
             raise _Stop(SolverStatus.TIME_LIMIT, bound, "time limit reached")
 
     def _should_stop(self, bound: float):
-        if self._interrupted():
-            raise KeyboardInterrupt
         incumbent = self.incumbent
         if incumbent is not None and relative_gap(incumbent.objective, bound) <= self.gap_tolerance:
             return SolverStatus.OPTIMAL, ""

@@ -70,6 +70,9 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
             del best_models[_STARTS:]
         return result.objective
 
+    def best_scale() -> float:
+        return min(results, key=lambda s: results[s].objective)
+
     for scale in GRID:
         evaluate(scale)
         if results[scale].status in (SolverStatus.INFEASIBLE, SolverStatus.ERROR):
@@ -77,14 +80,13 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     for end, factor in ((GRID[0], 1 / _STEP), (GRID[-1], _STEP)):
         scale = end
         for _ in range(_MAX_STEPS):
-            if min(results, key=lambda s: results[s].objective) != scale:
+            if best_scale() != scale:
                 break
             evaluations += 1
             scale = round(scale * factor, 4)
             evaluate(scale)
     ordered = sorted(results)
-    best = min(ordered, key=lambda s: results[s].objective)
-    position = ordered.index(best)
+    position = ordered.index(best_scale())
     low = ordered[max(position - 1, 0)]
     high = ordered[min(position + 1, len(ordered) - 1)]
     # golden-section search on [low, high] (in log scale), the grid best inside
@@ -97,8 +99,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
             b = e
         else:
             a = c
-    best = min(results, key=lambda s: results[s].objective)
-    return results[best]
+    return results[best_scale()]
 
 
 def _rescaled(problem: RiskScoreProblem, scale: float) -> RiskScoreProblem:
