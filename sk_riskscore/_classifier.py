@@ -321,7 +321,10 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     def _store(self, result, names) -> None:
         model = result.model
         self.coef_ = model.points.astype(np.int64).reshape(1, -1)
-        self.intercept_ = np.array([model.intercept], dtype=np.int64)
+        # with a fitted scale the intercept is a real calibration constant
+        self.intercept_ = np.array(
+            [model.intercept], dtype=np.float64 if self.calibrate_scale else np.int64
+        )
         self.objective_ = float(result.objective)
         self.lower_bound_ = float(result.lower_bound)
         self.optimality_gap_ = float(result.gap)

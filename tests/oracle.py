@@ -2,7 +2,8 @@
 
 Independent of the solver's code: raw rows, no compression, no LP. For every
 vector of points the best integer intercept is found exactly by bisection on
-``f(b + 1) - f(b)``, which is non-decreasing because the loss is convex in b.
+``f(b + 1) - f(b)``, which is non-decreasing because the loss is convex in b;
+a real intercept by bisection on the sign of ``f'(b)`` to below 1e-12.
 """
 
 from __future__ import annotations
@@ -21,15 +22,22 @@ class Enumerated:
     n_models: int
 
 
-def _losses(X, y, w, L, b):
+def _losses(X, y, w, L, b, scale=1.0):
     """Loss of each model (rows of L) with intercepts b, from raw rows."""
-    scores = X @ L.T + b[None, :]
+    scores = (X @ L.T + b[None, :]) / scale
     return (w @ np.logaddexp(0.0, -y[:, None] * scores)) / w.sum()
+
+
+def _slopes(X, y, w, L, b, scale):
+    """Derivative of each model's loss in its intercept."""
+    margins = y[:, None] * (X @ L.T + b[None, :]) / scale
+    return (w @ (-y[:, None] / (1.0 + np.exp(margins)))) / (w.sum() * scale)
 
 
 def enumerate_optimum(
     X, y, w, coef_lower, coef_upper, intercept_lower, intercept_upper, c0,
-    min_features=0, max_features=None, rows=(), chunk=4000,
+    min_features=0, max_features=None, rows=(), chunk=4000, scale=1.0,
+    real_intercept=False,
 ) -> Enumerated:
     d = X.shape[1]
     ranges = [range(int(lo), int(hi) + 1) for lo, hi in zip(coef_lower, coef_upper)]
@@ -48,14 +56,24 @@ def enumerate_optimum(
     objectives, intercepts = [], []
     for start in range(0, len(candidates), chunk):
         L = candidates[start : start + chunk]
-        lo = np.full(len(L), int(intercept_lower))
-        hi = np.full(len(L), int(intercept_upper))
-        while np.any(lo < hi):
-            mid = (lo + hi) // 2
-            rising = _losses(X, y, w, L, mid + 1.0) >= _losses(X, y, w, L, mid.astype(float))
-            hi = np.where(rising & (lo < hi), mid, hi)
-            lo = np.where(~rising & (lo < hi), mid + 1, lo)
-        loss = _losses(X, y, w, L, lo.astype(float))
+        if real_intercept:
+            lo = np.full(len(L), float(intercept_lower))
+            hi = np.full(len(L), float(intercept_upper))
+            while np.max(hi - lo) > 1e-12:
+                mid = 0.5 * (lo + hi)
+                rising = _slopes(X, y, w, L, mid, scale) > 0
+                hi = np.where(rising, mid, hi)
+                lo = np.where(rising, lo, mid)
+        else:
+            lo = np.full(len(L), int(intercept_lower))
+            hi = np.full(len(L), int(intercept_upper))
+            while np.any(lo < hi):
+                mid = (lo + hi) // 2
+                rising = (_losses(X, y, w, L, mid + 1.0, scale)
+                          >= _losses(X, y, w, L, mid.astype(float), scale))
+                hi = np.where(rising & (lo < hi), mid, hi)
+                lo = np.where(~rising & (lo < hi), mid + 1, lo)
+        loss = _losses(X, y, w, L, lo.astype(float), scale)
         objectives.append(loss + (L != 0) @ np.asarray(c0, dtype=float))
         intercepts.append(lo)
     objectives = np.concatenate(objectives)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -100,3 +101,36 @@ def test_early_stop_is_not_called_optimal_and_bound_stays_valid(seed):
     else:
         assert result.status == SolverStatus.NODE_LIMIT
         assert result.gap >= 0
+
+
+@pytest.mark.parametrize("scale", [0.6, 3.7])
+@pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 4))
+def test_real_intercept_at_a_scale_matches_enumeration(seed, scale):
+    """The calibrated-scale problem: score / scale with a real intercept."""
+    base = random_problem(seed)
+    reach = intercept_bound(base.X, base.y, base.sample_weight, base.coef_lower,
+                            base.coef_upper, base.max_features, scale)
+    problem = dataclasses.replace(base, score_scale=scale, integer_intercept=False,
+                                  intercept_lower=-reach, intercept_upper=reach)
+    wide = reach + 50
+    truth = enumerate_optimum(
+        problem.X, problem.y, problem.sample_weight, problem.coef_lower,
+        problem.coef_upper, -wide, wide, problem.c0, problem.min_features,
+        problem.max_features, scale=scale, real_intercept=True,
+    )
+    result = solve(problem, backend="cbc", time_limit=60, gap_tolerance=1e-9)
+
+    assert result.status == SolverStatus.OPTIMAL, result.message
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert result.lower_bound <= truth.objective + 1e-9
+    model = result.model
+    assert problem.objective(model.points, model.intercept) == pytest.approx(
+        result.objective, abs=1e-12
+    )
+    # a real intercept is never worse than the best integer one
+    integer = enumerate_optimum(
+        problem.X, problem.y, problem.sample_weight, problem.coef_lower,
+        problem.coef_upper, -wide, wide, problem.c0, problem.min_features,
+        problem.max_features, scale=scale,
+    )
+    assert truth.objective <= integer.objective + 1e-12

@@ -14,7 +14,7 @@ import logging
 import mip
 import numpy as np
 
-from ._lp import _quiet_c_stdout
+from ._lp import _quiet_c_stdout, release
 from ._problem import RiskScoreProblem
 
 __all__ = ["find_admissible_model", "explain_infeasibility"]
@@ -75,9 +75,12 @@ def find_admissible_model(problem: RiskScoreProblem) -> np.ndarray | None:
     """The sparsest points vector obeying every constraint, or None if none does."""
     rows = set(range(len(problem.constraints)))
     model, points = _build(problem, rows, True, True, set())
-    if not _solve(model):
-        return None
-    return np.array([int(round(expr.x)) for expr in points], dtype=int)
+    try:
+        if not _solve(model):
+            return None
+        return np.array([int(round(expr.x)) for expr in points], dtype=int)
+    finally:
+        release(model)
 
 
 def explain_infeasibility(problem: RiskScoreProblem, bound_labels) -> list[str]:
@@ -108,7 +111,10 @@ def explain_infeasibility(problem: RiskScoreProblem, bound_labels) -> list[str]:
         model, _ = _build(
             problem, keep_rows, ("min", None) in active, ("max", None) in active, free
         )
-        return _solve(model)
+        try:
+            return _solve(model)
+        finally:
+            release(model)
 
     active = list(items)
     if feasible(active):

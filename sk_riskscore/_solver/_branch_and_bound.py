@@ -131,9 +131,14 @@ class BranchAndBound:
         # threads only add synchronisation; on a loaded machine (GridSearchCV
         # n_jobs, other jobs) their spinning slowed mushroom from 62 s to over
         # 150 s. One thread for the whole solve.
+        self.lp = None
         with threadpool_limits(limits=1, user_api="blas"), _interrupt_guard() as interrupted:
             self._interrupted = interrupted
-            return self._solve()
+            try:
+                return self._solve()
+            finally:
+                if self.lp is not None:
+                    self.lp.close()
 
     def _solve(self) -> SolverResult:
         self._start = time.perf_counter()
@@ -145,6 +150,7 @@ class BranchAndBound:
         self.feasibility = FeasibilityChecker(problem)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0)
         self.lp = RelaxationLP(problem, self.backend)
+        self.real_intercept = not problem.integer_intercept
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
         self.n_nodes = 0
@@ -243,7 +249,7 @@ class BranchAndBound:
             if solution is None:  # infeasible within these bounds
                 node.bound = np.inf
                 return None
-            node.bound = max(node.bound, solution.objective)
+            node.bound = max(node.bound, solution.bound)
             if node.bound >= self._prune_threshold():
                 return None
             history.append(node.bound)
@@ -256,10 +262,18 @@ class BranchAndBound:
                 model = self._offer(*candidate)
                 if model is not None and model.objective - node.bound <= self._tolerance():
                     return None  # the node's best model is in hand
-                key = (candidate[0], *candidate[1])
+                key = (candidate[0] if not self.real_intercept else None, *candidate[1])
                 if violation > 1e-12 and key not in separated:
                     separated.add(key)
-                    self.lp.add_cut(loss, grad_b, grad_l, solution.intercept, solution.points)
+                    if self.real_intercept and model is not None:
+                        # The tangent at the points' best intercept has no slope in b:
+                        # at these points it lifts the LP's bound to their exact loss.
+                        self.lp.add_cut(*self.oracle.loss_and_gradient(model.intercept,
+                                                                       model.points),
+                                        model.intercept, model.points)
+                    else:
+                        self.lp.add_cut(loss, grad_b, grad_l, solution.intercept,
+                                        solution.points)
                     continue
                 if model is not None:
                     # Its cut did not move the LP: the point's objective is within
@@ -313,6 +327,8 @@ class BranchAndBound:
         points, used = values[1 : 1 + d], values[1 + d :]
         low, high = lower[1 : 1 + d], upper[1 : 1 + d]
         frac = np.abs(values - np.round(values))
+        if self.real_intercept:
+            frac[0] = 0.0
         open_sign = (low <= 0) & (high >= 0) & (low < high)
         support_split = open_sign & (
             (frac[1 : 1 + d] > _INTEGRALITY)
@@ -379,12 +395,14 @@ class BranchAndBound:
         """Tighten bounds that would push the LP bound past the incumbent."""
         if self.incumbent is None:
             return
-        room = self._prune_threshold() - solution.objective
+        room = self._prune_threshold() - solution.bound
         if not np.isfinite(room) or room <= 0:
             return
         values, rc = solution.values, solution.reduced_costs
         at_lower = (values <= lower + 1e-9) & (rc > 1e-9)
         at_upper = (values >= upper - 1e-9) & (rc < -1e-9)
+        if self.real_intercept:  # the rounding below holds for integers only
+            at_lower[0] = at_upper[0] = False
         with np.errstate(divide="ignore"):
             reach_up = np.floor(room / np.where(at_lower, rc, np.inf) + 1e-9)
             reach_down = np.floor(room / np.where(at_upper, -rc, np.inf) + 1e-9)
@@ -400,7 +418,7 @@ class BranchAndBound:
         for b, pts in self.initial_models:
             pts = np.asarray(pts, dtype=int)
             if self.feasibility.is_feasible(pts):
-                b, pts, _ = self.search.polish(int(b), pts)
+                b, pts, _ = self.search.polish(int(round(b)), pts)
                 self._offer(b, pts)
         if self.incumbent is not None:
             return True
@@ -433,18 +451,29 @@ class BranchAndBound:
         return self.n_incumbent_updates > before
 
     def _integral_model(self, solution: LPSolution):
-        values = solution.values
+        values = solution.values[1:] if self.real_intercept else solution.values
         if np.max(np.abs(values - np.round(values))) > _INTEGRALITY:
             return None
-        return int(round(solution.intercept)), np.round(solution.points).astype(int)
+        intercept = solution.intercept if self.real_intercept else int(round(solution.intercept))
+        return intercept, np.round(solution.points).astype(int)
 
-    def _offer(self, intercept: int, points: np.ndarray) -> ScoreModel | None:
-        """Record a candidate model if it is feasible; returns it if so."""
+    def _offer(self, intercept: float, points: np.ndarray) -> ScoreModel | None:
+        """Record a candidate model if it is feasible; returns it if so.
+
+        With a real intercept, the heuristics' integer intercept (or the LP's
+        value) is replaced by the best real one for the points."""
         points = np.asarray(points, dtype=int)
-        if not self.feasibility.is_feasible(points, intercept):
+        if self.real_intercept:
+            if not self.feasibility.is_feasible(points):
+                return None
+            intercept, _ = self.search.best_real_intercept(self.search.scores(0, points),
+                                                           int(round(intercept)))
+        elif not self.feasibility.is_feasible(points, intercept):
             return None
+        else:
+            intercept = int(intercept)
         objective = self.search.objective(intercept, points)
-        model = ScoreModel(points.copy(), int(intercept), objective,
+        model = ScoreModel(points.copy(), intercept, objective,
                            objective - float(self.problem.c0 @ (points != 0)))
         key = model.key()
         if key not in self.pool:
@@ -500,6 +529,7 @@ class BranchAndBound:
         if self.incumbent is not None:
             self.lp.set_theta_upper(self.incumbent.objective + 1e-9)
         self.lp.set_bounds(old._bounds[0], old._bounds[1])
+        old.close()
         try:
             return self.lp.solve()
         except LPInfeasible:

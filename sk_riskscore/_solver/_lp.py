@@ -24,16 +24,38 @@ from mip.cbc import ffi as _cbc_ffi
 from ._problem import RiskScoreProblem
 from ._result import SolverError
 
-__all__ = ["BACKENDS", "LPSolution", "RelaxationLP"]
+__all__ = ["BACKENDS", "LPSolution", "RelaxationLP", "release"]
 
 logger = logging.getLogger(__name__)
+
+
+def release(model: mip.Model) -> None:
+    """Free the engine's copy of ``model`` now, not when Python collects it.
+
+    A python-mip ``Model`` and its solver object refer to each other, so only
+    the cyclic garbage collector frees them, at an arbitrary moment; the
+    solver's ``__del__`` then calls into cffi. If that moment falls while cffi
+    holds its lock (parsing a type for ``ffi.new``, e.g. in ``remove_constrs``),
+    the first lookup of the delete function waits on the same lock and the
+    process hangs forever (measured: a scale search stuck in ``purge_cuts``).
+    Freed here, the collector's later ``__del__`` finds nothing to do.
+    """
+    solver = getattr(model, "solver", None)
+    if solver is not None and getattr(solver, "_model", None) is not None:
+        solver.__del__()
+        solver._model = None
+
 
 BACKENDS = {"cbc": mip.CBC, "highs": mip.HIGHS}
 
 
 @dataclass(frozen=True)
 class LPSolution:
+    """An LP optimum as the engine reports it, and ``bound``: a lower bound on
+    the LP (and so on every model in the node) that does not trust the engine."""
+
     objective: float
+    bound: float
     intercept: float
     points: np.ndarray
     used: np.ndarray
@@ -81,27 +103,41 @@ class RelaxationLP:
         ]
         self.used = [model.add_var(lb=0.0, ub=1.0, name=f"z{j}") for j in range(d)]
         self.theta = model.add_var(lb=0.0, ub=mip.INF, name="theta")
+        # The structural rows again as arrays over the columns [b, l, z, theta],
+        # in the engine's order, for the safe bound: (coefficients, sense, rhs).
+        rows: list[tuple[np.ndarray, int, float]] = []
+
+        def add_row(points_coef, used_coef, sense, rhs):
+            coefficients = np.concatenate([[0.0], points_coef, used_coef, [0.0]])
+            expr = mip.xsum(float(a) * v for a, v in zip(points_coef, self.points) if a) + \
+                mip.xsum(float(a) * v for a, v in zip(used_coef, self.used) if a)
+            model.add_constr(expr >= rhs if sense > 0 else expr <= rhs)
+            rows.append((coefficients, sense, float(rhs)))
+
         for j in range(d):
             lo, hi = float(problem.coef_lower[j]), float(problem.coef_upper[j])
-            if hi > 0:
-                model.add_constr(self.points[j] <= hi * self.used[j])
-            if lo < 0:
-                model.add_constr(self.points[j] >= lo * self.used[j])
+            unit, zero = np.eye(d)[j], np.zeros(d)
+            if hi > 0:  # l_j <= hi z_j
+                add_row(unit, -hi * unit, -1, 0.0)
+            if lo < 0:  # l_j >= lo z_j
+                add_row(unit, -lo * unit, +1, 0.0)
             if lo == 0 and hi == 0:
                 self.used[j].ub = 0.0
-        n_used = mip.xsum(self.used)
         if problem.min_features > 0:
-            model.add_constr(n_used >= problem.min_features)
+            add_row(np.zeros(d), np.ones(d), +1, problem.min_features)
         if problem.max_features is not None and problem.max_features < d:
-            model.add_constr(n_used <= problem.max_features)
+            add_row(np.zeros(d), np.ones(d), -1, problem.max_features)
         for constraint in problem.constraints:
-            expr = mip.xsum(
-                float(a) * v for a, v in zip(constraint.points_coef, self.points) if a
-            ) + mip.xsum(float(a) * v for a, v in zip(constraint.used_coef, self.used) if a)
+            points_coef = np.asarray(constraint.points_coef, dtype=float)
+            used_coef = np.asarray(constraint.used_coef, dtype=float)
             if np.isfinite(constraint.lower):
-                model.add_constr(expr >= float(constraint.lower))
+                add_row(points_coef, used_coef, +1, constraint.lower)
             if np.isfinite(constraint.upper):
-                model.add_constr(expr <= float(constraint.upper))
+                add_row(points_coef, used_coef, -1, constraint.upper)
+        self._row_matrix = np.array([r[0] for r in rows]).reshape(len(rows), 2 * d + 2)
+        self._row_sense = np.array([r[1] for r in rows], dtype=float)
+        self._row_rhs = np.array([r[2] for r in rows], dtype=float)
+        self._cost = np.concatenate([[0.0], np.zeros(d), problem.c0, [1.0]]).astype(float)
         model.objective = mip.minimize(
             self.theta + mip.xsum(float(c) * z for c, z in zip(problem.c0, self.used))
         )
@@ -116,6 +152,10 @@ class RelaxationLP:
         self._cut_last_active: list[int] = []
         self.n_cuts_added = 0
         self.n_solves = 0
+
+    def close(self) -> None:
+        """Free the engine's model; the LP cannot be used afterwards."""
+        release(self.model)
 
     def set_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
         """Bounds on ``[b, l_1..l_d, z_1..z_d]``; only changed ones reach the engine."""
@@ -202,14 +242,69 @@ class RelaxationLP:
             raise SolverError(f"the {self.backend!r} LP engine returned {status.name}")
         values, reduced_costs = self._read_columns()
         d = self.problem.n_features
+        objective = float(self.model.objective_value)
+        bound, safe_reduced_costs = self._safe_bound()
+        if safe_reduced_costs is not None:
+            reduced_costs = safe_reduced_costs
         return LPSolution(
-            objective=float(self.model.objective_value),
+            objective=objective,
+            bound=min(objective, bound),
             intercept=float(values[0]),
             points=values[1 : 1 + d],
             used=values[1 + d : 1 + 2 * d],
             theta=float(values[1 + 2 * d]),
             reduced_costs=reduced_costs[: 1 + 2 * d],
         )
+
+    def _safe_bound(self) -> tuple[float, np.ndarray | None]:
+        """A lower bound on the LP from the engine's row duals, by weak duality.
+
+        For any duals ``y`` of the right signs (>= 0 on >= rows, <= 0 on <= rows),
+        ``y . rhs + sum_j min over [lb_j, ub_j] of (c - A'y)_j x_j`` bounds the LP
+        from below, however far from optimal ``y`` is. So the bound stays valid
+        when the engine reports "optimal" for a point that is not (measured: CBC
+        claimed 0.0818 at a root where a feasible point had 0.0772). Also returns
+        the reduced costs ``c - A'y`` of ``[b, l, z]``, for fixing by reduced cost
+        on the same footing (None without duals).
+        """
+        duals = self._read_row_duals()
+        n_cuts = len(self._cut_const)
+        n_structural = len(self._row_rhs)
+        if duals is None or len(duals) != n_structural + n_cuts:
+            return -np.inf, None
+        if n_cuts:
+            cuts = np.empty((n_cuts, self._row_matrix.shape[1]))
+            cuts[:, :-1] = 0.0
+            gradients = np.array(self._cut_gradient)
+            cuts[:, : gradients.shape[1]] = -gradients
+            cuts[:, -1] = 1.0
+            matrix = np.vstack([self._row_matrix, cuts])
+            sense = np.concatenate([self._row_sense, np.ones(n_cuts)])
+            rhs = np.concatenate([self._row_rhs, self._cut_const])
+        else:
+            matrix, sense, rhs = self._row_matrix, self._row_sense, self._row_rhs
+        duals = np.where(sense > 0, np.maximum(duals, 0.0), np.minimum(duals, 0.0))
+        reduced = self._cost - matrix.T @ duals
+        lower = np.concatenate([self._bounds[0], [0.0]])
+        upper = np.concatenate([self._bounds[1], [self.theta.ub]])
+        bound = float(duals @ rhs + np.where(reduced > 0, reduced * lower, reduced * upper).sum())
+        if not np.isfinite(bound):
+            return -np.inf, None
+        return bound, reduced[:-1]
+
+    def _read_row_duals(self) -> np.ndarray | None:
+        m = self.model.num_rows
+        solver = self.model.solver
+        if self.backend == "cbc":
+            pi = getattr(solver, "_SolverCbc__pi", None)
+            if pi is not None and isinstance(pi, _cbc_ffi.CData):
+                return np.frombuffer(_cbc_ffi.buffer(pi, 8 * m), dtype=float).copy()
+        elif isinstance(getattr(solver, "_pi", None), list) and len(solver._pi) == m:
+            return np.array(solver._pi, dtype=float)
+        try:
+            return np.array([c.pi for c in self.model.constrs], dtype=float)
+        except Exception:  # no duals available: no safe bound
+            return None
 
     def _read_columns(self):
         """Primal values and reduced costs of all columns, read in bulk."""

@@ -39,12 +39,16 @@ class RiskScoreProblem:
     y : (n,) array of -1 / +1 labels.
     sample_weight : (n,) non-negative weights with a positive sum.
     coef_lower, coef_upper : (d,) integer bounds on the points ``l``.
-    intercept_lower, intercept_upper : integer bounds on the intercept ``b``.
+    intercept_lower, intercept_upper : bounds on the intercept ``b``.
     c0 : (d,) L0 penalty per feature (the intercept is never penalised).
     min_features, max_features : bounds on the number of non-zero points.
     constraints : extra linear constraints on points and used-indicators.
     score_scale : the risk of a score s is ``1 / (1 + exp(-s / score_scale))``;
         1 is the RiskSLIM problem, other values serve a calibrated scale.
+    integer_intercept : False makes ``b`` a real number within its bounds: with
+        a fitted scale the intercept is only a calibration constant, and a real
+        one gives the risk mapping ``1 / (1 + exp(-(a s + c)))`` of Platt
+        scaling and of the heuristic peers.
     """
 
     X: np.ndarray
@@ -59,6 +63,7 @@ class RiskScoreProblem:
     max_features: int | None = None
     constraints: tuple[LinearConstraint, ...] = field(default_factory=tuple)
     score_scale: float = 1.0
+    integer_intercept: bool = True
 
     def __post_init__(self):
         n, d = self.X.shape

@@ -37,10 +37,13 @@ class SolverStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class ScoreModel:
-    """One integer model and its exact objective."""
+    """One model (integer points) and its exact objective.
+
+    The intercept is an integer unless the problem has a real intercept.
+    """
 
     points: np.ndarray
-    intercept: int
+    intercept: int | float
     objective: float
     loss: float
 
@@ -49,7 +52,8 @@ class ScoreModel:
         return int(np.count_nonzero(self.points))
 
     def key(self) -> tuple:
-        return (self.intercept, *map(int, self.points))
+        # a real intercept is a function of the points, computed to ~1e-12
+        return (round(float(self.intercept), 6), *map(int, self.points))
 
 
 @dataclass(frozen=True)

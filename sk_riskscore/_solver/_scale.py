@@ -1,11 +1,14 @@
 """Searching the score scale: risk = 1 / (1 + exp(-score / s)) with s fitted.
 
-Heuristic peers fit a real multiplier on the score; at a fixed scale ``s`` the
-best integer points are again a RiskSLIM problem (with ``score_scale=s``), so
-the scale is searched by certified solves: a geometric grid (stepping past
-its ends while the end is best), then a golden-section refinement around the
-best point. The result is certified for the
-scale it reports; other scales are only as good as the search found.
+Heuristic peers fit a real multiplier and a real intercept on the score (Platt
+scaling). At a fixed scale ``s`` the best integer points with a real intercept
+are again a RiskSLIM problem (``score_scale=s``, ``integer_intercept=False``),
+so the scale is searched by certified solves: a geometric grid (stepping past
+its ends while the end is best), a golden-section refinement around the best
+point, and last the scale that Platt scaling gives the best points, so that no
+refit of (scale, intercept) on the chosen points can improve on the answer.
+The result is certified for the scale it reports; other scales are only as
+good as the search found.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ import dataclasses
 import math
 import time
 
+import numpy as np
+from scipy.optimize import minimize
+
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
+from ._loss import LossOracle
 from ._problem import RiskScoreProblem, intercept_bound
 from ._result import SolverResult, SolverStatus
 
@@ -38,7 +45,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
                  **options) -> SolverResult:
     """The best (scale, model) pair found; ``result.score_scale`` is the scale."""
     start = time.perf_counter()
-    evaluations = len(GRID) + REFINEMENTS
+    evaluations = len(GRID) + REFINEMENTS + 1  # + 1: the Platt scale of the best points
     results: dict[float, SolverResult] = {}
     best_models: list = []
 
@@ -99,7 +106,39 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
             b = e
         else:
             a = c
+    best = results[best_scale()]
+    if best.model is not None:
+        scale = platt_scale(problem, best.model.points, best.model.intercept, best.score_scale)
+        if scale is not None and scale not in results:
+            evaluate(scale)
     return results[best_scale()]
+
+
+def platt_scale(problem: RiskScoreProblem, points, intercept: float,
+                scale: float) -> float | None:
+    """The scale of the best fit ``1 / (1 + exp(-(a x.points + c)))`` (``1 / a``),
+    starting from the model's own ``(1 / scale, intercept / scale)``; None if
+    the fit fails or does not give a positive scale."""
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight)
+    S = oracle.X @ np.asarray(points, dtype=float)
+    weight, negative = oracle.weight, oracle.negative_weight
+
+    def loss(params):
+        margin = params[0] * S + params[1]
+        p = 1.0 / (1.0 + np.exp(np.clip(margin, -700, 700)))  # sigmoid(-margin)
+        value = weight @ np.logaddexp(0.0, -margin) + negative @ margin
+        slope = negative - weight * p
+        return value, np.array([slope @ S, slope.sum()]), weight * p * (1.0 - p)
+
+    def hessian(params):
+        c = loss(params)[2]
+        return np.array([[c @ S**2, c @ S], [c @ S, c.sum()]])
+
+    start = np.array([1.0 / scale, intercept / scale])
+    fit = minimize(lambda v: loss(v)[:2], start, jac=True, hess=hessian, method="trust-exact")
+    if not (np.all(np.isfinite(fit.x)) and fit.x[0] > 0 and fit.fun <= loss(start)[0]):
+        return None
+    return round(float(1.0 / fit.x[0]), 6)
 
 
 def _rescaled(problem: RiskScoreProblem, scale: float) -> RiskScoreProblem:
@@ -108,5 +147,5 @@ def _rescaled(problem: RiskScoreProblem, scale: float) -> RiskScoreProblem:
                         problem.coef_upper, problem.max_features, scale),
         abs(problem.intercept_lower), abs(problem.intercept_upper),
     )
-    return dataclasses.replace(problem, score_scale=scale, intercept_lower=-reach,
-                               intercept_upper=reach)
+    return dataclasses.replace(problem, score_scale=scale, integer_intercept=False,
+                               intercept_lower=-reach, intercept_upper=reach)
