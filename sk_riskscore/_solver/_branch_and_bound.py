@@ -504,9 +504,22 @@ class BranchAndBound:
         try:
             return self.lp.solve()
         except LPInfeasible:
+            if self._incumbent_in_box():
+                # the incumbent satisfies every row and cut: the claim is false
+                return self._fall_back(SolverError(
+                    f"the {self.lp.backend!r} LP engine called an LP infeasible that a "
+                    "known point satisfies"))
             return None
         except SolverError as exc:
             return self._fall_back(exc)
+
+    def _incumbent_in_box(self) -> bool:
+        if self.incumbent is None:
+            return False
+        model = self.incumbent
+        at = np.concatenate([[model.intercept], model.points, model.points != 0])
+        lower, upper = self.lp._bounds
+        return bool(np.all(at >= lower - 1e-9) and np.all(at <= upper + 1e-9))
 
     def _fall_back(self, error: SolverError) -> LPSolution | None:
         other = [name for name in BACKENDS if name != self.lp.backend]

@@ -137,6 +137,8 @@ class RelaxationLP:
         self._row_matrix = np.array([r[0] for r in rows]).reshape(len(rows), 2 * d + 2)
         self._row_sense = np.array([r[1] for r in rows], dtype=float)
         self._row_rhs = np.array([r[2] for r in rows], dtype=float)
+        self._global_lower = np.concatenate([[problem.intercept_lower], problem.coef_lower]).astype(float)
+        self._global_upper = np.concatenate([[problem.intercept_upper], problem.coef_upper]).astype(float)
         self._cost = np.concatenate([[0.0], np.zeros(d), problem.c0, [1.0]]).astype(float)
         model.objective = mip.minimize(
             self.theta + mip.xsum(float(c) * z for c, z in zip(problem.c0, self.used))
@@ -172,7 +174,17 @@ class RelaxationLP:
                 intercept: float, points: np.ndarray) -> None:
         """theta >= loss + g . ((b, l) - (b0, l0)), a tangent plane of the loss."""
         gradient = np.concatenate([[grad_intercept], grad_points])
-        const = loss - float(gradient @ np.concatenate([[intercept], points]))
+        at = np.concatenate([[intercept], points])
+        # Coefficients near zero (the slope in b at a best intercept is ~1e-17)
+        # upset the engine's scaling: CBC then called feasible LPs infeasible.
+        # Dropping g_k x_k keeps the plane valid if its constant gives up the
+        # most that term could contribute over the variable's range.
+        tiny = np.abs(gradient) < _TINY_COEFFICIENT * max(1.0, float(np.abs(gradient).max()))
+        if tiny.any():
+            reach = np.maximum(np.abs(self._global_lower - at), np.abs(self._global_upper - at))
+            loss -= float(np.abs(gradient[tiny]) @ reach[tiny])
+            gradient[tiny] = 0.0
+        const = loss - float(gradient @ at)
         self.add_planes([(const, gradient)])
 
     def add_planes(self, planes) -> None:
@@ -325,6 +337,7 @@ class RelaxationLP:
 # which is what limits how small a gap can be certified; 1e-9 is still well
 # above double precision for these small, well-scaled LPs.
 _LP_TOLERANCE = 1e-9
+_TINY_COEFFICIENT = 1e-9
 
 
 def _tighten_tolerances(model: mip.Model, backend: str) -> None:

@@ -39,19 +39,22 @@ _FIRST_SHARE = 1 / 3
 _STARTS = 2  # best models so far, polished as first incumbents at the next scale
 _MIN_SLICE = 0.01  # of the time limit: below this, no further scale is tried
 _GOLDEN = (math.sqrt(5) - 1) / 2
+_PLATT_STEPS = 3
 
 
 def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance: float,
                  **options) -> SolverResult:
     """The best (scale, model) pair found; ``result.score_scale`` is the scale."""
     start = time.perf_counter()
-    evaluations = len(GRID) + REFINEMENTS + 1  # + 1: the Platt scale of the best points
+    evaluations = len(GRID) + REFINEMENTS + _PLATT_STEPS
     results: dict[float, SolverResult] = {}
     best_models: list = []
 
     progress = options.pop("progress", None)
 
     def evaluate(scale: float) -> float:
+        if scale in results:
+            return results[scale].objective
         offset = time.perf_counter() - start
         remaining = time_limit - offset
         if results and remaining <= _MIN_SLICE * time_limit:
@@ -106,11 +109,16 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
             b = e
         else:
             a = c
-    best = results[best_scale()]
-    if best.model is not None:
+    # The best points' own Platt scale; a better model there has its own Platt
+    # scale in turn: repeat while that moves the answer.
+    for _ in range(_PLATT_STEPS):
+        best = results[best_scale()]
+        if best.model is None:
+            break
         scale = platt_scale(problem, best.model.points, best.model.intercept, best.score_scale)
-        if scale is not None and scale not in results:
-            evaluate(scale)
+        if scale is None or scale in results:
+            break
+        evaluate(scale)
     return results[best_scale()]
 
 
