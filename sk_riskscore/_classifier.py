@@ -81,13 +81,15 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         groups travel in ``X.attrs["sk_riskscore.feature_groups"]``.
     calibrate_scale : bool, default=False
         Also choose a positive scale ``s`` with ``risk = 1 / (1 + exp(-score /
-        s))``, as the multiplier of FasterRisk: points stay integers, but
+        s))`` and make the intercept a real number: the risk mapping of Platt
+        scaling, FasterRisk's multiplier and imodels. Points stay integers, but
         ``s > 1`` lets them express finer effects and ``s < 1`` steeper ones.
         The scale is searched by certified solves (a grid of scales, extended
-        past its ends while they are best, then golden-section refinement)
-        sharing ``time_limit``; the certificate (``lower_bound_``, gap) holds for
-        the chosen ``scale_``. Off by default, so that a total score reads
-        directly as log-odds; turn on for better calibration and log loss.
+        past its ends while they are best, golden-section refinement, then the
+        Platt scale of the best points until it settles) sharing
+        ``time_limit``; the certificate (``lower_bound_``, gap) holds for the
+        chosen ``scale_``. Off by default, so that a total score reads directly
+        as log-odds; turn on for better calibration and log loss.
     time_limit : float, default=60
         Seconds the solver may run. On expiry the best model found is kept,
         with its honest optimality gap, and a ``ConvergenceWarning`` is raised.
@@ -108,8 +110,8 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     ----------
     coef_ : ndarray of shape (1, n_features), dtype int64
         Points per feature.
-    intercept_ : ndarray of shape (1,), dtype int64
-        The score's constant.
+    intercept_ : ndarray of shape (1,)
+        The score's constant: int64, or float64 with ``calibrate_scale=True``.
     classes_ : ndarray of shape (2,)
         Class labels; ``classes_[1]`` is the event whose risk is predicted.
     n_features_in_ : int

@@ -40,8 +40,9 @@ class ScoreCard:
     risk : pandas.DataFrame
         Columns ``score`` and ``risk``, optionally ``count``, ``events`` and
         ``observed``.
-    intercept : int
-        Added to the score before it becomes a risk.
+    intercept : int or float
+        Added to the score before it becomes a risk; a real number when the
+        classifier was fitted with ``calibrate_scale=True``.
     scale : float, default=1.0
         Divisor of ``score + intercept`` in the risk formula.
     title : str, default="Risk score"
@@ -108,7 +109,7 @@ class ScoreCard:
             points = points.assign(min_value=0, max_value=1)
         self._points = points.reset_index(drop=True).copy()
         self._risk = risk.sort_values("score").reset_index(drop=True).copy()
-        self._intercept = int(intercept)
+        self._intercept = _whole_or_real(intercept)
         self._scale = float(scale)
         self._title = str(title)
         self._notes = tuple(str(n) for n in notes)
@@ -141,7 +142,7 @@ class ScoreCard:
         """
         classifier, preprocess = _split(estimator)
         coef = classifier.coef_[0].astype(np.int64)
-        intercept = int(classifier.intercept_[0])
+        intercept = _whole_or_real(classifier.intercept_[0])
         names = _classifier_feature_names(classifier, preprocess, len(coef))
         if y is not None and X is None:
             raise ValueError(
@@ -197,7 +198,7 @@ class ScoreCard:
     # -- accessors -----------------------------------------------------------------
 
     @property
-    def intercept(self) -> int:
+    def intercept(self) -> int | float:
         """Added to the score before it becomes a risk."""
         return self._intercept
 
@@ -413,7 +414,7 @@ class ScoreCard:
     def _formula(self) -> str:
         shift = self._intercept
         inner = (
-            "score" if shift == 0 else f"score {'+' if shift > 0 else '-'} {abs(shift)}"
+            "score" if shift == 0 else f"score {'+' if shift > 0 else '-'} {abs(shift):.6g}"
         )
         if self._scale != 1.0:
             inner = f"({inner}) / {self._scale:.4g}"
@@ -565,7 +566,9 @@ def _reachable_totals(groups) -> np.ndarray:
 
 def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
     y = column_or_1d(y)
-    scores = np.asarray(estimator.decision_function(X), dtype=np.float64) - intercept
+    # a real (calibrated) intercept leaves rounding noise on whole totals
+    scores = np.round(np.asarray(estimator.decision_function(X), dtype=np.float64) - intercept,
+                      9)
     if len(y) != len(scores):
         raise ValueError(
             f"X has {len(scores)} rows but y has {len(y)}; pass one label per row."
@@ -585,6 +588,11 @@ def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
         }
     )
     return frame.groupby("score").sum()
+
+
+def _whole_or_real(value) -> int | float:
+    value = float(value)
+    return int(value) if value.is_integer() else value
 
 
 def _risk_of(totals, intercept, scale) -> np.ndarray:

@@ -241,7 +241,7 @@ def _classifier_to_dict(clf: RiskScoreClassifier) -> dict:
         {
             "objective": float(row["objective"]),
             "loss": float(row["loss"]),
-            "intercept": int(row["intercept"]),
+            "intercept": _intercept_value(row["intercept"]),
             "points": [int(v) for v in row[point_columns]],
         }
         for _, row in clf.pool_.iterrows()
@@ -252,7 +252,7 @@ def _classifier_to_dict(clf: RiskScoreClassifier) -> dict:
         "feature_names": None if names is None else [str(n) for n in names],
         "classes": _classes_to_dict(clf.classes_),
         "points": [int(v) for v in np.asarray(clf.coef_).reshape(-1)],
-        "intercept": int(np.asarray(clf.intercept_).reshape(-1)[0]),
+        "intercept": _intercept_value(np.asarray(clf.intercept_).reshape(-1)[0]),
         "scale": float(clf.scale_),
         "certificate": {
             "objective": float(clf.objective_),
@@ -578,6 +578,18 @@ def _expect_int(value, field) -> int:
     return value
 
 
+def _intercept_value(value) -> int | float:
+    """Whole intercepts stay integers in the file; a calibrated one is a real number."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def _expect_intercept(value, field) -> int | float:
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return _expect_int(value, field)
+
+
 def _expect_float(value, field) -> float:
     if isinstance(value, str) and value in _NON_FINITE:
         return _NON_FINITE[value]
@@ -611,7 +623,7 @@ def _check_classifier(block) -> dict:
             _expect_str(name, f"classifier.feature_names[{j}]")
     points = _expect_list(block["points"], "classifier.points", n_features)
     points = [_expect_int(v, f"classifier.points[{j}]") for j, v in enumerate(points)]
-    intercept = _expect_int(block["intercept"], "classifier.intercept")
+    intercept = _expect_intercept(block["intercept"], "classifier.intercept")
     scale = _expect_float(block["scale"], "classifier.scale")
     if not (math.isfinite(scale) and scale > 0):
         raise InvalidModelFileError(
@@ -736,7 +748,7 @@ def _decode_pool_row(row, n_features, where) -> dict:
     return {
         "objective": _expect_float(row["objective"], where + ".objective"),
         "loss": _expect_float(row["loss"], where + ".loss"),
-        "intercept": _expect_int(row["intercept"], where + ".intercept"),
+        "intercept": _expect_intercept(row["intercept"], where + ".intercept"),
         "points": [_expect_int(v, f"{where}.points[{j}]") for j, v in enumerate(points)],
     }
 
@@ -812,7 +824,15 @@ def _build_classifier(decoded: dict) -> RiskScoreClassifier:
         clf.feature_names_in_ = np.asarray(decoded["feature_names"], dtype=object)
     clf.classes_ = decoded["classes"]
     clf.coef_ = np.asarray(decoded["points"], dtype=np.int64).reshape(1, -1)
-    clf.intercept_ = np.array([decoded["intercept"]], dtype=np.int64)
+    intercept = decoded["intercept"]
+    if not clf.calibrate_scale and not isinstance(intercept, int):
+        raise InvalidModelFileError(
+            f"classifier.intercept: expected an integer (calibrate_scale is off), "
+            f"got {intercept!r}"
+        )
+    clf.intercept_ = np.array(
+        [intercept], dtype=np.float64 if clf.calibrate_scale else np.int64
+    )
     clf.scale_ = decoded["scale"]
     certificate = decoded["certificate"]
     clf.objective_ = certificate["objective"]

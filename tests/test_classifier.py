@@ -125,6 +125,7 @@ def test_weights_equal_duplicated_rows(mammo_small):
 
 
 def test_calibrated_scale_is_chosen_by_certified_solves(mammo_small):
+    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 
     from sk_riskscore._solver import RiskScoreProblem, intercept_bound, solve
@@ -146,10 +147,17 @@ def test_calibrated_scale_is_chosen_by_certified_solves(mammo_small):
     lo, hi = np.full(d, -3), np.full(d, 3)
     reach = intercept_bound(Xa, s, np.ones(len(s)), lo, hi, 3, scaled.scale_)
     check = solve(RiskScoreProblem(Xa, s, np.ones(len(s)), lo, hi, -reach, reach,
-                                   np.full(d, 1e-6), 0, 3, score_scale=scaled.scale_),
+                                   np.full(d, 1e-6), 0, 3, score_scale=scaled.scale_,
+                                   integer_intercept=False),
                   gap_tolerance=1e-9)
     assert check.objective == pytest.approx(scaled.objective_, rel=2e-4)
     assert check.objective >= scaled.lower_bound_ - 1e-12
+    # the intercept is real, and no Platt refit of the chosen points beats them
+    assert scaled.intercept_.dtype == np.float64
+    score = (Xa @ scaled.coef_[0]).reshape(-1, 1)
+    platt = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(score, y)
+    refit = log_loss(y, platt.predict_proba(score)[:, 1]) + penalty
+    assert scaled.objective_ <= refit * (1 + 2e-4)
 
 
 def test_calibrated_scale_goes_below_one_on_nearly_separable_data():

@@ -32,7 +32,7 @@ def hand_fitted_classifier(names, coef, intercept, scale=1.0):
     """A RiskScoreClassifier with given points, as if fitted (no solver run)."""
     clf = RiskScoreClassifier()
     clf.coef_ = np.asarray([coef], dtype=np.int64)
-    clf.intercept_ = np.array([intercept], dtype=np.int64)
+    clf.intercept_ = np.array([intercept], dtype=np.asarray(intercept).dtype)
     clf.classes_ = np.array([0, 1])
     clf.scale_ = scale
     clf.feature_names_in_ = np.asarray(names, dtype=object)
@@ -140,23 +140,29 @@ def test_risk_table_equals_predict_proba(mammo, mammo_pipeline):
     )
 
 
-def test_risk_follows_a_calibrated_scale(mammo, mammo_pipeline):
+@pytest.mark.parametrize("shift", [0.0, -0.4137])  # a calibrated intercept is real
+def test_risk_follows_a_calibrated_scale(mammo, mammo_pipeline, shift):
     X, y = mammo
     fitted = mammo_pipeline[-1]
+    intercept = fitted.intercept_[0] + shift if shift else fitted.intercept_[0]
     clf = hand_fitted_classifier(
-        fitted.feature_names_in_, fitted.coef_[0], fitted.intercept_[0], scale=1.37
+        fitted.feature_names_in_, fitted.coef_[0], intercept, scale=1.37
     )
     model = Pipeline([("bin", mammo_pipeline[0]), ("clf", clf)])
     card = ScoreCard.from_estimator(model, X, y)
-    assert card.scale == 1.37
+    assert card.scale == 1.37 and card.intercept == pytest.approx(intercept, abs=0)
     table = card.risk_table().set_index("score")
-    row_scores = model.decision_function(X) - card.intercept
+    assert np.all(table.index == np.round(table.index))  # totals of points stay whole
+    row_scores = np.round(model.decision_function(X) - card.intercept, 9)
     np.testing.assert_allclose(
         table.loc[row_scores, "risk"].to_numpy(),
         model.predict_proba(X)[:, 1],
-        rtol=1e-15,
+        rtol=1e-13,
     )
+    assert (table.loc[row_scores, "count"] > 0).all()
     assert "/ 1.37" in card.to_text()
+    if shift:
+        assert f"{abs(intercept):.6g}" in card.to_text()
 
 
 def test_observed_rates_equal_a_groupby(mammo, mammo_pipeline):

@@ -83,7 +83,8 @@ def assert_same_classifier(loaded, original, X):
     assert loaded.classes_.dtype == original.classes_.dtype
     assert loaded.classes_.tolist() == original.classes_.tolist()
     assert [type(c) for c in loaded.classes_] == [type(c) for c in original.classes_]
-    assert loaded.coef_.dtype == np.int64 and loaded.intercept_.dtype == np.int64
+    assert loaded.coef_.dtype == np.int64
+    assert loaded.intercept_.dtype == original.intercept_.dtype
     np.testing.assert_array_equal(loaded.coef_, original.coef_)
     np.testing.assert_array_equal(loaded.intercept_, original.intercept_)
     for name in ("scale_", "objective_", "lower_bound_", "optimality_gap_", "status_",
@@ -433,4 +434,13 @@ def test_missing_file_is_reported_by_path(tmp_path):
 def test_pipeline_block_on_a_classifier_is_refused(document):
     document["pipeline"] = {"step_names": ["a", "b"]}
     with pytest.raises(InvalidModelFileError, match="pipeline: must be null"):
+        model_from_dict(rechecksummed(document))
+
+
+def test_real_intercept_needs_calibrated_scale(fitted):
+    document = model_to_dict(fitted("mammo")[0])
+    block = document["classifier"]
+    assert isinstance(block["intercept"], int)
+    block["intercept"] += 0.5
+    with pytest.raises(InvalidModelFileError, match=r"classifier\.intercept: expected an integer"):
         model_from_dict(rechecksummed(document))

@@ -113,3 +113,35 @@ def test_ctrl_c_swallowed_on_the_way_still_stops_the_solve(mammo):
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("scale", [3.0, 6.664555])
+def test_real_intercept_optimum_never_above_the_integer_one(breastcancer, scale):
+    """A real intercept relaxes the integer one, so its certified optimum can only
+    be lower. At these scales CBC once called feasible LPs infeasible (cuts with
+    ~1e-17 coefficients) and reported non-optimal LP optima as optimal; the
+    solver then certified models 7-60% worse than the integer optimum."""
+    import dataclasses
+
+    from sk_riskscore._solver import RiskScoreProblem, intercept_bound
+
+    from sklearn.model_selection import train_test_split
+
+    X, _, y, _ = train_test_split(*breastcancer, test_size=0.2, random_state=0)
+    Xa, s = X.to_numpy(float), np.where(y.to_numpy() == 1, 1, -1)
+    d = Xa.shape[1]
+    lo, hi = np.full(d, -5), np.full(d, 5)
+    w = np.ones(len(s))
+    reach = intercept_bound(Xa, s, w, lo, hi, 5, scale)
+    integer = RiskScoreProblem(Xa, s, w, lo, hi, -reach, reach, np.full(d, 1e-6), 0, 5,
+                               score_scale=scale)
+    real = dataclasses.replace(integer, integer_intercept=False)
+    whole = solve(integer, time_limit=60, gap_tolerance=1e-6)
+    relaxed = solve(real, time_limit=60, gap_tolerance=1e-6)
+    assert whole.status == relaxed.status == SolverStatus.OPTIMAL
+    # handled by the primary engine, not by falling back to the other one
+    assert relaxed.statistics.backend_fallbacks == 0
+    assert relaxed.objective <= whole.objective + 1e-12
+    assert relaxed.lower_bound <= whole.objective + 1e-12
+    # the integer model with its best real intercept bounds the relaxed optimum too
+    assert relaxed.objective <= real.objective(whole.model.points, whole.model.intercept)
