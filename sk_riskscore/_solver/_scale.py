@@ -69,13 +69,14 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         )
         result = BranchAndBound(
             scaled, time_limit=max(remaining * share, 0.05), gap_tolerance=gap_tolerance,
-            initial_models=[(b, points) for _, b, points in best_models],
+            initial_models=_starts(problem, best_models, scale),
             progress=report, **options,
         ).solve()
         result = dataclasses.replace(certify(scaled, result, gap_tolerance), score_scale=scale)
         results[scale] = result
         if result.model is not None:
-            best_models.append((result.objective, result.model.intercept, result.model.points))
+            best_models.append((result.objective, result.model.intercept, result.model.points,
+                                scale))
             best_models.sort(key=lambda entry: entry[0])
             del best_models[_STARTS:]
         return result.objective
@@ -147,6 +148,20 @@ def platt_scale(problem: RiskScoreProblem, points, intercept: float,
     if not (np.all(np.isfinite(fit.x)) and fit.x[0] > 0 and fit.fun <= loss(start)[0]):
         return None
     return round(float(1.0 / fit.x[0]), 6)
+
+
+def _starts(problem: RiskScoreProblem, best_models, scale: float) -> list:
+    """First incumbents at ``scale``: the best models so far as they are, and
+    stretched by the ratio of the scales (the same risks, if rounding allowed),
+    which is where good points at the new scale usually lie."""
+    starts = []
+    for _, intercept, points, old_scale in best_models:
+        starts.append((intercept, points))
+        ratio = scale / old_scale
+        stretched = np.clip(np.round(points * ratio), problem.coef_lower, problem.coef_upper)
+        if not np.array_equal(stretched, points):
+            starts.append((intercept * ratio, stretched.astype(int)))
+    return starts
 
 
 def _rescaled(problem: RiskScoreProblem, scale: float) -> RiskScoreProblem:
