@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._binarizer import RiskScoreBinarizer
-from ._classifier import RiskScoreClassifier
+from ._classifier import RiskScoreClassifier, whole_or_real
 
 __all__ = ["ScoreCard"]
 
@@ -109,7 +109,7 @@ class ScoreCard:
             points = points.assign(min_value=0, max_value=1)
         self._points = points.reset_index(drop=True).copy()
         self._risk = risk.sort_values("score").reset_index(drop=True).copy()
-        self._intercept = _whole_or_real(intercept)
+        self._intercept = whole_or_real(intercept)
         self._scale = float(scale)
         self._title = str(title)
         self._notes = tuple(str(n) for n in notes)
@@ -142,7 +142,7 @@ class ScoreCard:
         """
         classifier, preprocess = _split(estimator)
         coef = classifier.coef_[0].astype(np.int64)
-        intercept = _whole_or_real(classifier.intercept_[0])
+        intercept = whole_or_real(classifier.intercept_[0])
         names = _classifier_feature_names(classifier, preprocess, len(coef))
         if y is not None and X is None:
             raise ValueError(
@@ -588,11 +588,6 @@ def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
         }
     )
     return frame.groupby("score").sum()
-
-
-def _whole_or_real(value) -> int | float:
-    value = float(value)
-    return int(value) if value.is_integer() else value
 
 
 def _risk_of(totals, intercept, scale) -> np.ndarray:

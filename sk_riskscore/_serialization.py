@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._classifier import RiskScoreClassifier
+from ._classifier import RiskScoreClassifier, whole_or_real
 from ._constraints import constraints_from_dict, constraints_to_dict
 from ._solver import SolverStatistics, SolverStatus
 
@@ -241,7 +241,7 @@ def _classifier_to_dict(clf: RiskScoreClassifier) -> dict:
         {
             "objective": float(row["objective"]),
             "loss": float(row["loss"]),
-            "intercept": _intercept_value(row["intercept"]),
+            "intercept": whole_or_real(row["intercept"]),
             "points": [int(v) for v in row[point_columns]],
         }
         for _, row in clf.pool_.iterrows()
@@ -252,7 +252,7 @@ def _classifier_to_dict(clf: RiskScoreClassifier) -> dict:
         "feature_names": None if names is None else [str(n) for n in names],
         "classes": _classes_to_dict(clf.classes_),
         "points": [int(v) for v in np.asarray(clf.coef_).reshape(-1)],
-        "intercept": _intercept_value(np.asarray(clf.intercept_).reshape(-1)[0]),
+        "intercept": whole_or_real(np.asarray(clf.intercept_).reshape(-1)[0]),
         "scale": float(clf.scale_),
         "certificate": {
             "objective": float(clf.objective_),
@@ -576,12 +576,6 @@ def _expect_int(value, field) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidModelFileError(f"{field}: expected an integer, got {value!r}")
     return value
-
-
-def _intercept_value(value) -> int | float:
-    """Whole intercepts stay integers in the file; a calibrated one is a real number."""
-    value = float(value)
-    return int(value) if value.is_integer() else value
 
 
 def _expect_intercept(value, field) -> int | float:

@@ -463,18 +463,19 @@ class BranchAndBound:
         With a real intercept, the heuristics' integer intercept (or the LP's
         value) is replaced by the best real one for the points."""
         points = np.asarray(points, dtype=int)
+        penalty = float(self.problem.c0 @ (points != 0))
         if self.real_intercept:
             if not self.feasibility.is_feasible(points):
                 return None
-            intercept, _ = self.search.best_real_intercept(self.search.scores(0, points),
-                                                           int(round(intercept)))
+            intercept, loss = self.search.best_real_intercept(self.search.scores(0, points),
+                                                              int(round(intercept)))
+            objective = loss + penalty
         elif not self.feasibility.is_feasible(points, intercept):
             return None
         else:
             intercept = int(intercept)
-        objective = self.search.objective(intercept, points)
-        model = ScoreModel(points.copy(), intercept, objective,
-                           objective - float(self.problem.c0 @ (points != 0)))
+            objective = self.search.objective(intercept, points)
+        model = ScoreModel(points.copy(), intercept, objective, objective - penalty)
         key = model.key()
         if key not in self.pool:
             self.pool[key] = model

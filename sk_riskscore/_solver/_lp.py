@@ -116,7 +116,8 @@ class RelaxationLP:
 
         for j in range(d):
             lo, hi = float(problem.coef_lower[j]), float(problem.coef_upper[j])
-            unit, zero = np.eye(d)[j], np.zeros(d)
+            unit = np.zeros(d)
+            unit[j] = 1.0
             if hi > 0:  # l_j <= hi z_j
                 add_row(unit, -hi * unit, -1, 0.0)
             if lo < 0:  # l_j >= lo z_j
@@ -285,8 +286,7 @@ class RelaxationLP:
         if duals is None or len(duals) != n_structural + n_cuts:
             return -np.inf, None
         if n_cuts:
-            cuts = np.empty((n_cuts, self._row_matrix.shape[1]))
-            cuts[:, :-1] = 0.0
+            cuts = np.zeros((n_cuts, self._row_matrix.shape[1]))
             gradients = np.array(self._cut_gradient)
             cuts[:, : gradients.shape[1]] = -gradients
             cuts[:, -1] = 1.0

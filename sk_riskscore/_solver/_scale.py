@@ -51,6 +51,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     best_models: list = []
 
     progress = options.pop("progress", None)
+    rows = LossOracle(problem.X, problem.y, problem.sample_weight)  # for the Platt fits
 
     def evaluate(scale: float) -> float:
         if scale in results:
@@ -116,19 +117,19 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         best = results[best_scale()]
         if best.model is None:
             break
-        scale = platt_scale(problem, best.model.points, best.model.intercept, best.score_scale)
+        scale = platt_scale(rows, best.model.points, best.model.intercept, best.score_scale)
         if scale is None or scale in results:
             break
         evaluate(scale)
     return results[best_scale()]
 
 
-def platt_scale(problem: RiskScoreProblem, points, intercept: float,
+def platt_scale(oracle: LossOracle, points, intercept: float,
                 scale: float) -> float | None:
-    """The scale of the best fit ``1 / (1 + exp(-(a x.points + c)))`` (``1 / a``),
-    starting from the model's own ``(1 / scale, intercept / scale)``; None if
-    the fit fails or does not give a positive scale."""
-    oracle = LossOracle(problem.X, problem.y, problem.sample_weight)
+    """The scale of the best fit ``1 / (1 + exp(-(a x.points + c)))`` (``1 / a``)
+    on the distinct rows of ``oracle`` (built at scale 1), starting from the
+    model's own ``(1 / scale, intercept / scale)``; None if the fit fails or
+    does not give a positive scale."""
     S = oracle.X @ np.asarray(points, dtype=float)
     weight, negative = oracle.weight, oracle.negative_weight
 
