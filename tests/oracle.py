@@ -81,3 +81,29 @@ def enumerate_optimum(
     best = objectives.min()
     ties = objectives <= best + 1e-12
     return Enumerated(float(best), candidates[ties], intercepts[ties], len(candidates))
+
+
+def enumerate_fitted_scale(X, y, w, coef_lower, coef_upper, c0, max_features=None):
+    """The best fitted-scale model: every admissible points vector with its own
+    Platt fit ``1 / (1 + exp(-(a x.points + c)))`` (scikit-learn's unpenalised
+    logistic regression on the score, ``a >= 0``). Returns (objective, points, a)."""
+    from sklearn.linear_model import LogisticRegression
+
+    d = X.shape[1]
+    ranges = [range(int(lo), int(hi) + 1) for lo, hi in zip(coef_lower, coef_upper)]
+    best = (np.inf, None, None)
+    for points in itertools.product(*ranges):
+        points = np.array(points, dtype=float)
+        if max_features is not None and np.count_nonzero(points) > max_features:
+            continue
+        score = (X @ points).reshape(-1, 1)
+        fit = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(
+            score, y, sample_weight=w)
+        a, c = float(fit.coef_[0, 0]), float(fit.intercept_[0])
+        if a < 0:
+            continue  # a negative scale flips the score: not a risk score of these points
+        loss = w @ np.logaddexp(0.0, -y * (a * score[:, 0] + c)) / w.sum()
+        objective = loss + float(np.asarray(c0) @ (points != 0))
+        if objective < best[0]:
+            best = (float(objective), points.astype(int), a)
+    return best

@@ -123,9 +123,9 @@ def test_real_intercept_optimum_never_above_the_integer_one(breastcancer, scale)
     solver then certified models 7-60% worse than the integer optimum."""
     import dataclasses
 
-    from sk_riskscore._solver import RiskScoreProblem, intercept_bound
-
     from sklearn.model_selection import train_test_split
+
+    from sk_riskscore._solver import RiskScoreProblem, intercept_bound
 
     X, _, y, _ = train_test_split(*breastcancer, test_size=0.2, random_state=0)
     Xa, s = X.to_numpy(float), np.where(y.to_numpy() == 1, 1, -1)

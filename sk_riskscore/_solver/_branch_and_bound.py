@@ -148,9 +148,10 @@ class BranchAndBound:
         self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs,
                                  scale=problem.score_scale)
         self.feasibility = FeasibilityChecker(problem)
-        self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0)
-        self.lp = RelaxationLP(problem, self.backend)
         self.real_intercept = not problem.integer_intercept
+        self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
+                                    real_intercept=self.real_intercept)
+        self.lp = RelaxationLP(problem, self.backend)
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
         self.n_nodes = 0

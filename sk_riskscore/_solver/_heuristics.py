@@ -23,12 +23,19 @@ class IntegerSearch:
     oracle : LossOracle
     feasibility : FeasibilityChecker
     c0 : (d,) L0 penalties
+    real_intercept : bool, default=False
+        Polish with the best real intercept after every move (the problem's
+        intercept is real): at a scale above 1 an integer intercept is too
+        coarse to rank moves by (adult, 5 features, scale 1.65: it preferred
+        points whose loss with their real intercept is 0.04 % worse).
     """
 
-    def __init__(self, oracle: LossOracle, feasibility: FeasibilityChecker, c0):
+    def __init__(self, oracle: LossOracle, feasibility: FeasibilityChecker, c0,
+                 real_intercept: bool = False):
         self.oracle = oracle
         self.feasibility = feasibility
         self.c0 = np.asarray(c0, dtype=float)
+        self.real_intercept = real_intercept
         X = oracle.X
         # Integer features give integer scores, whose losses come from a table.
         self._score_dtype = np.int64 if oracle.integral else float
@@ -47,7 +54,7 @@ class IntegerSearch:
         loss = self.oracle.loss_from_scores(self.scores(intercept, points))
         return loss + float(self.c0 @ (np.asarray(points) != 0))
 
-    def best_intercept(self, base_scores: np.ndarray, start: int) -> tuple[int, float]:
+    def best_intercept(self, base_scores: np.ndarray, start: float) -> tuple[int, float]:
         """The integer intercept minimising the loss of ``base_scores + b``.
 
         The loss is convex in ``b``: walk downhill from ``start`` with doubling
@@ -89,7 +96,7 @@ class IntegerSearch:
                 left = mid
         return right, f(right)
 
-    def best_real_intercept(self, base_scores: np.ndarray, start: int) -> tuple[float, float]:
+    def best_real_intercept(self, base_scores: np.ndarray, start: float) -> tuple[float, float]:
         """The real intercept minimising the loss of ``base_scores + b``, within bounds.
 
         The best integer intercept ``k`` brackets it in ``[k - 1, k + 1]`` (the
@@ -207,11 +214,13 @@ class IntegerSearch:
         the best swap (one feature out, another in) is tried, which also moves
         within "exactly k of" groups that single changes cannot leave. The
         intercept is re-optimised after every step. Returns
-        ``(intercept, points, objective)``.
+        ``(intercept, points, objective)``; the intercept is real with
+        ``real_intercept``.
         """
         points = np.asarray(points, dtype=int).copy()
         base = self.scores(0, points)
-        intercept, loss = self.best_intercept(base, intercept)
+        fit = self.best_real_intercept if self.real_intercept else self.best_intercept
+        intercept, loss = fit(base, intercept)
         for _ in range(max_moves):
             scores = base + intercept
             activity = self.feasibility.activity(points)
@@ -223,7 +232,7 @@ class IntegerSearch:
             for j, value in move:
                 base = base + self._X[:, j] * (value - points[j])
                 points[j] = value
-            intercept, loss = self.best_intercept(base, intercept)
+            intercept, loss = fit(base, intercept)
         return intercept, points, loss + float(self.c0 @ (points != 0))
 
     def _gains(self, j: int, current_points: np.ndarray, scores: np.ndarray,

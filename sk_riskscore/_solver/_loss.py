@@ -8,6 +8,8 @@ its loss is ``w+ softplus(-s) + w- softplus(s) = (w+ + w-) softplus(-s) + w- s``
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from scipy.special import expit
 
@@ -54,8 +56,17 @@ class LossOracle:
         self.weight = (positive + negative)[keep] / total
         self.negative_weight = negative[keep] / total
         self.n_rows = len(self.X)
-        self.scale = float(scale)
         self.integral = bool(np.all(self.X == np.round(self.X)))
+        self._set_scale(scale, max_abs_score)
+
+    def at_scale(self, scale: float, max_abs_score=None) -> LossOracle:
+        """The same distinct rows with another score scale (no recompression)."""
+        oracle = copy.copy(self)
+        oracle._set_scale(scale, max_abs_score)
+        return oracle
+
+    def _set_scale(self, scale: float, max_abs_score) -> None:
+        self.scale = float(scale)
         self._table = None
         if self.integral and max_abs_score is not None:
             width = 2 * int(np.ceil(max_abs_score)) + 1

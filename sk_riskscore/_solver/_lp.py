@@ -138,8 +138,10 @@ class RelaxationLP:
         self._row_matrix = np.array([r[0] for r in rows]).reshape(len(rows), 2 * d + 2)
         self._row_sense = np.array([r[1] for r in rows], dtype=float)
         self._row_rhs = np.array([r[2] for r in rows], dtype=float)
-        self._global_lower = np.concatenate([[problem.intercept_lower], problem.coef_lower]).astype(float)
-        self._global_upper = np.concatenate([[problem.intercept_upper], problem.coef_upper]).astype(float)
+        self._global_lower = np.concatenate(
+            [[problem.intercept_lower], problem.coef_lower]).astype(float)
+        self._global_upper = np.concatenate(
+            [[problem.intercept_upper], problem.coef_upper]).astype(float)
         self._cost = np.concatenate([[0.0], np.zeros(d), problem.c0, [1.0]]).astype(float)
         model.objective = mip.minimize(
             self.theta + mip.xsum(float(c) * z for c, z in zip(problem.c0, self.used))

@@ -3,10 +3,12 @@
 Heuristic peers fit a real multiplier and a real intercept on the score (Platt
 scaling). At a fixed scale ``s`` the best integer points with a real intercept
 are again a RiskSLIM problem (``score_scale=s``, ``integer_intercept=False``),
-so the scale is searched by certified solves: a geometric grid (stepping past
-its ends while the end is best), a golden-section refinement around the best
-point, and last the scale that Platt scaling gives the best points, so that no
-refit of (scale, intercept) on the chosen points can improve on the answer.
+so the scale is searched by certified solves: first the best scales of a
+heuristic scan (star-ray rounding over a fine grid, see ``_scan``), then a
+geometric grid (stepping past its ends while the end is best), a golden-section
+refinement around the best point, and last the scale that Platt scaling gives
+the best points, so that no refit of (scale, intercept) on the chosen points
+can improve on the answer. Every solve starts from the best models so far.
 The result is certified for the scale it reports; other scales are only as
 good as the search found.
 """
@@ -18,13 +20,13 @@ import math
 import time
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
 from ._loss import LossOracle
-from ._problem import RiskScoreProblem, intercept_bound
+from ._problem import RiskScoreProblem
 from ._result import SolverResult, SolverStatus
+from ._scan import platt_scale, rescaled, scan_scales
 
 __all__ = ["search_scale"]
 
@@ -40,18 +42,21 @@ _STARTS = 2  # best models so far, polished as first incumbents at the next scal
 _MIN_SLICE = 0.01  # of the time limit: below this, no further scale is tried
 _GOLDEN = (math.sqrt(5) - 1) / 2
 _PLATT_STEPS = 3
+_SCAN_SHARE = 0.5  # of the time limit, at most, for the heuristic scan of scales
+_SCANNED = 2  # the scan's best scales are solved first
 
 
 def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance: float,
                  **options) -> SolverResult:
     """The best (scale, model) pair found; ``result.score_scale`` is the scale."""
     start = time.perf_counter()
-    evaluations = len(GRID) + REFINEMENTS + _PLATT_STEPS
+    rows = LossOracle(problem.X, problem.y, problem.sample_weight)  # at scale 1
+    scanned = scan_scales(problem, rows, deadline=start + _SCAN_SHARE * time_limit)[:_SCANNED]
+    evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
     results: dict[float, SolverResult] = {}
-    best_models: list = []
+    best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
 
     progress = options.pop("progress", None)
-    rows = LossOracle(problem.X, problem.y, problem.sample_weight)  # for the Platt fits
 
     def evaluate(scale: float) -> float:
         if scale in results:
@@ -61,9 +66,9 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         if results and remaining <= _MIN_SLICE * time_limit:
             return math.inf  # out of time: the scales searched so far must do
         left = max(evaluations - len(results), 1)
-        # scale 1 (the plain RiskSLIM problem, and the fallback) gets a larger slice
+        # the first scale (the scan's best, or scale 1) is the fallback: a larger slice
         share = _FIRST_SHARE if not results else 1.0 / left
-        scaled = _rescaled(problem, scale)
+        scaled = rescaled(problem, scale)
         # one clock for the whole search, not one per scale
         report = None if progress is None else (
             lambda p: progress(dataclasses.replace(p, elapsed=p.elapsed + offset))
@@ -85,9 +90,10 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     def best_scale() -> float:
         return min(results, key=lambda s: results[s].objective)
 
-    for scale in GRID:
+    for scale in [m.scale for m in scanned] + list(GRID):
         evaluate(scale)
-        if results[scale].status in (SolverStatus.INFEASIBLE, SolverStatus.ERROR):
+        if scale in results and results[scale].status in (SolverStatus.INFEASIBLE,
+                                                          SolverStatus.ERROR):
             return results[scale]
     for end, factor in ((GRID[0], 1 / _STEP), (GRID[-1], _STEP)):
         scale = end
@@ -124,33 +130,6 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     return results[best_scale()]
 
 
-def platt_scale(oracle: LossOracle, points, intercept: float,
-                scale: float) -> float | None:
-    """The scale of the best fit ``1 / (1 + exp(-(a x.points + c)))`` (``1 / a``)
-    on the distinct rows of ``oracle`` (built at scale 1), starting from the
-    model's own ``(1 / scale, intercept / scale)``; None if the fit fails or
-    does not give a positive scale."""
-    S = oracle.X @ np.asarray(points, dtype=float)
-    weight, negative = oracle.weight, oracle.negative_weight
-
-    def loss(params):
-        margin = params[0] * S + params[1]
-        p = 1.0 / (1.0 + np.exp(np.clip(margin, -700, 700)))  # sigmoid(-margin)
-        value = weight @ np.logaddexp(0.0, -margin) + negative @ margin
-        slope = negative - weight * p
-        return value, np.array([slope @ S, slope.sum()]), weight * p * (1.0 - p)
-
-    def hessian(params):
-        c = loss(params)[2]
-        return np.array([[c @ S**2, c @ S], [c @ S, c.sum()]])
-
-    start = np.array([1.0 / scale, intercept / scale])
-    fit = minimize(lambda v: loss(v)[:2], start, jac=True, hess=hessian, method="trust-exact")
-    if not (np.all(np.isfinite(fit.x)) and fit.x[0] > 0 and fit.fun <= loss(start)[0]):
-        return None
-    return round(float(1.0 / fit.x[0]), 6)
-
-
 def _starts(problem: RiskScoreProblem, best_models, scale: float) -> list:
     """First incumbents at ``scale``: the best models so far as they are, and
     stretched by the ratio of the scales (the same risks, if rounding allowed),
@@ -163,13 +142,3 @@ def _starts(problem: RiskScoreProblem, best_models, scale: float) -> list:
         if not np.array_equal(stretched, points):
             starts.append((intercept * ratio, stretched.astype(int)))
     return starts
-
-
-def _rescaled(problem: RiskScoreProblem, scale: float) -> RiskScoreProblem:
-    reach = max(
-        intercept_bound(problem.X, problem.y, problem.sample_weight, problem.coef_lower,
-                        problem.coef_upper, problem.max_features, scale),
-        abs(problem.intercept_lower), abs(problem.intercept_upper),
-    )
-    return dataclasses.replace(problem, score_scale=scale, integer_intercept=False,
-                               intercept_lower=-reach, intercept_upper=reach)
