@@ -239,3 +239,23 @@ def test_scan_best_model_has_no_improving_calibrated_move(breastcancer):
             moved[j] += step
             if lower[j] <= moved[j] <= upper[j]:
                 assert refitted(moved) >= best.objective - 1e-9, (j, step)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.7])
+def test_shifted_oracle_is_the_loss_of_shifted_scores(scale):
+    """The shifted table (integer scores plus a real intercept's fraction) gives
+    the loss, slopes and per-row losses of the shifted real scores."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, (200, 4)).astype(float)
+    y = np.where(rng.random(200) < 0.4, 1, -1)
+    oracle = LossOracle(X, y, rng.random(200), max_abs_score=40, scale=scale)
+    shifted = oracle.shifted(0.37)
+    assert shifted.has_table
+    scores = rng.integers(-20, 20, (oracle.n_rows, 3))
+    np.testing.assert_allclose(shifted.losses(scores), oracle.losses(scores + 0.37),
+                               rtol=0, atol=1e-14)
+    rows = np.arange(0, oracle.n_rows, 3)
+    np.testing.assert_allclose(shifted.losses(scores[rows, 0], rows),
+                               oracle.losses(scores[rows, 0] + 0.37, rows), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(shifted.slopes(scores[:, 0].astype(float)),
+                               oracle.slopes(scores[:, 0] + 0.37), rtol=0, atol=1e-15)

@@ -6,6 +6,8 @@ no heuristic can hand the search a model that breaks a user constraint.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._beam import beam_supports
@@ -222,11 +224,11 @@ class IntegerSearch:
         fit = self.best_real_intercept if self.real_intercept else self.best_intercept
         intercept, loss = fit(base, intercept)
         for _ in range(max_moves):
-            scores = base + intercept
+            oracle, scores = self._move_scores(base, intercept)
             activity = self.feasibility.activity(points)
-            move = self._best_change(points, scores, activity)
+            move = self._best_change(points, scores, activity, oracle)
             if move is None and swaps:
-                move = self._best_swap(points, scores, activity)
+                move = self._best_swap(points, scores, activity, oracle)
             if move is None:
                 break
             for j, value in move:
@@ -235,17 +237,28 @@ class IntegerSearch:
             intercept, loss = fit(base, intercept)
         return intercept, points, loss + float(self.c0 @ (points != 0))
 
+    def _move_scores(self, base: np.ndarray, intercept: float):
+        """The oracle and scores to rank moves by. A real intercept on integer
+        scores is split into a whole part, added to the scores, and a fraction
+        the oracle's lookup table is shifted by, so moves are still ranked from
+        the table rather than by computing the loss."""
+        if not (self.real_intercept and base.dtype.kind in "iu" and self.oracle.has_table):
+            return self.oracle, base + intercept
+        whole = math.floor(intercept)
+        return self.oracle.shifted(intercept - whole), base + whole
+
     def _gains(self, j: int, current_points: np.ndarray, scores: np.ndarray,
-               values: np.ndarray) -> np.ndarray:
+               values: np.ndarray, oracle: LossOracle | None = None) -> np.ndarray:
         """Objective decrease when point j moves from its value to each of ``values``."""
+        oracle = self.oracle if oracle is None else oracle
         rows = self._column_rows[j]
         current = scores[rows]
         shift = values - current_points[j]
         trial = current[:, None] + self._column_values[j][:, None] * shift[None, :]
-        gain = self.oracle.losses(current, rows) - self.oracle.losses(trial, rows)
+        gain = oracle.losses(current, rows) - oracle.losses(trial, rows)
         return gain - self.c0[j] * ((values != 0).astype(float) - (current_points[j] != 0))
 
-    def _best_change(self, points, scores, activity):
+    def _best_change(self, points, scores, activity, oracle):
         best_gain, best_move = _MIN_GAIN, None
         for j, rows in enumerate(self._column_rows):
             values = self._candidate_values[j]
@@ -255,19 +268,20 @@ class IntegerSearch:
             values = values[self.feasibility.feasible_moves(points, j, values, activity)]
             if values.size == 0:
                 continue
-            gain = self._gains(j, points, scores, values)
+            gain = self._gains(j, points, scores, values, oracle)
             k = int(np.argmax(gain))
             if gain[k] > best_gain:
                 best_gain, best_move = gain[k], [(j, int(values[k]))]
         return best_move
 
-    def _best_swap(self, points, scores, activity):
+    def _best_swap(self, points, scores, activity, oracle):
         checker = self.feasibility
         best_gain, best_move = _MIN_GAIN, None
         for j in np.flatnonzero(points):
             without = points.copy()
             without[j] = 0
-            removal = -self._gains(j, points, scores, np.array([0]))[0]  # cost of dropping j
+            # the cost of dropping j
+            removal = -self._gains(j, points, scores, np.array([0]), oracle)[0]
             scores_without = scores - self._X[:, j] * points[j]
             activity_without = (
                 activity - checker.points_matrix[:, j] * points[j] - checker.used_matrix[:, j]
@@ -282,7 +296,7 @@ class IntegerSearch:
                 values = values[checker.feasible_moves(without, k, values, activity_without)]
                 if values.size == 0:
                     continue
-                gain = self._gains(k, without, scores_without, values) - removal
+                gain = self._gains(k, without, scores_without, values, oracle) - removal
                 best = int(np.argmax(gain))
                 if gain[best] > best_gain:
                     best_gain, best_move = gain[best], [(j, 0), (k, int(values[best]))]

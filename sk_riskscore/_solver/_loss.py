@@ -65,8 +65,23 @@ class LossOracle:
         oracle._set_scale(scale, max_abs_score)
         return oracle
 
+    def shifted(self, shift: float) -> LossOracle:
+        """The oracle of ``scores + shift``: integer scores with a real intercept's
+        fraction still read their losses from a (shifted) table."""
+        oracle = copy.copy(self)
+        oracle._shift = float(shift)
+        if self._table is not None:
+            grid = np.arange(-self._offset, self._offset + 1, dtype=float)
+            oracle._table = _softplus_neg((grid + shift) / self.scale)
+        return oracle
+
+    @property
+    def has_table(self) -> bool:
+        return self._table is not None
+
     def _set_scale(self, scale: float, max_abs_score) -> None:
         self.scale = float(scale)
+        self._shift = 0.0
         self._table = None
         if self.integral and max_abs_score is not None:
             width = 2 * int(np.ceil(max_abs_score)) + 1
@@ -85,17 +100,22 @@ class LossOracle:
         """
         weight = self.weight if rows is None else self.weight[rows]
         negative = self.negative_weight if rows is None else self.negative_weight[rows]
-        return weight @ self._softplus(scores) + (negative @ scores) / self.scale
+        linear = negative @ scores
+        if self._shift:
+            linear = linear + self._shift * negative.sum()
+        return weight @ self._softplus(scores) + linear / self.scale
 
     def loss_from_scores(self, scores: np.ndarray) -> float:
         return float(self.losses(scores))
 
     def slopes(self, scores: np.ndarray) -> np.ndarray:
         """Derivative of each distinct row's loss term in its score."""
+        scores = scores + self._shift if self._shift else scores
         return (self.negative_weight - self.weight * _sigmoid(-scores / self.scale)) / self.scale
 
     def curvatures(self, scores: np.ndarray) -> np.ndarray:
         """Second derivative of each distinct row's loss term in its score."""
+        scores = scores + self._shift if self._shift else scores
         p = _sigmoid(-scores / self.scale)
         return self.weight * p * (1.0 - p) / self.scale**2
 
@@ -112,6 +132,8 @@ class LossOracle:
         """log(1 + exp(-s / scale)), from the table for integer scores."""
         if self._table is not None and scores.dtype.kind in "iu":
             return self._table[scores + self._offset]
+        if self._shift:
+            scores = scores + self._shift
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
 
 
