@@ -84,11 +84,13 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         s))`` and make the intercept a real number: the risk mapping of Platt
         scaling, FasterRisk's multiplier and imodels. Points stay integers, but
         ``s > 1`` lets them express finer effects and ``s < 1`` steeper ones.
-        The scale is searched by certified solves (a grid of scales, extended
-        past its ends while they are best, golden-section refinement, then the
-        Platt scale of the best points until it settles) sharing
-        ``time_limit``; the certificate (``lower_bound_``, gap) holds for the
-        chosen ``scale_``. Off by default, so that a total score reads directly
+        The scale is searched within ``time_limit``: a heuristic scan of 25
+        scales (star-ray rounding, polishing, one-point moves with scale and
+        intercept refitted) points out the best scales, then certified solves
+        there and on a grid of scales (extended past its ends while they are
+        best, golden-section refinement, then the Platt scale of the best
+        points until it settles); the certificate (``lower_bound_``, gap)
+        holds for the chosen ``scale_``. Off by default, so that a total score reads directly
         as log-odds; turn on for better calibration and log loss.
     time_limit : float, default=60
         Seconds the solver may run. On expiry the best model found is kept,

@@ -89,7 +89,6 @@ def enumerate_fitted_scale(X, y, w, coef_lower, coef_upper, c0, max_features=Non
     logistic regression on the score, ``a >= 0``). Returns (objective, points, a)."""
     from sklearn.linear_model import LogisticRegression
 
-    d = X.shape[1]
     ranges = [range(int(lo), int(hi) + 1) for lo, hi in zip(coef_lower, coef_upper)]
     best = (np.inf, None, None)
     for points in itertools.product(*ranges):

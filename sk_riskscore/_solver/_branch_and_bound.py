@@ -417,6 +417,8 @@ class BranchAndBound:
         rule it out) polished, plus the beam search on larger problems.
         False if no model is admissible."""
         for b, pts in self.initial_models:
+            if self.incumbent is not None and self._elapsed() >= self.time_limit:
+                break  # polishing every start can outlast a short slice of a scale search
             pts = np.asarray(pts, dtype=int)
             if self.feasibility.is_feasible(pts):
                 b, pts, _ = self.search.polish(int(round(b)), pts)

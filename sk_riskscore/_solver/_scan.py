@@ -37,7 +37,8 @@ _REFINE_STEPS = 3
 _CALIBRATED_MOVES = 20
 _NEWTON_STEPS = 50
 # Separable rows: the loss falls towards 0 as the scale does, without a
-# minimum; stop far below any L0 penalty a user would set.
+# minimum. Below this it is rounding error (softplus(-m) + m for a negative
+# row's margin m cancels to about 1e-16 |m| per row), far below any L0 penalty.
 _NEGLIGIBLE_LOSS = 1e-13
 _POLISHED = 30  # rounded models polished, best first
 _EXTEND = 4  # extra halvings below the grid while the lowest scale is best
@@ -133,6 +134,8 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
         penalty = float(problem.c0 @ (points != 0))
         checker = search_at(model.scale).feasibility
         for _ in range(_CALIBRATED_MOVES):
+            if time.perf_counter() > deadline:
+                break
             best = None
             for j in np.flatnonzero(points):
                 for value in (points[j] - 1, points[j] + 1):
@@ -153,7 +156,7 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
             penalty += problem.c0[j] * (float(value != 0) - float(points[j] != 0))
             points[j] = value
         a, c, loss = fit
-        scale = round(float(1.0 / a), 6)
+        scale = _rounded_scale(a)
         return ScaledModel(loss + penalty, scale, c / a, points)
 
     for model in sorted(found.values(), key=_objective)[:_REFINED]:
@@ -181,7 +184,13 @@ def platt_scale(oracle: LossOracle, points, intercept: float,
                      (1.0 / scale, intercept / scale))
     if fit is None:
         return None
-    return round(float(1.0 / fit[0]), 6)
+    return _rounded_scale(fit[0])
+
+
+def _rounded_scale(a: float) -> float:
+    """``1 / a`` to 9 significant digits: a stable key for the scales solved,
+    and precise enough for the steep scores of separable rows."""
+    return float(f"{1.0 / a:.9g}")
 
 
 def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
