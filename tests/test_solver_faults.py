@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from sk_riskscore import RiskScoreClassifier, SolverError
-from sk_riskscore._solver import SolverStatus, solve
+from sk_riskscore._solver import SolverStatus, certify, solve
 from sk_riskscore._solver._lp import RelaxationLP
 
 from .test_solver_oracle import ground_truth, random_problem
@@ -145,3 +147,19 @@ def test_real_intercept_optimum_never_above_the_integer_one(breastcancer, scale)
     assert relaxed.lower_bound <= whole.objective + 1e-12
     # the integer model with its best real intercept bounds the relaxed optimum too
     assert relaxed.objective <= real.objective(whole.model.points, whole.model.intercept)
+
+
+@pytest.mark.parametrize("ulps, status", [(4, SolverStatus.OPTIMAL),
+                                          (10**13, SolverStatus.ERROR)])
+def test_a_lower_bound_above_the_models_objective_is_clipped_or_an_error(ulps, status):
+    # Bound and objective summed over merged and over raw rows can differ in
+    # their last bits; a bound clearly above an admissible model's objective
+    # is a broken certificate.
+    problem = random_problem(3)
+    solved = solve(problem, time_limit=20)
+    excess = ulps * np.spacing(solved.objective)
+    claimed = dataclasses.replace(solved, lower_bound=solved.objective + excess)
+    checked = certify(problem, claimed, gap_tolerance=1e-4)
+    assert checked.status == status
+    assert checked.lower_bound <= checked.objective
+    assert checked.gap >= 0.0

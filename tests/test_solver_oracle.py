@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import time
 
 import numpy as np
@@ -17,6 +18,7 @@ from sk_riskscore._solver import (
     search_scale,
     solve,
 )
+from sk_riskscore._solver._beam import _fit, beam_supports
 from sk_riskscore._solver._feasibility import FeasibilityChecker
 from sk_riskscore._solver._loss import LossOracle
 from sk_riskscore._solver._scan import rescaled, scan_scales
@@ -259,3 +261,23 @@ def test_shifted_oracle_is_the_loss_of_shifted_scores(scale):
                                oracle.losses(scores[rows, 0] + 0.37, rows), rtol=0, atol=1e-14)
     np.testing.assert_allclose(shifted.slopes(scores[:, 0].astype(float)),
                                oracle.slopes(scores[:, 0] + 0.37), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
+def test_beam_wide_enough_to_hold_every_support_finds_the_best(seed):
+    """The Newton screening only orders the children: a beam as wide as the
+    number of supports must fit them all and return the best support of the
+    largest size (brute force over every support, same continuous fit)."""
+    problem = random_problem(seed)
+    rows = LossOracle(problem.X, problem.y, problem.sample_weight)
+    d = problem.n_features
+    size = min(3, d)
+    every = list(itertools.combinations(range(d), size))
+    lower, upper = problem.coef_lower.astype(float), problem.coef_upper.astype(float)
+    best_loss = min(_fit(rows, support, lower, upper)[1] for support in every)
+
+    beam = beam_supports(rows, lower, upper, size, width=len(every), fitted=1)
+
+    assert {len(support) for support, *_ in beam} <= {size, size - 1}
+    assert min(loss for support, _, _, loss in beam if len(support) == size) == \
+        pytest.approx(best_loss, rel=1e-6, abs=1e-9)

@@ -3,10 +3,15 @@
 Greedy coordinate descent from the empty model (``IntegerSearch.polish``) can
 lock into a poor support on data sets with many correlated binary features
 (adult: 0.410 against an optimum of 0.383). Like FasterRisk's sparse beam
-search, this keeps the ``width`` best supports of each size, grows each by the
-features with the steepest loss gradient, and fits the continuous logistic
-regression (within the point bounds) on every grown support. The supports it
-returns are rounded and polished into integer models by the caller.
+search, this keeps the ``width`` best supports of each size and grows each by
+one feature; every child is first ranked by one Newton step on its new
+coefficient, and only the most promising are fitted exactly (continuous
+logistic regression within the point bounds). Against screening a fixed
+number of features per parent by their gradient and fitting all of them, this
+fitted a third as many children on adult (10 features: beam 0.74 s -> 0.25 s)
+and found better supports on mushroom (5 features, fitted scale: 0.0190
+instead of 0.0417 after the scan). The supports it returns are rounded and
+polished into integer models by the caller.
 """
 
 from __future__ import annotations
@@ -52,41 +57,55 @@ def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iteration
 
 
 def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int = 8,
-                  screen: int = 6, deadline: float = np.inf):
+                  fitted: int = 3, deadline: float = np.inf):
     """The best supports of each size up to ``max_support`` with their fits.
 
-    Returns a list of ``(support, intercept, coefficients, loss)`` of the last
-    two levels reached before ``deadline`` (a ``time.perf_counter()`` value),
-    best first.
+    Every (parent, feature) child of the beam is ranked by one Newton step on
+    the new coefficient alone (within its bounds), as imodels' beam does; only
+    the ``fitted * width`` most promising children are fitted exactly, so that
+    a wide beam stays cheap. Returns a list of ``(support, intercept,
+    coefficients, loss)`` of the last two levels reached before ``deadline``
+    (a ``time.perf_counter()`` value), best first.
     """
     lower = np.asarray(lower, dtype=float)
     upper = np.asarray(upper, dtype=float)
     allowed = np.flatnonzero((lower < 0) | (upper > 0))
     allowed_columns = np.ascontiguousarray(oracle.X[:, allowed].T)
+    squared_columns = allowed_columns**2
     fits = {(): _fit(oracle, (), lower, upper)}
     beam = [()]
     levels = []
     for _ in range(min(max_support, len(allowed))):
         if time.perf_counter() > deadline:
             break
-        grown = {}
+        estimates = {}
         for support in beam:
-            beta, _ = fits[support]
+            beta, loss = fits[support]
             scores = beta[0] + oracle.X[:, list(support)] @ beta[1:]
-            gradient = np.abs(allowed_columns @ oracle.slopes(scores))
-            gradient[np.isin(allowed, support)] = -1.0
-            for j in allowed[np.argsort(gradient)[::-1][:screen]]:
+            gradient = allowed_columns @ oracle.slopes(scores)
+            curvature = squared_columns @ oracle.curvatures(scores)
+            step = np.clip(-gradient / np.maximum(curvature, 1e-300), lower[allowed],
+                           upper[allowed])
+            estimate = loss + gradient * step + 0.5 * curvature * step**2
+            # only a parent's best children can be among the best of all
+            for position in np.argsort(estimate)[:fitted * width + len(support)]:
+                j = int(allowed[position])
                 if j in support:
                     continue
-                key = tuple(sorted((*support, int(j))))
-                if key not in fits:
-                    parent = dict(zip(support, beta[1:]))
-                    start = [beta[0]] + [parent.get(f, 0.0) for f in key]
-                    fits[key] = _fit(oracle, key, lower, upper, start=start)
-                grown[key] = fits[key][1]
-        if not grown:
+                key = tuple(sorted((*support, j)))
+                if estimate[position] < estimates.get(key, (np.inf,))[0]:
+                    estimates[key] = (float(estimate[position]), support)
+        if not estimates:
             break
-        beam = sorted(grown, key=grown.get)[:width]
+        for key in sorted(estimates, key=lambda k: estimates[k][0])[:fitted * width]:
+            if key not in fits:
+                parent = estimates[key][1]
+                beta = fits[parent][0]
+                known = dict(zip(parent, beta[1:]))
+                start = [beta[0]] + [known.get(f, 0.0) for f in key]
+                fits[key] = _fit(oracle, key, lower, upper, start=start)
+        grown = [key for key in estimates if key in fits]
+        beam = sorted(grown, key=lambda k: fits[k][1])[:width]
         levels.append(beam)
     out = []
     for level in levels[-2:][::-1]:

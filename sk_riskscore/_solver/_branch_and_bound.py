@@ -28,7 +28,7 @@ from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import BACKENDS, LPInfeasible, LPSolution, RelaxationLP
-from ._problem import RiskScoreProblem
+from ._problem import RiskScoreProblem, largest_score
 from ._result import (
     Progress,
     ScoreModel,
@@ -100,6 +100,9 @@ class BranchAndBound:
     initial_models : sequence of (intercept, points), optional
         Models to start from (e.g. the answer at a neighbouring scale); each is
         polished and offered, and kept only if admissible.
+    rows : LossOracle, optional
+        The problem's rows already compressed (at any scale), so that a search
+        over many scales compresses them once.
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class BranchAndBound:
         max_nodes: int | None = None,
         random_state=None,
         initial_models=(),
+        rows: LossOracle | None = None,
     ):
         self.problem = problem
         self.backend = backend
@@ -124,6 +128,7 @@ class BranchAndBound:
         self.max_nodes = max_nodes
         self.random_state = random_state
         self.initial_models = tuple(initial_models)
+        self.rows = rows
 
     # ------------------------------------------------------------------ public
     def solve(self) -> SolverResult:
@@ -145,8 +150,11 @@ class BranchAndBound:
         problem = self.problem
         self.d = problem.n_features
         max_abs = _max_abs_score(problem)
-        self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs,
-                                 scale=problem.score_scale)
+        if self.rows is None:
+            self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs,
+                                     scale=problem.score_scale)
+        else:
+            self.oracle = self.rows.at_scale(problem.score_scale, max_abs)
         self.feasibility = FeasibilityChecker(problem)
         self.real_intercept = not problem.integer_intercept
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
@@ -637,6 +645,6 @@ class _Stop(Exception):
 
 
 def _max_abs_score(problem: RiskScoreProblem) -> float:
-    reach = np.maximum(np.abs(problem.coef_lower), np.abs(problem.coef_upper))
-    reach = np.sort(reach * np.abs(problem.X).max(axis=0))[::-1][: problem.max_support]
-    return float(reach.sum()) + max(abs(problem.intercept_lower), abs(problem.intercept_upper))
+    largest = largest_score(problem.X, problem.coef_lower, problem.coef_upper,
+                            problem.max_support)
+    return largest + max(abs(problem.intercept_lower), abs(problem.intercept_upper))

@@ -35,9 +35,18 @@ def certify(problem: RiskScoreProblem, result: SolverResult, gap_tolerance: floa
             message="internal error: the returned model breaks a constraint",
         )
     objective = problem.objective(model.points, model.intercept)
-    gap = relative_gap(objective, result.lower_bound)
+    tolerance = _AGREEMENT * max(1.0, abs(objective))
+    # The bound and the objective may both be the optimum, summed over merged
+    # and over raw rows: the bound's last bits must not claim more than the
+    # model attains.
+    lower_bound = min(result.lower_bound, objective)
+    gap = relative_gap(objective, lower_bound)
     status, message = result.status, result.message
-    if abs(objective - model.objective) > _AGREEMENT * max(1.0, abs(objective)):
+    if result.lower_bound > objective + tolerance:
+        status = SolverStatus.ERROR
+        message = (f"the proven lower bound {result.lower_bound:.12g} exceeds the objective "
+                   f"{objective:.12g} of an admissible model")
+    elif abs(objective - model.objective) > tolerance:
         logger.warning(
             "recomputed objective %.12g differs from the search's %.12g",
             objective, model.objective,
@@ -52,5 +61,6 @@ def certify(problem: RiskScoreProblem, result: SolverResult, gap_tolerance: floa
         )
     model = dataclasses.replace(model, objective=objective)
     return dataclasses.replace(
-        result, model=model, objective=objective, gap=gap, status=status, message=message
+        result, model=model, objective=objective, lower_bound=lower_bound, gap=gap,
+        status=status, message=message,
     )

@@ -6,6 +6,7 @@ no heuristic can hand the search a model that breaks a user constraint.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -47,6 +48,14 @@ class IntegerSearch:
         self._candidate_values = [
             feasibility.values(j) for j in range(X.shape[1])
         ]
+
+    def at_scale(self, oracle: LossOracle, feasibility: FeasibilityChecker) -> IntegerSearch:
+        """The same search with another oracle and checker over the same distinct
+        rows and point bounds (another score scale), without rebuilding the
+        per-column indexes."""
+        search = copy.copy(self)
+        search.oracle, search.feasibility = oracle, feasibility
+        return search
 
     # ------------------------------------------------------------------ basics
     def scores(self, intercept, points) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LinearConstraint", "RiskScoreProblem", "intercept_bound"]
+__all__ = ["LinearConstraint", "RiskScoreProblem", "intercept_bound", "largest_score"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,17 @@ class RiskScoreProblem:
         return float(loss + self.c0 @ (points != 0))
 
 
+def largest_score(X: np.ndarray, coef_lower: np.ndarray, coef_upper: np.ndarray,
+                  max_features: int | None) -> float:
+    """A bound on ``max_i |x_i . l|`` over all points ``l`` within the bounds
+    and with at most ``max_features`` nonzero."""
+    reach = np.maximum(np.abs(coef_lower), np.abs(coef_upper)) * np.abs(X).max(axis=0)
+    reach = np.sort(reach)[::-1]
+    if max_features is not None:
+        reach = reach[:max_features]
+    return float(reach.sum())
+
+
 def intercept_bound(
     X: np.ndarray,
     y: np.ndarray,
@@ -111,6 +122,7 @@ def intercept_bound(
     coef_upper: np.ndarray,
     max_features: int | None,
     score_scale: float = 1.0,
+    largest: float | None = None,
 ) -> int:
     """An intercept bound that provably never excludes an optimal model.
 
@@ -119,14 +131,12 @@ def intercept_bound(
     ``W- sigma(c) - W+ sigma(-c)``, positive once ``c > log(W+ / W-)``; the mirror
     argument holds below. The loss is convex in ``b``, so the best *integer*
     intercept lies within one unit of the continuous one. With a score scale
-    ``t`` the margin ``c`` is ``t log(W+ / W-)``.
+    ``t`` the margin ``c`` is ``t log(W+ / W-)``. ``largest`` is
+    ``largest_score(X, coef_lower, coef_upper, max_features)`` if already known.
     """
-    reach = np.maximum(np.abs(coef_lower), np.abs(coef_upper)) * np.abs(X).max(axis=0)
-    reach = np.sort(reach)[::-1]
-    if max_features is not None:
-        reach = reach[:max_features]
-    largest_score = float(reach.sum())
+    if largest is None:
+        largest = largest_score(X, coef_lower, coef_upper, max_features)
     positive = float(sample_weight[y > 0].sum())
     negative = float(sample_weight[y < 0].sum())
     imbalance = score_scale * abs(np.log(positive / negative))
-    return int(np.ceil(largest_score + imbalance)) + 1
+    return int(np.ceil(largest + imbalance)) + 1

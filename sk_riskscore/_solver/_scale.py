@@ -39,10 +39,10 @@ _STEP = 2.0
 _MAX_STEPS = 3
 _FIRST_SHARE = 1 / 3
 _STARTS = 2  # best models so far, polished as first incumbents at the next scale
-_MIN_SLICE = 0.01  # of the time limit: below this, no further scale is tried
+_MIN_SLICE = 0.05  # of the time limit: below this, no further scale is tried
 _GOLDEN = (math.sqrt(5) - 1) / 2
 _PLATT_STEPS = 3
-_SCAN_SHARE = 0.5  # of the time limit, at most, for the heuristic scan of scales
+_SCAN_SHARE = 0.75  # of the time limit, at most, for the heuristic scan of scales
 _SCANNED = 2  # the scan's best scales are solved first
 
 
@@ -76,7 +76,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         result = BranchAndBound(
             scaled, time_limit=max(remaining * share, 0.05), gap_tolerance=gap_tolerance,
             initial_models=_starts(problem, best_models, scale),
-            progress=report, **options,
+            progress=report, rows=rows, **options,
         ).solve()
         result = dataclasses.replace(certify(scaled, result, gap_tolerance), score_scale=scale)
         results[scale] = result
