@@ -15,11 +15,13 @@ from sk_riskscore._solver import (
     RiskScoreProblem,
     SolverStatus,
     intercept_bound,
+    largest_score,
     search_scale,
     solve,
 )
 from sk_riskscore._solver._beam import _fit, beam_supports
 from sk_riskscore._solver._feasibility import FeasibilityChecker
+from sk_riskscore._solver._heuristics import IntegerSearch
 from sk_riskscore._solver._loss import LossOracle
 from sk_riskscore._solver._scan import rescaled, scan_scales
 
@@ -281,3 +283,53 @@ def test_beam_wide_enough_to_hold_every_support_finds_the_best(seed):
     assert {len(support) for support, *_ in beam} <= {size, size - 1}
     assert min(loss for support, _, _, loss in beam if len(support) == size) == \
         pytest.approx(best_loss, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
+def test_polish_moves_are_the_best_single_and_swap_moves(seed):
+    """The moves polishing takes (binary columns ranked by one matrix product,
+    the others column by column) are the best admissible ones: checked against
+    the objective of every admissible change and swap at a fixed intercept."""
+    problem = random_problem(seed)
+    d = problem.n_features
+    rule = np.zeros(d)
+    rule[:2] = 1
+    problem = dataclasses.replace(problem, constraints=(
+        LinearConstraint(rule, np.zeros(d), upper=1.0),))
+    checker = FeasibilityChecker(problem)
+    search = IntegerSearch(
+        LossOracle(problem.X, problem.y, problem.sample_weight,
+                   largest_score(problem.X, problem.coef_lower, problem.coef_upper,
+                                 problem.max_support) + problem.intercept_upper),
+        checker, problem.c0)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        points = np.zeros(d, dtype=int)
+        chosen = rng.choice(d, size=min(problem.max_support, d) - 1, replace=False)
+        points[chosen] = rng.integers(-2, 3, len(chosen))
+        if not checker.is_feasible(points):
+            continue
+        intercept = int(rng.integers(-2, 3))
+        now = search.objective(intercept, points)
+
+        def after(moves):
+            moved = points.copy()
+            for j, value in moves:
+                moved[j] = value
+            return (search.objective(intercept, moved)
+                    if checker.is_feasible(moved) else np.inf)
+
+        changes = [[(j, v)] for j in range(d) for v in checker.values(j) if v != points[j]]
+        swaps = [[(j, 0), (k, v)] for j in np.flatnonzero(points) for k in range(d)
+                 if points[k] == 0 and k != j for v in checker.values(k) if v != 0]
+        scores = search.scores(intercept, points)
+        activity = checker.activity(points)
+        for candidates, taken in (
+                (changes, search._best_change(points, scores, activity, search.oracle)),
+                (swaps, search._best_swap(points, scores, activity, search.oracle))):
+            best = min(map(after, candidates), default=np.inf)
+            if best < now - 1e-9:
+                assert taken is not None
+                assert after(taken) == pytest.approx(best, abs=1e-9)
+            elif taken is not None:
+                assert after(taken) < now

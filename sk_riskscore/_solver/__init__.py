@@ -3,7 +3,7 @@
 from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
-from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound
+from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound, largest_score
 from ._result import (
     Progress,
     ScoreModel,
@@ -28,6 +28,7 @@ __all__ = [
     "explain_infeasibility",
     "find_admissible_model",
     "intercept_bound",
+    "largest_score",
     "search_scale",
     "solve",
 ]

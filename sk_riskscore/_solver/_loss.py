@@ -105,6 +105,24 @@ class LossOracle:
             linear = linear + self._shift * negative.sum()
         return weight @ self._softplus(scores) + linear / self.scale
 
+    def decreases_by_row(self, scores: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+        """Each distinct row's loss decrease when its score moves from ``scores``
+        by each of ``shifts``: an (n_rows, len(shifts)) array.
+
+        Integer scores read the table; a moved score beyond its range is read
+        at the nearest end. Only a move to an inadmissible model takes a row
+        there (the table spans every admissible score), and the caller must
+        discard those moves anyway.
+        """
+        moved = scores[:, None] + shifts[None, :]
+        if self._table is not None and moved.dtype.kind in "iu":
+            index = np.clip(moved + self._offset, 0, len(self._table) - 1)
+            softplus_moved = self._table[index]
+        else:
+            softplus_moved = self._softplus(moved)
+        linear = self.negative_weight[:, None] * shifts[None, :] / self.scale
+        return self.weight[:, None] * (self._softplus(scores)[:, None] - softplus_moved) - linear
+
     def loss_from_scores(self, scores: np.ndarray) -> float:
         return float(self.losses(scores))
 
