@@ -312,7 +312,7 @@ def test_polish_moves_are_the_best_single_and_swap_moves(seed):
         intercept = int(rng.integers(-2, 3))
         now = search.objective(intercept, points)
 
-        def after(moves):
+        def after(moves, points=points, intercept=intercept):
             moved = points.copy()
             for j, value in moves:
                 moved[j] = value
