@@ -86,7 +86,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         ``s > 1`` lets them express finer effects and ``s < 1`` steeper ones.
         The scale is searched within ``time_limit``: a heuristic scan of 25
         scales (star-ray rounding, polishing, one-point moves with scale and
-        intercept refitted) points out the best scales, then certified solves
+        intercept refitted, the best points polished at the other scales; at
+        most three quarters of the time) points out the best scales, then
+        certified solves
         there and on a grid of scales (extended past its ends while they are
         best, golden-section refinement, then the Platt scale of the best
         points until it settles); the certificate (``lower_bound_``, gap)

@@ -162,18 +162,23 @@ def small_problem(seed: int) -> RiskScoreProblem:
                             max_features=2)
 
 
+def constrained_problem(seed: int) -> RiskScoreProblem:
+    """``random_problem`` with an operational constraint the heuristics must
+    respect: point 0 + point 1 <= 1."""
+    problem = random_problem(seed)
+    d = problem.n_features
+    rule = np.zeros(d)
+    rule[:2] = 1
+    return dataclasses.replace(problem, constraints=(
+        LinearConstraint(rule, np.zeros(d), upper=1.0),))
+
+
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
 def test_scale_scan_models_are_admissible_and_honest(seed):
     """The scan's models keep every constraint, their objectives are exact
     (raw rows, their scale, their real intercept), and no heuristic model
     beats the enumerated optimum at its own scale."""
-    problem = random_problem(seed)
-    # an operational constraint the scan must respect: point 0 + point 1 <= 1
-    d = problem.n_features
-    rule = np.zeros(d)
-    rule[:2] = 1
-    problem = dataclasses.replace(problem, constraints=(
-        LinearConstraint(rule, np.zeros(d), upper=1.0),))
+    problem = constrained_problem(seed)
     rows = LossOracle(problem.X, problem.y, problem.sample_weight)
     models = scan_scales(problem, rows, deadline=time.perf_counter() + 60)
 
@@ -290,12 +295,8 @@ def test_polish_moves_are_the_best_single_and_swap_moves(seed):
     """The moves polishing takes (binary columns ranked by one matrix product,
     the others column by column) are the best admissible ones: checked against
     the objective of every admissible change and swap at a fixed intercept."""
-    problem = random_problem(seed)
+    problem = constrained_problem(seed)
     d = problem.n_features
-    rule = np.zeros(d)
-    rule[:2] = 1
-    problem = dataclasses.replace(problem, constraints=(
-        LinearConstraint(rule, np.zeros(d), upper=1.0),))
     checker = FeasibilityChecker(problem)
     search = IntegerSearch(
         LossOracle(problem.X, problem.y, problem.sample_weight,
