@@ -52,10 +52,10 @@ class IntegerSearch:
         # Swaps into binary columns are ranked all at once: the gain of adding
         # value v on column k is the sum, over the rows where x_k = 1, of one
         # loss difference per row and v, i.e. one matrix product.
-        binary = np.all((X == 0) | (X == 1), axis=0) & np.any(X != 0, axis=0)
-        self._binary = np.flatnonzero(binary)
+        self._is_binary = np.all((X == 0) | (X == 1), axis=0) & np.any(X != 0, axis=0)
+        self._binary = np.flatnonzero(self._is_binary)
         # sparse: one-hot columns are mostly zeros (mushroom: 19 % ones)
-        self._binary_columns = sparse.csr_matrix(X[:, binary].T)
+        self._binary_columns = sparse.csr_matrix(X[:, self._is_binary].T)
         values = np.unique(np.concatenate([[0], *self._candidate_values]))
         self._values = values.astype(self._score_dtype)
         self._allowed = np.array(
@@ -284,10 +284,8 @@ class IntegerSearch:
 
     def _best_change(self, points, scores, activity, oracle):
         best_gain, best_move = _MIN_GAIN, None
-        binary = np.zeros(len(points), dtype=bool)
-        binary[self._binary] = True
         for j, rows in enumerate(self._column_rows):
-            if binary[j]:
+            if self._is_binary[j]:
                 continue
             values = self._candidate_values[j]
             values = values[values != points[j]]
@@ -308,8 +306,6 @@ class IntegerSearch:
     def _best_swap(self, points, scores, activity, oracle):
         checker = self.feasibility
         best_gain, best_move = _MIN_GAIN, None
-        binary = np.zeros(len(points), dtype=bool)
-        binary[self._binary] = True
         for j in np.flatnonzero(points):
             without = points.copy()
             without[j] = 0
@@ -319,7 +315,7 @@ class IntegerSearch:
             activity_without = (
                 activity - checker.points_matrix[:, j] * points[j] - checker.used_matrix[:, j]
             )
-            for k in np.flatnonzero((points == 0) & ~binary):
+            for k in np.flatnonzero((points == 0) & ~self._is_binary):
                 if self._column_rows[k].size == 0:
                     continue
                 values = self._candidate_values[k]

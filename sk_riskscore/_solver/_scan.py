@@ -164,7 +164,14 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
             for _, b, points in star_ray(scale):
                 polish(scale, b, points, swaps=False)
 
+    refined = set()
+
     def refine(model: ScaledModel) -> None:
+        """Alternate calibrated moves and polishing, once per (scale, points)."""
+        key = (model.scale, model.points.tobytes())
+        if key in refined:
+            return
+        refined.add(key)
         for _ in range(_REFINE_STEPS):
             if time.perf_counter() > deadline:
                 break
@@ -177,20 +184,17 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
     # calibrated moves (all stages found the same best models on the four
     # benchmark data sets); the rest while time remains.
     ranked = sorted(rounded, key=lambda entry: entry[0])
-    polished, refined = 0, set()
-    for polish_until, refine_count in _STAGES:
+    polished = 0
+    for stage, (polish_until, refine_count) in enumerate(_STAGES):
         for _, scale, b, points in ranked[polished:polish_until]:
             if time.perf_counter() > deadline and found:
                 break
             polish(scale, b, points, swaps=False)
         polished = polish_until
-        if not refined:
+        if stage == 0:
             extend_low_end()
         for model in sorted(found.values(), key=_objective)[:refine_count]:
-            key = (model.scale, model.points.tobytes())
-            if key not in refined:
-                refined.add(key)
-                refine(model)
+            refine(model)
     # The best points moved to the other scales: there, swaps that no move at
     # their own scale reaches can pay (mushroom, 5 features: from 0.0190 at
     # s = 0.030 to 0.0142 at s = 0.177, and 0.0127 after calibrated moves).
@@ -201,10 +205,7 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
         if scale != best.scale:
             polish(scale, best.intercept, best.points, swaps=True)
     for model in sorted(found.values(), key=_objective)[:_STAGES[-1][1]]:
-        key = (model.scale, model.points.tobytes())
-        if key not in refined:
-            refined.add(key)
-            refine(model)
+        refine(model)
     return sorted(found.values(), key=_objective)
 
 
