@@ -334,3 +334,22 @@ def test_polish_moves_are_the_best_single_and_swap_moves(seed):
                 assert after(taken) == pytest.approx(best, abs=1e-9)
             elif taken is not None:
                 assert after(taken) < now
+
+
+def test_scale_search_when_no_rounded_model_meets_the_constraints():
+    """Constraints that pin two points rule out every star-ray rounding of
+    the scan: the scan returns nothing and the certified search still finds
+    an admissible model (the scan used to fail on an empty set of models)."""
+    problem = random_problem(3)
+    d = problem.n_features
+    first, second = np.eye(d)[0], np.eye(d)[1]
+    problem = dataclasses.replace(problem, constraints=(
+        LinearConstraint(first, np.zeros(d), lower=2.0, upper=2.0),
+        LinearConstraint(second, np.zeros(d), lower=-2.0, upper=-2.0)))
+    rows = LossOracle(problem.X, problem.y, problem.sample_weight)
+
+    assert scan_scales(problem, rows, deadline=time.perf_counter() + 10) == []
+    result = search_scale(problem, time_limit=10, gap_tolerance=1e-4)
+    assert result.model is not None
+    assert result.status != SolverStatus.ERROR
+    assert list(result.model.points[:2]) == [2, -2]

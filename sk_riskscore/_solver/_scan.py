@@ -195,6 +195,8 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
             extend_low_end()
         for model in sorted(found.values(), key=_objective)[:refine_count]:
             refine(model)
+    if not found:  # no rounding met the constraints: the certified search must do
+        return []
     # The best points moved to the other scales: there, swaps that no move at
     # their own scale reaches can pay (mushroom, 5 features: from 0.0190 at
     # s = 0.030 to 0.0142 at s = 0.177, and 0.0127 after calibrated moves).
