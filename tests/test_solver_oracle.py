@@ -353,3 +353,69 @@ def test_scale_search_when_no_rounded_model_meets_the_constraints():
     assert result.model is not None
     assert result.status != SolverStatus.ERROR
     assert list(result.model.points[:2]) == [2, -2]
+
+
+@pytest.mark.parametrize("kind", ["binary", "integer", "wide integer", "real"])
+def test_distinct_rows_partition_the_rows(kind):
+    """Integer keys (small integer columns) and byte hashing (the rest) both
+    give each distinct row once and map every row to an equal one."""
+    from sk_riskscore._solver._loss import _distinct_rows
+
+    rng = np.random.default_rng(1)
+    X = {
+        "binary": lambda: rng.integers(0, 2, (300, 6)),
+        "integer": lambda: rng.integers(-3, 4, (300, 3)),
+        "wide integer": lambda: rng.integers(-2**40, 2**40, (300, 3)) // 2**38,
+        "real": lambda: np.round(rng.normal(size=(300, 2)), 1),
+    }[kind]().astype(float)
+    X[::7, 0] = -0.0 if kind != "real" else X[::7, 0]
+    rows, inverse = _distinct_rows(X)
+    np.testing.assert_array_equal(rows[inverse], X)
+    assert len(rows) == len(np.unique(X, axis=0))
+
+
+@pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
+def test_projected_oracle_gives_the_loss_of_models_on_those_columns(seed):
+    problem = random_problem(seed)
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight)
+    rng = np.random.default_rng(seed)
+    support = rng.choice(problem.n_features, size=min(3, problem.n_features), replace=False)
+    projected = oracle.projected(support)
+    assert projected.n_rows <= oracle.n_rows
+    for _ in range(3):
+        coefs = rng.normal(size=len(support))
+        points = np.zeros(problem.n_features)
+        points[support] = coefs
+        assert projected.loss(0.3, coefs) == pytest.approx(oracle.loss(0.3, points),
+                                                           rel=1e-12)
+
+
+@pytest.mark.parametrize("scores_kind", ["few integers", "many integers", "real"])
+@pytest.mark.parametrize("shift", [0.0, 0.37])
+def test_decreases_by_column_are_the_rows_loss_changes(scores_kind, shift):
+    """Summed per distinct score (few integer scores) or per row (the rest),
+    each column's decrease for each shift is the sum over its rows of their
+    loss decrease, computed row by row."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 2, (120, 5)).astype(float)
+    X[:, 4] = rng.integers(0, 4, 120)  # a non-binary column: any column works
+    y = np.where(rng.random(120) < 0.4, 1, -1)
+    oracle = LossOracle(X, y, rng.random(120), max_abs_score=400, scale=1.7)
+    if shift:
+        oracle = oracle.shifted(shift)
+    n = oracle.n_rows
+    scores = {
+        "few integers": lambda: rng.integers(-3, 3, n),
+        "many integers": lambda: rng.integers(-300, 300, n),
+        "real": lambda: rng.normal(scale=3, size=n),
+    }[scores_kind]()
+    shifts = np.arange(-4, 5)
+    columns = sparse.csr_matrix(oracle.X).T
+
+    by_column = oracle.decreases_by_column(columns, scores, shifts)
+
+    by_row = np.array([[oracle.losses(scores[[r]], [r]) - oracle.losses(scores[[r]] + t, [r])
+                        for t in shifts] for r in range(n)])
+    np.testing.assert_allclose(by_column, oracle.X.T @ by_row, rtol=1e-10, atol=1e-14)

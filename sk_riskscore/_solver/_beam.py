@@ -11,7 +11,9 @@ number of features per parent by their gradient and fitting all of them, this
 fits 121 children instead of 315 on adult with 10 features (beam 0.61 s ->
 0.45 s; mushroom, 5 features: 0.60 s -> 0.35 s) and finds better supports on
 mushroom (5 features, fitted scale: 0.0190 instead of 0.0417 after the scan).
-The supports it returns are rounded and polished into integer models by the
+Each fit runs on the distinct rows of its own columns (``LossOracle.projected``):
+5 one-hot columns of mushroom's 6499 rows take 9 patterns (beam 0.35 s ->
+0.11 s). The supports it returns are rounded and polished into integer models by the
 caller.
 """
 
@@ -31,7 +33,8 @@ def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iteration
 
     ``start`` warm-starts from the parent support's fit (new feature at 0).
     """
-    Xs = oracle.X[:, support]
+    oracle = oracle.projected(support)
+    Xs = oracle.X
     design = np.column_stack([np.ones(len(Xs)), Xs])
     lo = np.concatenate([[-np.inf], lower[list(support)]])
     hi = np.concatenate([[np.inf], upper[list(support)]])

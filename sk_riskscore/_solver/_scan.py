@@ -180,9 +180,24 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
                 break
             model = polish(moved.scale, moved.intercept, moved.points, swaps=True)
 
+    swept = set()
+
+    def swap_across_scales() -> None:
+        """The best points moved to the other scales found: there, swaps that
+        no move at their own scale reaches can pay (mushroom, 5 features: from
+        0.0190 at s = 0.030 to 0.0142 at s = 0.177, and 0.0127 after
+        calibrated moves)."""
+        best = min(found.values(), key=_objective)
+        for scale in sorted(found, key=lambda s: abs(math.log(s / best.scale))):
+            if time.perf_counter() > deadline:
+                break
+            if scale != best.scale and (scale, best.points.tobytes()) not in swept:
+                swept.add((scale, best.points.tobytes()))
+                polish(scale, best.intercept, best.points, swaps=True)
+
     # A few of everything first, so that a short deadline still gets the
-    # calibrated moves (all stages found the same best models on the four
-    # benchmark data sets); the rest while time remains.
+    # cross-scale swaps and calibrated moves (all stages found the same best
+    # models on the four benchmark data sets); the rest while time remains.
     ranked = sorted(rounded, key=lambda entry: entry[0])
     polished = 0
     for stage, (polish_until, refine_count) in enumerate(_STAGES):
@@ -191,23 +206,13 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
                 break
             polish(scale, b, points, swaps=False)
         polished = polish_until
-        if stage == 0:
-            extend_low_end()
+        if not found:  # no rounding met the constraints: the certified search must do
+            return []
+        swap_across_scales()
         for model in sorted(found.values(), key=_objective)[:refine_count]:
             refine(model)
-    if not found:  # no rounding met the constraints: the certified search must do
-        return []
-    # The best points moved to the other scales: there, swaps that no move at
-    # their own scale reaches can pay (mushroom, 5 features: from 0.0190 at
-    # s = 0.030 to 0.0142 at s = 0.177, and 0.0127 after calibrated moves).
-    best = min(found.values(), key=_objective)
-    for scale in sorted(found, key=lambda s: abs(math.log(s / best.scale))):
-        if time.perf_counter() > deadline:
-            break
-        if scale != best.scale:
-            polish(scale, best.intercept, best.points, swaps=True)
-    for model in sorted(found.values(), key=_objective)[:_STAGES[-1][1]]:
-        refine(model)
+        if stage == 0:
+            extend_low_end()
     return sorted(found.values(), key=_objective)
 
 
@@ -237,8 +242,12 @@ def _rounded_scale(a: float) -> float:
 def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
     """``(a, c, loss)`` minimising the scale-1 loss of ``a S + c`` over the
     distinct rows (Newton's method with backtracking on this smooth convex
-    function of two variables), or None unless ``a > 0``."""
-    weight, negative = oracle.weight, oracle.negative_weight
+    function of two variables), or None unless ``a > 0``. Rows with equal
+    scores are merged first (integer points on mushroom: 6499 rows, about
+    30 scores)."""
+    S, inverse = np.unique(S, return_inverse=True)
+    weight = np.bincount(inverse, weights=oracle.weight, minlength=len(S))
+    negative = np.bincount(inverse, weights=oracle.negative_weight, minlength=len(S))
 
     def loss(a, c):
         margin = a * S + c
