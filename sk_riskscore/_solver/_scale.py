@@ -20,6 +20,7 @@ import math
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
@@ -51,7 +52,11 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     """The best (scale, model) pair found; ``result.score_scale`` is the scale."""
     start = time.perf_counter()
     rows = LossOracle(problem.X, problem.y, problem.sample_weight)  # at scale 1
-    scanned = scan_scales(problem, rows, deadline=start + _SCAN_SHARE * time_limit)[:_SCANNED]
+    # one BLAS thread, as in BranchAndBound.solve: small products, and spinning
+    # threads slow a loaded machine
+    with threadpool_limits(limits=1, user_api="blas"):
+        scanned = scan_scales(problem, rows,
+                              deadline=start + _SCAN_SHARE * time_limit)[:_SCANNED]
     evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
     results: dict[float, SolverResult] = {}
     best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
