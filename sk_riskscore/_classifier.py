@@ -85,15 +85,17 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         scaling, FasterRisk's multiplier and imodels. Points stay integers, but
         ``s > 1`` lets them express finer effects and ``s < 1`` steeper ones.
         The scale is searched within ``time_limit``: a heuristic scan of 25
-        scales (star-ray rounding, polishing, one-point moves with scale and
-        intercept refitted, the best points polished at the other scales; at
+        scales (star-ray rounding, polishing, the best points polished at the
+        other scales, one-point moves with scale and intercept refitted; at
         most three quarters of the time) points out the best scales, then
-        certified solves
-        there and on a grid of scales (extended past its ends while they are
-        best, golden-section refinement, then the Platt scale of the best
-        points until it settles); the certificate (``lower_bound_``, gap)
-        holds for the chosen ``scale_``. Off by default, so that a total score reads directly
-        as log-odds; turn on for better calibration and log loss.
+        certified solves there and on a grid of scales (extended past its
+        ends while they are best, golden-section refinement, then the Platt
+        scale of the best points until it settles); the certificate
+        (``lower_bound_``, gap) holds for the chosen ``scale_``. Off by
+        default, so that a total score reads directly as log-odds; turn on
+        for better calibration and log loss. If the points separate the
+        training data, no scale is best (the loss falls as it steepens) and
+        the fit warns.
     time_limit : float, default=60
         Seconds the solver may run. On expiry the best model found is kept,
         with its honest optimality gap, and a ``ConvergenceWarning`` is raised.
@@ -289,6 +291,18 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             )
         self._store(result, names)
         self.scale_ = float(result.score_scale)
+        if self.calibrate_scale and _separates(X @ self.coef_.ravel(), signs, sample_weight):
+            warnings.warn(
+                "The risk score separates the training data: every positive example "
+                "scores above every negative one. With calibrate_scale=True the log "
+                "loss then falls without limit as the scale steepens, so "
+                f"scale_={self.scale_:.4g} and its risks near 0% and 100% show where "
+                "the search stopped, not a calibrated estimate. Check for a feature "
+                "that leaks the label, or use calibrate_scale=False (points as "
+                "log-odds, whose bounded size keeps the risks finite).",
+                UserWarning,
+                stacklevel=2,
+            )
         if result.status != SolverStatus.OPTIMAL:
             warnings.warn(
                 f"RiskScoreClassifier stopped ({result.message or result.status.value}) "
@@ -394,6 +408,13 @@ def _binarizer_groups(X) -> list:
     columns = {str(c) for c in X.columns}
     return [AtMost(1, list(group)) for group in groups
             if len(group) > 1 and set(map(str, group)) <= columns]
+
+
+def _separates(scores, signs, sample_weight) -> bool:
+    """Does some threshold on ``scores`` classify every weighted row right?"""
+    counted = sample_weight > 0
+    positive, negative = scores[counted & (signs > 0)], scores[counted & (signs < 0)]
+    return positive.size > 0 and negative.size > 0 and positive.min() > negative.max()
 
 
 def _feature_names(estimator, n_features: int) -> list[str]:

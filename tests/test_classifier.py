@@ -174,6 +174,31 @@ def test_calibrated_scale_goes_below_one_on_nearly_separable_data():
     assert scaled.objective_ < plain.objective_ - 0.01
 
 
+def test_calibrated_scale_warns_when_the_points_separate_the_data():
+    """Separable rows have no best scale (the loss falls as it steepens): the
+    user is told, and only then (2 % flipped labels: no warning)."""
+    import warnings
+
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 2, size=(300, 3)).astype(float)
+    params = dict(max_coef=2, max_features=2, time_limit=10, random_state=0,
+                  calibrate_scale=True)
+    separable = X[:, 0].astype(int)
+    with pytest.warns(UserWarning, match="separates the training data"):
+        clf = RiskScoreClassifier(**params).fit(X, separable)
+    risk = clf.predict_proba(X)[:, 1]
+    assert risk[separable == 1].min() > risk[separable == 0].max()
+
+    noisy = separable ^ (rng.random(300) < 0.02)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*separates the training data")
+        RiskScoreClassifier(**params).fit(X, noisy)
+    # a zero-weight row does not count: the weighted rows are separable
+    weight = np.where(noisy == separable, 1.0, 0.0)
+    with pytest.warns(UserWarning, match="separates the training data"):
+        RiskScoreClassifier(**params).fit(X, noisy, sample_weight=weight)
+
+
 def test_time_limit_keeps_best_model_with_honest_gap_and_warns():
     X, y = load_breastcancer(return_X_y=True, as_frame=True)
     with pytest.warns(ConvergenceWarning, match=r"optimality gap .*raise time_limit"):
