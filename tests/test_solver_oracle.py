@@ -419,3 +419,29 @@ def test_decreases_by_column_are_the_rows_loss_changes(scores_kind, shift):
     by_row = np.array([[oracle.losses(scores[[r]], [r]) - oracle.losses(scores[[r]] + t, [r])
                         for t in shifts] for r in range(n)])
     np.testing.assert_allclose(by_column, oracle.X.T @ by_row, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["cbc", "highs"])
+def test_no_prune_rests_on_an_infeasible_claim_of_the_engine(backend, monkeypatch):
+    """The incumbent's objective is kept out of the LP, so the engine has no
+    reason to call a node's LP infeasible: every prune rests on the duals'
+    weak-duality bound, which we compute. Counted over solves that match
+    enumeration (with the cutoff in the LP, a fifth of all LPs were
+    "infeasible", each such prune taken on the engine's word)."""
+    from sk_riskscore._solver import _lp
+
+    claims = []
+    solve_lp = _lp.RelaxationLP.solve
+
+    def counting(self):
+        try:
+            return solve_lp(self)
+        except _lp.LPInfeasible:
+            claims.append(self.n_solves)
+            raise
+
+    monkeypatch.setattr(_lp.RelaxationLP, "solve", counting)
+    for seed in range(0, N_PROBLEMS, 10):
+        result = solve(random_problem(seed), backend=backend, gap_tolerance=1e-9)
+        assert result.objective == pytest.approx(ground_truth(seed).objective, abs=1e-9)
+    assert claims == []

@@ -498,7 +498,7 @@ class BranchAndBound:
                 self.time_to_first = time.perf_counter() - self._start
             self.incumbent = model
             self.n_incumbent_updates += 1
-            self.lp.set_theta_upper(objective + 1e-9)
+            self.lp.set_cutoff(objective + 1e-9)
         return model
 
     # --------------------------------------------------------------- plumbing
@@ -552,7 +552,7 @@ class BranchAndBound:
         self.lp.add_planes(old.planes)
         self.lp.n_solves += old.n_solves
         if self.incumbent is not None:
-            self.lp.set_theta_upper(self.incumbent.objective + 1e-9)
+            self.lp.set_cutoff(self.incumbent.objective + 1e-9)
         self.lp.set_bounds(old._bounds[0], old._bounds[1])
         old.close()
         try:
