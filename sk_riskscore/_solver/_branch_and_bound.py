@@ -28,7 +28,7 @@ from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import BACKENDS, LPInfeasible, LPSolution, RelaxationLP
-from ._problem import RiskScoreProblem, largest_score
+from ._problem import RiskScoreProblem, max_abs_score
 from ._result import (
     Progress,
     ScoreModel,
@@ -149,7 +149,7 @@ class BranchAndBound:
         self._start = time.perf_counter()
         problem = self.problem
         self.d = problem.n_features
-        max_abs = _max_abs_score(problem)
+        max_abs = max_abs_score(problem)
         if self.rows is None:
             self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs,
                                      scale=problem.score_scale)
@@ -642,9 +642,3 @@ class _Stop(Exception):
     def __init__(self, status: SolverStatus, bound: float, message: str):
         super().__init__(message)
         self.status, self.bound, self.message = status, bound, message
-
-
-def _max_abs_score(problem: RiskScoreProblem) -> float:
-    largest = largest_score(problem.X, problem.coef_lower, problem.coef_upper,
-                            problem.max_support)
-    return largest + max(abs(problem.intercept_lower), abs(problem.intercept_upper))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LinearConstraint", "RiskScoreProblem", "intercept_bound", "largest_score"]
+__all__ = ["LinearConstraint", "RiskScoreProblem", "intercept_bound", "largest_score",
+           "max_abs_score"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,16 @@ def largest_score(X: np.ndarray, coef_lower: np.ndarray, coef_upper: np.ndarray,
     if max_features is not None:
         reach = reach[:max_features]
     return float(reach.sum())
+
+
+def max_abs_score(problem: RiskScoreProblem, largest: float | None = None) -> float:
+    """A bound on ``|b + x_i . l|`` over every admissible model and row: the
+    range the loss table must span. ``largest`` is the problem's
+    ``largest_score``, if already known."""
+    if largest is None:
+        largest = largest_score(problem.X, problem.coef_lower, problem.coef_upper,
+                                problem.max_support)
+    return largest + max(abs(problem.intercept_lower), abs(problem.intercept_upper))
 
 
 def intercept_bound(

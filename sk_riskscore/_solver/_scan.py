@@ -24,7 +24,7 @@ from ._beam import beam_supports
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
-from ._problem import RiskScoreProblem, intercept_bound, largest_score
+from ._problem import RiskScoreProblem, intercept_bound, largest_score, max_abs_score
 
 __all__ = ["ScaledModel", "platt_scale", "rescaled", "scan_scales"]
 
@@ -76,7 +76,7 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
     def search_at(scale: float) -> IntegerSearch:
         if scale not in searches:
             scaled = rescaled(problem, scale, largest)
-            oracle = rows.at_scale(scale, largest + scaled.intercept_upper)
+            oracle = rows.at_scale(scale, max_abs_score(scaled, largest))
             if searches:
                 searches[scale] = next(iter(searches.values())).at_scale(
                     oracle, FeasibilityChecker(scaled))
