@@ -94,8 +94,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         (``lower_bound_``, gap) holds for the chosen ``scale_``. Off by
         default, so that a total score reads directly as log-odds; turn on
         for better calibration and log loss. If the points separate the
-        training data, no scale is best (the loss falls as it steepens) and
-        the fit warns.
+        training data, no scale is best (the loss falls as it steepens): the
+        search steepens the scale until the training risks are 0 or 1 in
+        double precision, and the fit warns.
     time_limit : float, default=60
         Seconds the solver may run. On expiry the best model found is kept,
         with its honest optimality gap, and a ``ConvergenceWarning`` is raised.
@@ -296,8 +297,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
                 "The risk score separates the training data: every positive example "
                 "scores above every negative one. With calibrate_scale=True the log "
                 "loss then falls without limit as the scale steepens, so "
-                f"scale_={self.scale_:.4g} and its risks near 0% and 100% show where "
-                "the search stopped, not a calibrated estimate. Check for a feature "
+                f"scale_={self.scale_:.4g} is as steep as the search went (the training "
+                "risks reach 0% and 100% in double precision there), not a calibrated "
+                "estimate. Check for a feature "
                 "that leaks the label, or use calibrate_scale=False (points as "
                 "log-odds, whose bounded size keeps the risks finite).",
                 UserWarning,

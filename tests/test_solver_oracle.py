@@ -23,7 +23,7 @@ from sk_riskscore._solver._beam import _fit, beam_supports
 from sk_riskscore._solver._feasibility import FeasibilityChecker
 from sk_riskscore._solver._heuristics import IntegerSearch
 from sk_riskscore._solver._loss import LossOracle
-from sk_riskscore._solver._scan import rescaled, scan_scales
+from sk_riskscore._solver._scan import _platt_fit, rescaled, scan_scales
 
 from .oracle import enumerate_fitted_scale, enumerate_optimum
 
@@ -248,6 +248,37 @@ def test_scan_best_model_has_no_improving_calibrated_move(breastcancer):
             moved[j] += step
             if lower[j] <= moved[j] <= upper[j]:
                 assert refitted(moved) >= best.objective - 1e-9, (j, step)
+
+
+def test_platt_fit_matches_logistic_regression_and_saturates_on_separable_rows():
+    """Overlapping classes: the (scale, intercept) fit is scikit-learn's. Separable
+    classes (no minimum): the threshold lies midway between them, steep enough
+    that every risk is 0 or 1 in double precision, and no steeper."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 2, (400, 3)).astype(float)
+    points = np.array([2.0, -1.0, 3.0])
+    score = X @ points
+    y = np.where(rng.random(400) < 1 / (1 + np.exp(-(score - 2))), 1, -1)
+    w = rng.uniform(0.5, 2.0, 400)
+    oracle = LossOracle(X, y, w)
+    a, c, _ = _platt_fit(oracle, oracle.X @ points, (1.0, 0.0))
+    fit = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(
+        score.reshape(-1, 1), y, sample_weight=w)
+    assert (a, c) == pytest.approx((fit.coef_[0, 0], fit.intercept_[0]), rel=1e-5)
+
+    separable = np.where(score >= 3, 1, -1)  # negatives score <= 2, positives >= 3
+    separable[score == 2] = 1  # ... now the gap is between 1 and 2
+    oracle = LossOracle(X, separable, w)
+    a, c, loss = _platt_fit(oracle, oracle.X @ points, (1.0, 0.0))
+    risk = 1 / (1 + np.exp(-(a * score + c)))
+    assert -c / a == pytest.approx(1.5)  # midway
+    assert np.all(risk[separable > 0] == 1.0) and risk[separable < 0].max() < 1e-16
+    assert loss < 1e-16
+    # the least steep such fit: a tenth flatter, the nearest rows' risks move off 0/1
+    flatter = 1 / (1 + np.exp(-0.9 * (a * score + c)))
+    assert flatter[separable > 0].min() < 1.0
 
 
 @pytest.mark.parametrize("scale", [1.0, 2.7])

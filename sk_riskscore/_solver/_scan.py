@@ -39,9 +39,11 @@ _REFINE_STEPS = 3
 _CALIBRATED_MOVES = 20
 _NEWTON_STEPS = 50
 # Separable rows: the loss falls towards 0 as the scale does, without a
-# minimum. Below this it is rounding error (softplus(-m) + m for a negative
-# row's margin m cancels to about 1e-16 |m| per row), far below any L0 penalty.
-_NEGLIGIBLE_LOSS = 1e-13
+# minimum. The fit stops where every row's margin (score / scale, from the
+# threshold) is at least this: there expit rounds to 0 or 1 in double precision
+# (expit(37) == 1.0), so no steeper scale changes a risk, and each row's loss is
+# below 1e-16.
+_SATURATING_MARGIN = 37.0
 _EXTEND = 4  # extra halvings below the grid while the lowest scale is best
 
 
@@ -244,7 +246,12 @@ def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
     distinct rows (Newton's method with backtracking on this smooth convex
     function of two variables), or None unless ``a > 0``. Rows with equal
     scores are merged first (integer points on mushroom: 6499 rows, about
-    30 scores)."""
+    30 scores).
+
+    If the scores separate the rows, the loss has no minimum: the fit is then
+    the limit of the loss's descent (the threshold midway between the classes,
+    where the margin is largest) at the first steepness where every risk is 0
+    or 1 in double precision."""
     S, inverse = np.unique(S, return_inverse=True)
     weight = np.bincount(inverse, weights=oracle.weight, minlength=len(S))
     negative = np.bincount(inverse, weights=oracle.negative_weight, minlength=len(S))
@@ -252,6 +259,15 @@ def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
     def loss(a, c):
         margin = a * S + c
         return float(weight @ np.logaddexp(0.0, -margin) + negative @ margin)
+
+    # weight - negative is exact: 0 for a row of negatives only
+    positive_scores, negative_scores = S[weight > negative], S[negative > 0]
+    if (positive_scores.size and negative_scores.size
+            and positive_scores.min() > negative_scores.max()):
+        low, high = float(negative_scores.max()), float(positive_scores.min())
+        a = _SATURATING_MARGIN / ((high - low) / 2)
+        c = -a * (low + high) / 2
+        return a, c, loss(a, c)
 
     a, c = float(start[0]), float(start[1])
     value = loss(a, c)
@@ -268,7 +284,7 @@ def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
         except np.linalg.LinAlgError:
             break
         decrease = float(gradient @ step)
-        if not decrease > 1e-12 * value or value < _NEGLIGIBLE_LOSS:
+        if not decrease > 1e-12 * value:
             break
         t = 1.0
         while t > 1e-6:
