@@ -367,6 +367,32 @@ def test_polish_moves_are_the_best_single_and_swap_moves(seed):
                 assert after(taken) < now
 
 
+def test_heuristics_stop_at_their_deadline():
+    """Past its deadline the local search does no more work: rounding gives up,
+    polishing returns the model it was given (intercept refitted), perturbing
+    tries nothing. Before it, the same calls round, move and perturb."""
+    problem = random_problem(3)
+    d = problem.n_features
+    checker = FeasibilityChecker(problem)
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight,
+                        largest_score(problem.X, problem.coef_lower, problem.coef_upper,
+                                      problem.max_support) + problem.intercept_upper)
+    real = np.linspace(-1.3, 1.7, d)
+    start = np.zeros(d, dtype=int)
+    rng = np.random.default_rng(0)
+    late = IntegerSearch(oracle, checker, problem.c0, deadline=time.perf_counter() - 1)
+    assert late.sequential_round(0.4, real) is None
+    _, points, _ = late.polish(0, start)
+    assert np.array_equal(points, start)
+    assert late.perturb(0, start, rng) == []
+
+    in_time = IntegerSearch(oracle, checker, problem.c0)
+    assert in_time.sequential_round(0.4, real) is not None
+    _, points, _ = in_time.polish(0, start)
+    assert not np.array_equal(points, start)
+    assert len(in_time.perturb(0, points, rng)) > 0
+
+
 def test_scale_search_when_no_rounded_model_meets_the_constraints():
     """Constraints that pin two points rule out every star-ray rounding of
     the scan: the scan returns nothing and the certified search still finds

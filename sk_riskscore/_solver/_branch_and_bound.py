@@ -158,7 +158,8 @@ class BranchAndBound:
         self.feasibility = FeasibilityChecker(problem)
         self.real_intercept = not problem.integer_intercept
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
-                                    real_intercept=self.real_intercept)
+                                    real_intercept=self.real_intercept,
+                                    deadline=self._start + self.time_limit)
         self.lp = RelaxationLP(problem, self.backend)
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}

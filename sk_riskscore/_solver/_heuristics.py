@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 
 import numpy as np
 from scipy import sparse
@@ -32,14 +33,20 @@ class IntegerSearch:
         intercept is real): at a scale above 1 an integer intercept is too
         coarse to rank moves by (adult, 5 features, scale 1.65: it preferred
         points whose loss with their real intercept is 0.04 % worse).
+    deadline : float, default=inf
+        ``time.perf_counter()`` value past which rounding gives up and
+        polishing and perturbing return what they have, so that a search with
+        a time limit is not held up by one long heuristic (a rounding of
+        adult's 36 columns takes 60 ms).
     """
 
     def __init__(self, oracle: LossOracle, feasibility: FeasibilityChecker, c0,
-                 real_intercept: bool = False):
+                 real_intercept: bool = False, deadline: float = math.inf):
         self.oracle = oracle
         self.feasibility = feasibility
         self.c0 = np.asarray(c0, dtype=float)
         self.real_intercept = real_intercept
+        self.deadline = float(deadline)
         X = oracle.X
         # Integer features give integer scores, whose losses come from a table.
         self._score_dtype = np.int64 if oracle.integral else float
@@ -162,13 +169,16 @@ class IntegerSearch:
         Each step rounds, up or down, the fractional point whose rounding raises
         the objective least (intercept held at its real value), evaluated on the
         rows where that feature is non-zero only. Returns ``(intercept, points)``
-        as integers, or None when the rounded model breaks a constraint.
+        as integers, or None when the rounded model breaks a constraint or the
+        deadline passes.
         """
         points = np.clip(points, self.feasibility.coef_lower, self.feasibility.coef_upper)
         points = points.astype(float).copy()
         fractional = list(np.flatnonzero(np.abs(points - np.round(points)) > 1e-9))
         scores = intercept + self.oracle.X @ points
         while fractional:
+            if self._out_of_time():
+                return None
             best_gain, best = -np.inf, None
             for j in fractional:
                 options = np.array([np.floor(points[j]), np.ceil(points[j])])
@@ -215,6 +225,8 @@ class IntegerSearch:
         Returns the polished ``(intercept, points)`` of every admissible trial."""
         out = []
         for _ in range(trials):
+            if self._out_of_time():
+                break
             trial = np.asarray(points, dtype=int).copy()
             used = np.flatnonzero(trial)
             if used.size:
@@ -244,13 +256,15 @@ class IntegerSearch:
         within "exactly k of" groups that single changes cannot leave. The
         intercept is re-optimised after every step. Returns
         ``(intercept, points, objective)``; the intercept is real with
-        ``real_intercept``.
+        ``real_intercept``. Past the deadline, the moves made so far.
         """
         points = np.asarray(points, dtype=int).copy()
         base = self.scores(0, points)
         fit = self.best_real_intercept if self.real_intercept else self.best_intercept
         intercept, loss = fit(base, intercept)
         for _ in range(max_moves):
+            if self._out_of_time():
+                break
             oracle, scores = self._move_scores(base, intercept)
             activity = self.feasibility.activity(points)
             move = self._best_change(points, scores, activity, oracle)
@@ -263,6 +277,9 @@ class IntegerSearch:
                 points[j] = value
             intercept, loss = fit(base, intercept)
         return intercept, points, loss + float(self.c0 @ (points != 0))
+
+    def _out_of_time(self) -> bool:
+        return time.perf_counter() > self.deadline
 
     def _move_scores(self, base: np.ndarray, intercept: float):
         """The oracle and scores to rank moves by. A real intercept on integer
