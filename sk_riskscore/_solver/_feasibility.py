@@ -53,6 +53,14 @@ class FeasibilityChecker:
     def values(self, j: int) -> np.ndarray:
         return np.arange(self.coef_lower[j], self.coef_upper[j] + 1)
 
+    def support_allows(self, points: np.ndarray, current, values: np.ndarray) -> np.ndarray:
+        """Which changes of a coordinate from ``current`` to each of ``values``
+        keep the support of ``points`` within its limits: shape
+        ``np.broadcast(current, values)``, e.g. (columns, 1) by (values,)."""
+        support = (np.count_nonzero(points) - (np.asarray(current) != 0)
+                   + (np.asarray(values) != 0))
+        return (support >= self.min_support) & (support <= self.max_support)
+
     def feasible_moves(
         self, points: np.ndarray, j: int, values: np.ndarray, activity: np.ndarray | None
     ) -> np.ndarray:
@@ -63,8 +71,7 @@ class FeasibilityChecker:
         """
         was_used = points[j] != 0
         now_used = values != 0
-        support = np.count_nonzero(points) - was_used + now_used
-        ok = (support >= self.min_support) & (support <= self.max_support)
+        ok = self.support_allows(points, points[j], values)
         if self.has_constraints:
             change = np.outer(self.points_matrix[:, j], values - points[j])
             change += np.outer(self.used_matrix[:, j], now_used.astype(float) - was_used)
