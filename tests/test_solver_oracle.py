@@ -281,6 +281,30 @@ def test_platt_fit_matches_logistic_regression_and_saturates_on_separable_rows()
     assert flatter[separable > 0].min() < 1.0
 
 
+@pytest.mark.parametrize("kind", ["integer", "wide integer", "real"])
+def test_oracle_by_score_merges_rows_of_equal_score(kind):
+    """The oracle of one row per distinct score gives every row's loss, slope
+    and curvature summed, for any intercept added to the scores."""
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 3, (300, 4)).astype(float)
+    y = np.where(rng.random(300) < 0.4, 1, -1)
+    oracle = LossOracle(X, y, rng.random(300), max_abs_score=100, scale=1.7)
+    points = {"integer": [2, -1, 0, 3], "wide integer": [40, -1, 0, 3],
+              "real": [0.5, -1.25, 0.0, 2.0]}[kind]
+    scores = oracle.X @ np.array(points, dtype=float)
+    if kind != "real":
+        scores = scores.astype(np.int64)
+    values, merged = oracle.by_score(scores)
+    assert np.array_equal(values, np.unique(scores)) and merged.n_rows == len(values)
+    for b in (0, -2, 0.37):
+        assert merged.loss_from_scores(values + b) == pytest.approx(
+            oracle.loss_from_scores(scores + b), rel=1e-12)
+        assert merged.slopes(values + b).sum() == pytest.approx(
+            oracle.slopes(scores + b).sum(), rel=1e-10, abs=1e-15)
+        assert merged.curvatures(values + b).sum() == pytest.approx(
+            oracle.curvatures(scores + b).sum(), rel=1e-10)
+
+
 @pytest.mark.parametrize("scale", [1.0, 2.7])
 def test_shifted_oracle_is_the_loss_of_shifted_scores(scale):
     """The shifted table (integer scores plus a real intercept's fraction) gives

@@ -90,14 +90,16 @@ class IntegerSearch:
         loss = self.oracle.loss_from_scores(self.scores(intercept, points))
         return loss + float(self.c0 @ (np.asarray(points) != 0))
 
-    def best_intercept(self, base_scores: np.ndarray, start: float) -> tuple[int, float]:
-        """The integer intercept minimising the loss of ``base_scores + b``.
+    def best_intercept(self, base_scores: np.ndarray, start: float,
+                       oracle: LossOracle | None = None) -> tuple[int, float]:
+        """The integer intercept minimising the loss of ``base_scores + b``
+        (rows of ``oracle``, by default the search's).
 
         The loss is convex in ``b``: walk downhill from ``start`` with doubling
         steps, then bisect the bracket on the sign of ``f(b + 1) - f(b)``.
         """
         lo, hi = self.feasibility.intercept_lower, self.feasibility.intercept_upper
-        loss = self.oracle.loss_from_scores
+        loss = (self.oracle if oracle is None else oracle).loss_from_scores
         cache: dict[int, float] = {}
 
         def f(b: int) -> float:
@@ -137,11 +139,12 @@ class IntegerSearch:
 
         The best integer intercept ``k`` brackets it in ``[k - 1, k + 1]`` (the
         loss is convex); safeguarded Newton steps on the derivative close the
-        bracket to machine precision in a few evaluations.
+        bracket to machine precision in a few evaluations. All of it on the
+        distinct scores.
         """
-        k, _ = self.best_intercept(base_scores, start)
-        base = np.asarray(base_scores, dtype=float)
-        oracle = self.oracle
+        scores, oracle = self.oracle.by_score(base_scores)
+        k, _ = self.best_intercept(scores, start, oracle)
+        base = scores.astype(float)
         left = max(k - 1.0, self.feasibility.intercept_lower)
         right = min(k + 1.0, self.feasibility.intercept_upper)
         b = float(k)

@@ -252,9 +252,8 @@ def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
     the limit of the loss's descent (the threshold midway between the classes,
     where the margin is largest) at the first steepness where every risk is 0
     or 1 in double precision."""
-    S, inverse = np.unique(S, return_inverse=True)
-    weight = np.bincount(inverse, weights=oracle.weight, minlength=len(S))
-    negative = np.bincount(inverse, weights=oracle.negative_weight, minlength=len(S))
+    S, merged = oracle.by_score(S)
+    weight, negative = merged.weight, merged.negative_weight
 
     def loss(a, c):
         margin = a * S + c
