@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -98,8 +99,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         search steepens the scale until the training risks are 0 or 1 in
         double precision, and the fit warns.
     time_limit : float, default=60
-        Seconds the solver may run. On expiry the best model found is kept,
-        with its honest optimality gap, and a ``ConvergenceWarning`` is raised.
+        Seconds ``fit`` may run, counted from the call (checking the data
+        included). On expiry the best model found is kept, with its honest
+        optimality gap, and a ``ConvergenceWarning`` is raised.
     gap_tolerance : float, default=1e-4
         Stop once ``(objective - lower_bound) / objective`` is at most this.
     solver : {"cbc", "highs"}, default="cbc"
@@ -230,6 +232,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : RiskScoreClassifier
         """
+        started = time.perf_counter()
         self._validate_params()
         _reject_non_numeric_columns(X)
         constraints = list(self.constraints or ())
@@ -266,7 +269,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         result = run(
             problem,
             backend=self.solver,
-            time_limit=self.time_limit,
+            time_limit=max(self.time_limit - (time.perf_counter() - started), 0.0),
             gap_tolerance=self.gap_tolerance,
             pool_size=self.pool_size,
             random_state=check_random_state(self.random_state).randint(2**31 - 1),
