@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--c0", type=_real(0, inclusive=True), default=1e-6, metavar="X",
                        help="penalty per feature used (default: %(default)g)")
     model.add_argument("--time-limit", type=_real(0, inclusive=False), default=60.0,
-                       metavar="SECONDS", help="solver time limit (default: %(default)g)")
+                       metavar="SECONDS", help="seconds the fit may take (default: %(default)g)")
     model.add_argument("--gap-tolerance", type=_real(0, inclusive=True, maximum=1),
                        default=1e-4, metavar="X",
                        help="stop at this relative optimality gap (default: %(default)g)")
@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="demo_output", metavar="DIR",
                       help="directory for every file (default: %(default)s)")
     demo.add_argument("--time-limit", type=_real(0, inclusive=False), default=30.0,
-                      metavar="SECONDS", help="solver time limit (default: %(default)g)")
+                      metavar="SECONDS", help="seconds the fit may take (default: %(default)g)")
     demo.set_defaults(run=_run_demo)
     return parser
 

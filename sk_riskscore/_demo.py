@@ -43,7 +43,7 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     output : str or path-like, default="demo_output"
         Directory for the model, card, MLflow store and ONNX file (created).
     time_limit : float, default=30.0
-        Seconds the solver may run.
+        Seconds the fit may take.
     stream : text stream, default=sys.stdout
         Where the report goes; live progress goes to ``sys.stderr``.
 
