@@ -391,6 +391,30 @@ def test_polish_moves_are_the_best_single_and_swap_moves(seed):
                 assert after(taken) < now
 
 
+@pytest.mark.parametrize("seed", [1, 5, 9])
+def test_beam_start_polishes_every_rounding_when_time_allows(seed):
+    """Without a deadline, the first incumbents from the beam include the
+    polished rounding of every support of every size (the best polish is not
+    predictable from the rounding's own objective)."""
+    problem = dataclasses.replace(random_problem(seed), constraints=())
+    problem = dataclasses.replace(problem, max_features=problem.n_features,
+                                  min_features=0)
+    checker = FeasibilityChecker(problem)
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight,
+                        largest_score(problem.X, problem.coef_lower, problem.coef_upper,
+                                      problem.max_support) + problem.intercept_upper)
+    search = IntegerSearch(oracle, checker, problem.c0)
+    found = {(b, tuple(points)) for b, points in search.from_beam(problem.max_support)}
+    supports = beam_supports(oracle, problem.coef_lower, problem.coef_upper,
+                             problem.max_support, levels=None)
+    assert {len(s) for s, *_ in supports} == set(range(1, problem.max_support + 1))
+    for support, intercept, coefs, _ in supports:
+        real = np.zeros(problem.n_features)
+        real[list(support)] = coefs
+        b, points, _ = search.polish(*search.sequential_round(intercept, real))
+        assert (b, tuple(points)) in found
+
+
 def test_heuristics_stop_at_their_deadline():
     """Past its deadline the local search does no more work: rounding gives up,
     polishing returns the model it was given (intercept refitted), perturbing

@@ -61,15 +61,16 @@ def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iteration
 
 
 def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int = 8,
-                  fitted: int = 3, deadline: float = np.inf):
+                  fitted: int = 3, deadline: float = np.inf, levels: int | None = 2):
     """The best supports of each size up to ``max_support`` with their fits.
 
     Every (parent, feature) child of the beam is ranked by one Newton step on
     the new coefficient alone (within its bounds), as imodels' beam does; only
     the ``fitted * width`` most promising children are fitted exactly, so that
     a wide beam stays cheap. Returns a list of ``(support, intercept,
-    coefficients, loss)`` of the last two levels reached before ``deadline``
-    (a ``time.perf_counter()`` value), best first.
+    coefficients, loss)`` of the last ``levels`` levels (all with None)
+    reached before ``deadline`` (a ``time.perf_counter()`` value), the largest
+    supports first, each level best first.
     """
     lower = np.asarray(lower, dtype=float)
     upper = np.asarray(upper, dtype=float)
@@ -77,6 +78,7 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     allowed_columns = np.ascontiguousarray(oracle.X[:, allowed].T)
     squared_columns = allowed_columns**2
     fits = {(): _fit(oracle, (), lower, upper)}
+    last = levels
     beam = [()]
     levels = []
     for _ in range(min(max_support, len(allowed))):
@@ -112,7 +114,7 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
         beam = sorted(grown, key=lambda k: fits[k][1])[:width]
         levels.append(beam)
     out = []
-    for level in levels[-2:][::-1]:
+    for level in (levels if last is None else levels[-last:])[::-1]:
         for support in level:
             beta, loss = fits[support]
             out.append((support, beta[0], beta[1:], loss))

@@ -201,22 +201,35 @@ class IntegerSearch:
         return b, points
 
     def from_beam(self, max_support: int, n_polish: int = 4, deadline: float = np.inf):
-        """Integer models from the continuous beam search: every support rounded,
-        the best ``n_polish`` of them polished. Returns ``(intercept, points)`` pairs."""
+        """Integer models from the continuous beam search: the supports of every
+        size rounded; the best ``n_polish`` roundings of the two largest sizes
+        polished, then, while ``deadline`` has not passed, every other rounding,
+        best first. How well a rounding polishes is hard to foresee: on
+        mushroom with 10 features the fourth-best 5-feature support polishes
+        to 0.01783, the 9- and 10-feature ones to 0.02045, and the search from
+        there stopped at 0.01990 after 300 s. Returns ``(intercept, points)``
+        pairs."""
         d = self.oracle.X.shape[1]
         rounded = []
         for support, intercept, coefs, _ in beam_supports(
             self.oracle, self.feasibility.coef_lower, self.feasibility.coef_upper, max_support,
-            deadline=deadline,
+            deadline=deadline, levels=None,
         ):
             real = np.zeros(d)
             real[list(support)] = coefs
             model = self.sequential_round(intercept, real)
             if model is not None:
-                rounded.append((self.objective(*model), model))
-        rounded.sort(key=lambda pair: pair[0])
-        out = [model for _, model in rounded]
-        for _, (b, points) in rounded[:n_polish]:
+                rounded.append((self.objective(*model), len(support), model))
+        out = [model for _, _, model in rounded]
+        if not rounded:
+            return out
+        rounded.sort(key=lambda entry: entry[0])
+        largest = max(size for _, size, _ in rounded)
+        first = [entry for entry in rounded if entry[1] >= largest - 1][:n_polish]
+        rest = [entry for entry in rounded if not any(entry is f for f in first)]
+        for position, (_, _, (b, points)) in enumerate(first + rest):
+            if position >= len(first) and time.perf_counter() > deadline:
+                break
             b, points, _ = self.polish(b, points)
             out.append((b, points))
         return out
