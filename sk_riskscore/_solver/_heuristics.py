@@ -210,7 +210,7 @@ class IntegerSearch:
         there stopped at 0.01990 after 300 s. Returns ``(intercept, points)``
         pairs."""
         d = self.oracle.X.shape[1]
-        rounded = []
+        rounded, seen = [], set()
         for support, intercept, coefs, _ in beam_supports(
             self.oracle, self.feasibility.coef_lower, self.feasibility.coef_upper, max_support,
             deadline=deadline, levels=None,
@@ -218,7 +218,9 @@ class IntegerSearch:
             real = np.zeros(d)
             real[list(support)] = coefs
             model = self.sequential_round(intercept, real)
-            if model is not None:
+            # supports that differ in a feature fitted near 0 often round alike
+            if model is not None and (model[0], model[1].tobytes()) not in seen:
+                seen.add((model[0], model[1].tobytes()))
                 rounded.append((self.objective(*model), len(support), model))
         out = [model for _, _, model in rounded]
         if not rounded:
