@@ -227,12 +227,12 @@ class IntegerSearch:
             return out
         rounded.sort(key=lambda entry: entry[0])
         largest = max(size for _, size, _ in rounded)
-        first = [entry for entry in rounded if entry[1] >= largest - 1][:n_polish]
-        rest = [entry for entry in rounded if not any(entry is f for f in first)]
-        for position, (_, _, (b, points)) in enumerate(first + rest):
+        first = [i for i, (_, size, _) in enumerate(rounded) if size >= largest - 1][:n_polish]
+        rest = [i for i in range(len(rounded)) if i not in first]
+        for position, i in enumerate(first + rest):
             if position >= len(first) and time.perf_counter() > deadline:
                 break
-            b, points, _ = self.polish(b, points)
+            b, points, _ = self.polish(*rounded[i][2])
             out.append((b, points))
         return out
 
