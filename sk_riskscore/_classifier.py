@@ -30,6 +30,7 @@ from ._solver import (
     explain_infeasibility,
     intercept_bound,
     search_scale,
+    separating_gap,
     solve,
 )
 
@@ -295,7 +296,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             )
         self._store(result, names)
         self.scale_ = float(result.score_scale)
-        if self.calibrate_scale and _separates(X @ self.coef_.ravel(), signs, sample_weight):
+        if self.calibrate_scale and separating_gap(
+                X @ self.coef_.ravel(), sample_weight * (signs > 0),
+                sample_weight * (signs < 0)) is not None:
             warnings.warn(
                 "The risk score separates the training data: every positive example "
                 "scores above every negative one. With calibrate_scale=True the log "
@@ -413,13 +416,6 @@ def _binarizer_groups(X) -> list:
     columns = {str(c) for c in X.columns}
     return [AtMost(1, list(group)) for group in groups
             if len(group) > 1 and set(map(str, group)) <= columns]
-
-
-def _separates(scores, signs, sample_weight) -> bool:
-    """Does some threshold on ``scores`` classify every weighted row right?"""
-    counted = sample_weight > 0
-    positive, negative = scores[counted & (signs > 0)], scores[counted & (signs < 0)]
-    return positive.size > 0 and negative.size > 0 and positive.min() > negative.max()
 
 
 def _feature_names(estimator, n_features: int) -> list[str]:

@@ -3,7 +3,13 @@
 from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
-from ._problem import LinearConstraint, RiskScoreProblem, intercept_bound, largest_score
+from ._problem import (
+    LinearConstraint,
+    RiskScoreProblem,
+    intercept_bound,
+    largest_score,
+    separating_gap,
+)
 from ._result import (
     Progress,
     ScoreModel,
@@ -30,6 +36,7 @@ __all__ = [
     "intercept_bound",
     "largest_score",
     "search_scale",
+    "separating_gap",
     "solve",
 ]
 

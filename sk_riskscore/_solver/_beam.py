@@ -78,9 +78,8 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     allowed_columns = np.ascontiguousarray(oracle.X[:, allowed].T)
     squared_columns = allowed_columns**2
     fits = {(): _fit(oracle, (), lower, upper)}
-    last = levels
     beam = [()]
-    levels = []
+    reached = []
     for _ in range(min(max_support, len(allowed))):
         if time.perf_counter() > deadline:
             break
@@ -112,9 +111,9 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
                 fits[key] = _fit(oracle, key, lower, upper, start=start)
         grown = [key for key in estimates if key in fits]
         beam = sorted(grown, key=lambda k: fits[k][1])[:width]
-        levels.append(beam)
+        reached.append(beam)
     out = []
-    for level in (levels if last is None else levels[-last:])[::-1]:
+    for level in (reached if levels is None else reached[-levels:])[::-1]:
         for support in level:
             beta, loss = fits[support]
             out.append((support, beta[0], beta[1:], loss))

@@ -245,7 +245,7 @@ class RelaxationLP:
             return
         at = np.concatenate([[solution.intercept], solution.points])
         slack = solution.theta - (self._cut_const[:n] + self._cut_gradient[:n] @ at)
-        last = self._cut_last_active[:n]
+        last = self._cut_last_active[:n]  # a view: the update below is kept
         last[slack <= 1e-9 * max(1.0, abs(solution.theta))] = self.n_solves
         idle = np.flatnonzero(self.n_solves - last > max_idle)
         if idle.size == 0:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["LinearConstraint", "RiskScoreProblem", "intercept_bound", "largest_score",
-           "max_abs_score"]
+           "max_abs_score", "separating_gap"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,18 @@ def max_abs_score(problem: RiskScoreProblem, largest: float | None = None) -> fl
         largest = largest_score(problem.X, problem.coef_lower, problem.coef_upper,
                                 problem.max_support)
     return largest + max(abs(problem.intercept_lower), abs(problem.intercept_upper))
+
+
+def separating_gap(scores: np.ndarray, positive_weight: np.ndarray,
+                   negative_weight: np.ndarray) -> tuple[float, float] | None:
+    """``(highest negative score, lowest positive score)`` if every row with
+    positive weight of that class scores above every such row of the other
+    (some threshold classifies all weighted rows right), else None."""
+    positive = scores[positive_weight > 0]
+    negative = scores[negative_weight > 0]
+    if positive.size == 0 or negative.size == 0 or positive.min() <= negative.max():
+        return None
+    return float(negative.max()), float(positive.min())
 
 
 def intercept_bound(

@@ -24,7 +24,13 @@ from ._beam import beam_supports
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
-from ._problem import RiskScoreProblem, intercept_bound, largest_score, max_abs_score
+from ._problem import (
+    RiskScoreProblem,
+    intercept_bound,
+    largest_score,
+    max_abs_score,
+    separating_gap,
+)
 
 __all__ = ["ScaledModel", "platt_scale", "rescaled", "scan_scales"]
 
@@ -259,11 +265,10 @@ def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
         margin = a * S + c
         return float(weight @ np.logaddexp(0.0, -margin) + negative @ margin)
 
-    # weight - negative is exact: 0 for a row of negatives only
-    positive_scores, negative_scores = S[weight > negative], S[negative > 0]
-    if (positive_scores.size and negative_scores.size
-            and positive_scores.min() > negative_scores.max()):
-        low, high = float(negative_scores.max()), float(positive_scores.min())
+    # weight - negative is exact: 0 for a score of negative rows only
+    gap = separating_gap(S, weight - negative, negative)
+    if gap is not None:
+        low, high = gap
         a = _SATURATING_MARGIN / ((high - low) / 2)
         c = -a * (low + high) / 2
         return a, c, loss(a, c)
