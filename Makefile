@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# make test runs the suite on one pytest-xdist worker per CPU; PYTEST_WORKERS=0
+# runs it in one process. --dist loadgroup keeps the Spark tests and the MLflow
+# server tests each on one worker (tests/conftest.py), so each starts once.
+PYTEST_WORKERS ?= logical
 
 .PHONY: demo test install install-test docs bench lint clean
 
@@ -28,7 +32,7 @@ demo: $(VENV)/.demo-installed
 
 ## make test: install with test extras and run the whole test suite
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 docs: $(VENV)/.test-installed
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
@@ -37,7 +41,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_solver.py
 
 lint: $(VENV)/.test-installed
-	$(BIN)/python -m ruff check sk_riskscore mlflow_plugin tests benchmarks examples
+	$(BIN)/python -m ruff check sk_riskscore mlflow_plugin tests benchmarks examples .ci
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build demo_output

@@ -753,7 +753,7 @@ def _object_equal(values: np.ndarray, category) -> np.ndarray:
 
 
 def _plain(value):
-    """numpy scalars to Python scalars, so categories compare and serialize."""
+    """Turn NumPy scalars into Python scalars, so categories compare and serialize."""
     if isinstance(value, np.generic):
         return value.item()
     return value
