@@ -49,21 +49,6 @@ def load_dataset(name: str):
     return frame.iloc[:, 1:], y
 
 
-# Tests that share one expensive process-wide resource through a module-scoped
-# fixture (a Spark session, an MLflow model server) run on one pytest-xdist
-# worker each (`make test` passes --dist loadgroup), so each starts it once.
-_SHARED_RESOURCE_MARKERS = ("spark", "serve")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for name in _SHARED_RESOURCE_MARKERS:
-            if item.get_closest_marker(name) is not None:
-                item.add_marker(pytest.mark.xdist_group(name))
-                break
-
-
 @pytest.fixture(scope="session")
 def mammo():
     return load_dataset("mammo")
