@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
-PYTHON=${1:-$SRC/.venv/bin/python}
+PYTHON=${1:-.venv/bin/python}
+case $PYTHON in /*) ;; */*) PYTHON=$SRC/$PYTHON ;; esac  # a relative path: from the root
 # Nothing from a source checkout may leak into the installed package's run.
 unset PYTHONPATH PYTHONHOME
 
