@@ -521,7 +521,7 @@ def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, brea
     import sk_riskscore_mlflow
     from sklearn.pipeline import make_pipeline
 
-    from sk_riskscore.spark import score_on_spark
+    from sk_riskscore_mlflow.spark import score_on_spark
 
     X, y = breastcancer
     pipeline = make_pipeline(
@@ -554,7 +554,7 @@ def test_score_on_spark_errors(spark, tracking, mammo):
     import mlflow
     import sk_riskscore_mlflow
 
-    from sk_riskscore.spark import score_on_spark
+    from sk_riskscore_mlflow.spark import score_on_spark
 
     X, y = mammo
     clf = RiskScoreClassifier(max_features=1, max_coef=2, random_state=0).fit(X, y)
@@ -592,10 +592,15 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
 def test_docstring_examples_run(spark):
     """The Examples sections are +SKIP for the plain doctest run (they need Java);
     here they run for real in the shared session."""
-    import sk_riskscore.spark as module
+    import sk_riskscore.spark
+    import sk_riskscore_mlflow.spark
 
+    modules = [
+        sys.modules[f"sk_riskscore.spark.{name}"] for name in ("_rows", "_binarize", "_transform")
+    ] + [sk_riskscore_mlflow.spark]
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    tests = [t for t in doctest.DocTestFinder().find(module) if t.examples]
+    finder = doctest.DocTestFinder()
+    tests = [t for module in modules for t in finder.find(module) if t.examples]
     assert len(tests) >= 6
     for test in tests:
         for example in test.examples:
