@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +28,22 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._binning import (
+    BinaryRule,
+    binary_rule,
+    category_rules,
+    count_below_from_value_counts,
+    cut_points,
+    frequent_categories,
+    is_binary,
+    json_value,
+    neighbour_pairs,
+    plain,
+    slack_rows,
+    threshold_rules,
+    tie_aware_pairs,
+)
+
 __all__ = ["BinaryRule", "RiskScoreBinarizer", "FEATURE_GROUPS_ATTR"]
 
 logger = logging.getLogger(__name__)
@@ -38,7 +52,6 @@ logger = logging.getLogger(__name__)
 #: hands its feature groups to :class:`RiskScoreClassifier`.
 FEATURE_GROUPS_ATTR = "sk_riskscore.feature_groups"
 
-_OPERATORS = (">=", "<", "==")
 _NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT = (
     "numeric",
     "binary",
@@ -48,88 +61,6 @@ _NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT = (
 _COLUMN_TYPES = (_NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT)
 _DICT_FORMAT = "sk_riskscore.RiskScoreBinarizer"
 _DICT_VERSION = 1
-# Share of training rows a cut point may move across it to become a shorter number.
-_ROUNDING_SLACK = 0.01
-
-
-@dataclass(frozen=True)
-class BinaryRule:
-    """One output feature: a comparison of one input column with a value.
-
-    Parameters
-    ----------
-    column : str
-        Input column the rule reads.
-    operator : {">=", "<", "=="}
-        ``">="`` and ``"<"`` compare a numeric column (in float64) with
-        ``threshold``; ``"=="`` tests equality with a category.
-    threshold : float, str, int or bool
-        The cut point (a float) for ``">="`` and ``"<"``; the category value
-        for ``"=="``.
-    name : str
-        Output feature name, e.g. ``"Age >= 60"``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_riskscore import BinaryRule
-    >>> rule = BinaryRule("Age", ">=", 60.0, "Age >= 60")
-    >>> rule.apply(np.array([59.0, 60.0, 71.5])).tolist()
-    [0.0, 1.0, 1.0]
-    """
-
-    column: str
-    operator: str
-    threshold: float | int | str | bool
-    name: str
-
-    def __post_init__(self):
-        if self.operator not in _OPERATORS:
-            raise ValueError(
-                f"BinaryRule {self.name!r}: operator must be one of "
-                f"{list(_OPERATORS)}, "
-                f"got {self.operator!r}"
-            )
-        if self.operator != "==":
-            threshold = self.threshold
-            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-                raise TypeError(
-                    f"BinaryRule {self.name!r}: a {self.operator!r} rule needs a "
-                    "numeric "
-                    f"threshold, got {threshold!r}"
-                )
-            if not math.isfinite(float(threshold)):
-                raise ValueError(
-                    f"BinaryRule {self.name!r}: threshold must be finite, got "
-                    f"{threshold!r}"
-                )
-            object.__setattr__(self, "threshold", float(threshold))
-
-    def apply(self, values) -> np.ndarray:
-        """The rule on one column of values, as 0.0 / 1.0 floats.
-
-        Numeric comparisons are done in float64; ``"=="`` compares numbers in
-        float64 and anything else as Python objects.
-        """
-        values = np.asarray(values)
-        if self.operator == ">=":
-            hit = values.astype(np.float64) >= self.threshold
-        elif self.operator == "<":
-            hit = values.astype(np.float64) < self.threshold
-        elif values.dtype.kind in "biuf" and _is_number(self.threshold):
-            hit = values.astype(np.float64) == float(self.threshold)
-        else:
-            hit = _object_equal(values, self.threshold)
-        return hit.astype(np.float64)
-
-    def to_dict(self) -> dict:
-        """Plain JSON-compatible description of the rule."""
-        return {
-            "column": self.column,
-            "operator": self.operator,
-            "threshold": _json_value(self.threshold, self.column),
-            "name": self.name,
-        }
 
 
 class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
@@ -292,26 +223,28 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             values = frame.iloc[:, position]
             kind = _column_kind(values, column, column in forced)
             if kind == _CATEGORICAL:
-                known, kept = self._categories(_categorical_values(values, column))
+                uniques, counts = _unique_objects(_categorical_values(values, column))
+                known, kept = frequent_categories(
+                    uniques, counts, len(values), self.min_frequency
+                )
                 categories[column] = known
                 column_types[column] = _CATEGORICAL if len(known) > 1 else _CONSTANT
                 if len(known) > 1:
-                    rules += [
-                        BinaryRule(column, "==", c, f"{column} = {_format_category(c)}")
-                        for c in kept
-                    ]
+                    rules += category_rules(column, kept)
             else:
                 numeric = _numeric_values(values, column, "fit")
                 distinct = np.unique(numeric)
                 if len(distinct) < 2:
                     column_types[column] = _CONSTANT
-                elif len(distinct) == 2 and distinct[0] == 0.0 and distinct[1] == 1.0:
+                elif is_binary(distinct):
                     column_types[column] = _BINARY
-                    rules.append(BinaryRule(column, ">=", 1.0, column))
+                    rules.append(binary_rule(column))
                 else:
                     column_types[column] = _NUMERIC
                     cuts = self._cut_points(numeric, distinct, y)
-                    column_rules, column_groups = self._threshold_rules(column, cuts)
+                    column_rules, column_groups = threshold_rules(
+                        column, cuts, self.directions
+                    )
                     rules += column_rules
                     groups += column_groups
             if not rules or rules[-1].column != column:
@@ -406,7 +339,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "column_types": dict(self.column_types_),
             "categories": {
-                column: [_json_value(c, column) for c in values]
+                column: [json_value(c, column) for c in values]
                 for column, values in self.categories_.items()
             },
             "rules": [rule.to_dict() for rule in self.rules_],
@@ -475,19 +408,10 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             )
         return forced
 
-    def _categories(self, values: np.ndarray):
-        """(all categories seen, categories frequent enough to get an indicator)."""
-        uniques, counts = _unique_objects(values)
-        order = _category_order(uniques)
-        known = tuple(uniques[i] for i in order)
-        needed = self.min_frequency * len(values)
-        kept = tuple(uniques[i] for i in order if counts[i] >= needed and counts[i] > 0)
-        return known, kept
-
     def _cut_points(self, values, distinct, y) -> list[float]:
-        """Cut points as observed values v: the rule x >= v splits off >= v."""
+        """Readable cut points of one numeric column (the policy is in _binning)."""
         n = len(values)
-        below_counts = np.searchsorted(np.sort(values), distinct, side="left")
+        counts = np.diff(np.searchsorted(np.sort(values), distinct, side="left"), append=n)
         if self.strategy == "supervised":
             # Imported here: only this strategy needs the tree module.
             from sklearn.tree import DecisionTreeClassifier
@@ -499,47 +423,11 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                 random_state=0,
             ).fit(values.reshape(-1, 1), y)
             splits = tree.tree_.threshold[tree.tree_.feature >= 0]
-            positions = np.searchsorted(distinct, splits, side="right")
-        elif len(distinct) <= self.n_thresholds + 1:
-            positions = np.arange(1, len(distinct))
+            pairs = neighbour_pairs(distinct, np.searchsorted(distinct, splits, side="right"))
         else:
-            # Tie-aware quantiles: the cut whose share of rows below it is nearest
-            # each level, so a column that is 80% ones still gets "x >= 2".
-            levels = np.arange(1, self.n_thresholds + 1) / (self.n_thresholds + 1)
-            share_below = below_counts[1:] / n
-            positions = 1 + np.argmin(
-                np.abs(share_below[None, :] - levels[:, None]), axis=1
-            )
-        positions = np.unique(positions[(positions > 0) & (positions < len(distinct))])
-        sorted_values = np.sort(values)
-        slack = math.floor(_ROUNDING_SLACK * n)
-        cuts = set()
-        for position in positions:
-            cut = _readable_threshold(
-                distinct[position - 1], distinct[position], sorted_values, slack
-            )
-            below = np.searchsorted(sorted_values, cut, side="left")
-            if min(below, n - below) >= max(self.min_frequency * n, 1):
-                cuts.add(cut)
-        return sorted(cuts)
-
-    def _threshold_rules(self, column, cuts):
-        text = [_format_number(t) for t in cuts]
-        below = [
-            BinaryRule(column, "<", t, f"{column} < {s}")
-            for t, s in zip(cuts, text, strict=True)
-        ]
-        above = [
-            BinaryRule(column, ">=", t, f"{column} >= {s}")
-            for t, s in zip(cuts, text, strict=True)
-        ]
-        chosen = {"both": below + above, ">=": above, "<": below}[self.directions]
-        groups = [
-            [r.name for r in chosen if r.operator == op]
-            for op in ("<", ">=")
-            if sum(r.operator == op for r in chosen) > 1
-        ]
-        return chosen, groups
+            pairs = tie_aware_pairs(distinct, counts, n, self.n_thresholds)
+        count_below = count_below_from_value_counts(distinct, counts)
+        return cut_points(pairs, count_below, n, self.min_frequency, slack_rows(n))
 
     def _column_for_rules(self, values: pd.Series, column: str):
         kind = self.column_types_.get(column)
@@ -553,8 +441,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                 unseen, _ = _unique_objects(objects[~seen])
                 raise ValueError(
                     f"Column {column!r} has categories not seen in fit: "
-                    f"{[_plain(u) for u in unseen[:10]]}. Known categories: "
-                    f"{[_plain(k) for k in known[:20]]}. Refit on data that includes "
+                    f"{[plain(u) for u in unseen[:10]]}. Known categories: "
+                    f"{[plain(k) for k in known[:20]]}. Refit on data that includes "
                     "them, or use RiskScoreBinarizer(handle_unknown='ignore') to give "
                     "them no points."
                 )
@@ -665,23 +553,12 @@ def _categorical_values(values: pd.Series, column: str) -> np.ndarray:
 
 def _unique_objects(values: np.ndarray):
     counts = pd.Series(values, dtype=object).value_counts(sort=False)
-    return [_plain(v) for v in counts.index], list(counts.to_numpy())
-
-
-def _category_order(uniques) -> list[int]:
-    """Sorted when the categories compare (all numbers or all text), else by text."""
-    try:
-        return sorted(range(len(uniques)), key=lambda i: uniques[i])
-    except TypeError:
-        return sorted(
-            range(len(uniques)),
-            key=lambda i: (type(uniques[i]).__name__, str(uniques[i])),
-        )
+    return [plain(v) for v in counts.index], list(counts.to_numpy())
 
 
 def _examples(values, limit: int = 3) -> str:
     shown = pd.Series(values).dropna().astype(object).unique()[:limit]
-    return ", ".join(repr(_plain(v)) for v in shown) or "(none)"
+    return ", ".join(repr(plain(v)) for v in shown) or "(none)"
 
 
 def _check_unique_names(rules) -> None:
@@ -694,81 +571,6 @@ def _check_unique_names(rules) -> None:
                 "category so that every feature name is unique."
             )
         seen[rule.name] = rule.column
-
-
-# -- numbers and names ---------------------------------------------------------
-
-
-def _readable_threshold(low, high, sorted_values=None, slack=0) -> float:
-    """A short decimal cut point near ``high``, the lowest value it should include.
-
-    Without ``slack`` the result ``t`` satisfies ``low < t <= high``: ``x >= t``
-    splits the training values exactly as ``x >= high`` (``low`` and ``high``
-    are neighbouring observed values) but reads better. With ``slack`` rows
-    of ``sorted_values`` allowed to change sides, a shorter number may be
-    chosen ("BMI >= 24.3" rather than "BMI >= 24.2891"). Never rounds
-    coarser than the leading digit of ``high``.
-    """
-    exact = Decimal(repr(float(high)))  # shortest decimal that reads back as high
-    if slack:
-        rows_below = np.searchsorted(sorted_values, high, side="left")
-    start = -math.floor(math.log10(abs(high))) if high != 0 else 0
-    for decimals in range(start, 18):
-        step = Decimal(1).scaleb(-decimals)
-        down = float(exact.quantize(step, rounding=ROUND_FLOOR))
-        if low < down <= high:
-            return down + 0.0  # drop a negative zero
-        if slack:
-            up = float(exact.quantize(step, rounding=ROUND_CEILING))
-            moved = {
-                c: abs(np.searchsorted(sorted_values, c, side="left") - rows_below)
-                for c in (down, up)
-            }
-            best = min(moved, key=moved.get)
-            if moved[best] <= slack:
-                return best + 0.0
-    return float(high)
-
-
-def _format_number(value: float) -> str:
-    return np.format_float_positional(float(value), trim="-")
-
-
-def _format_category(value) -> str:
-    if isinstance(value, float):
-        return _format_number(value)
-    return str(value)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _object_equal(values: np.ndarray, category) -> np.ndarray:
-    objects = values.astype(object)
-    hit = objects == category
-    if isinstance(hit, np.ndarray) and hit.shape == objects.shape:
-        return hit.astype(bool)
-    return np.fromiter((v == category for v in objects), dtype=bool, count=len(objects))
-
-
-def _plain(value):
-    """numpy scalars to Python scalars, so categories compare and serialize."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _json_value(value, column):
-    value = _plain(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"Column {column!r}: {value!r} cannot be written to JSON")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(
-        f"Column {column!r} has the category {value!r} of type {type(value).__name__}, "
-        "which JSON cannot hold; convert the column to strings or numbers first."
-    )
 
 
 def _json_params(params: dict) -> dict:

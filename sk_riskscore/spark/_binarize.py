@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 
-from .._binarizer import (
-    _ROUNDING_SLACK,
-    BinaryRule,
-    RiskScoreBinarizer,
-    _category_order,
-    _format_category,
+from .._binarizer import RiskScoreBinarizer
+from .._binning import (
+    binary_rule,
+    category_rules,
+    count_below_from_value_counts,
+    cut_points,
+    frequent_categories,
+    is_binary,
+    readable_candidates,
+    slack_rows,
+    threshold_rules,
+    tie_aware_pairs,
 )
 from ._frames import (
     _RESERVED,
@@ -167,7 +172,7 @@ def binarize_on_spark(
         raise _too_many_categories(too_many, max_exact_values)
     category_counts = _category_counts(df, categorical, max_exact_values, F, T)
     counts = _value_counts(df, exact, F)
-    slack = math.floor(_ROUNDING_SLACK * n)
+    slack = slack_rows(n)
     quantile_cuts = _quantile_pairs(
         df, approximate, binarizer.n_thresholds, relative_error, n, slack, F
     )
@@ -175,30 +180,28 @@ def binarize_on_spark(
     rules, groups, column_types, categories = [], [], {}, {}
     for column in features:
         if kinds[column] == "categorical":
-            known, kept = _frequent_categories(*category_counts[column], n, binarizer.min_frequency)
+            known, kept = frequent_categories(*category_counts[column], n, binarizer.min_frequency)
             categories[column] = known
             column_types[column] = "categorical" if len(known) > 1 else "constant"
             if len(known) > 1:
-                rules += [
-                    BinaryRule(column, "==", c, f"{column} = {_format_category(c)}") for c in kept
-                ]
+                rules += category_rules(column, kept)
             continue
         if column in counts:
             distinct, weights = counts[column]
             if len(distinct) < 2:
                 column_types[column] = "constant"
                 continue
-            if len(distinct) == 2 and distinct[0] == 0.0 and distinct[1] == 1.0:
+            if is_binary(distinct):
                 column_types[column] = "binary"
-                rules.append(BinaryRule(column, ">=", 1.0, column))
+                rules.append(binary_rule(column))
                 continue
-            pairs = _tie_aware_pairs(distinct, weights, n, binarizer.n_thresholds)
-            count_below = _counter_from_value_counts(distinct, weights)
+            pairs = tie_aware_pairs(distinct, weights, n, binarizer.n_thresholds)
+            count_below = count_below_from_value_counts(distinct, weights)
         else:
             pairs, count_below = quantile_cuts[column]
         column_types[column] = "numeric"
-        cuts = _cuts(pairs, count_below, n, binarizer.min_frequency, slack)
-        column_rules, column_groups = binarizer._threshold_rules(column, cuts)
+        cuts = cut_points(pairs, count_below, n, binarizer.min_frequency, slack)
+        column_rules, column_groups = threshold_rules(column, cuts, binarizer.directions)
         rules += column_rules
         groups += column_groups
         if not column_rules:
@@ -367,41 +370,6 @@ def _too_many_categories(columns, max_values) -> ValueError:
     )
 
 
-def _frequent_categories(values, counts, n, min_frequency):
-    """(all categories, those frequent enough), ordered as RiskScoreBinarizer does."""
-    order = _category_order(values)
-    needed = min_frequency * n
-    known = tuple(values[i] for i in order)
-    kept = tuple(values[i] for i in order if counts[i] >= needed and counts[i] > 0)
-    return known, kept
-
-
-def _tie_aware_pairs(distinct, counts, n, n_thresholds) -> list[tuple[float, float]]:
-    """(value below, cut value) for each cut, from exact value counts.
-
-    As RiskScoreBinarizer: for each level the distinct value whose share of
-    rows below it is nearest the level; every gap when there are few values.
-    """
-    below = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    if len(distinct) <= n_thresholds + 1:
-        positions = np.arange(1, len(distinct))
-    else:
-        levels = np.arange(1, n_thresholds + 1) / (n_thresholds + 1)
-        share_below = below[1:] / n
-        positions = 1 + np.argmin(np.abs(share_below[None, :] - levels[:, None]), axis=1)
-    positions = np.unique(positions[(positions > 0) & (positions < len(distinct))])
-    return [(float(distinct[p - 1]), float(distinct[p])) for p in positions]
-
-
-def _counter_from_value_counts(distinct, counts):
-    cumulative = np.concatenate([[0], np.cumsum(counts)])
-
-    def count_below(value: float) -> int:
-        return int(cumulative[np.searchsorted(distinct, value, side="left")])
-
-    return count_below
-
-
 def _quantile_pairs(df, columns, n_thresholds, relative_error, n, slack, F) -> dict:
     """Cuts of many-valued columns from approxQuantile, made tie-aware.
 
@@ -457,10 +425,10 @@ def _quantile_pairs(df, columns, n_thresholds, relative_error, n, slack, F) -> d
 
 
 def _complete_counts(numeric, aliases, found, slack, F) -> dict:
-    """Count the rows below every value _readable_cut may ask about: one Spark job."""
+    """Count the rows below every value readable_cut may ask about: one Spark job."""
     aggregates, keys = [], []
     for i, (column, (pairs, counts)) in enumerate(found.items()):
-        values = {v for low, high in pairs for v in _readable_candidates(low, high, slack)}
+        values = {v for low, high in pairs for v in readable_candidates(low, high, slack)}
         x = F.col(aliases[column])
         for k, value in enumerate(sorted(values - set(counts))):
             keys.append((column, value, f"c{i}_{k}"))
@@ -472,56 +440,3 @@ def _complete_counts(numeric, aliases, found, slack, F) -> dict:
         counts.update({value: int(row[name]) for c, value, name in keys if c == column})
         out[column] = (pairs, counts.__getitem__)
     return out
-
-
-def _cuts(pairs, count_below, n, min_frequency, slack) -> list[float]:
-    """Readable cut points leaving ``min_frequency`` of the rows on each side."""
-    cuts = set()
-    for low, high in pairs:
-        cut = _readable_cut(low, high, count_below, slack)
-        below = count_below(cut)
-        if min(below, n - below) >= max(min_frequency * n, 1):
-            cuts.add(cut)
-    return sorted(cuts)
-
-
-def _readable_steps(high: float):
-    """(floor, ceiling) of ``high`` at ever finer decimals, coarsest first."""
-    exact = Decimal(repr(float(high)))  # shortest decimal that reads back as high
-    start = -math.floor(math.log10(abs(high))) if high != 0 else 0
-    for decimals in range(start, 18):
-        step = Decimal(1).scaleb(-decimals)
-        yield (
-            float(exact.quantize(step, rounding=ROUND_FLOOR)),
-            float(exact.quantize(step, rounding=ROUND_CEILING)),
-        )
-
-
-def _readable_cut(low, high, count_below, slack) -> float:
-    """RiskScoreBinarizer's readable threshold, with rows counted by Spark.
-
-    The shortest decimal ``t`` with ``low < t <= high`` (same split as
-    ``x >= high``), or a shorter one moving at most ``slack`` rows across.
-    """
-    rows_below = count_below(high) if slack else 0
-    for down, up in _readable_steps(high):
-        if low < down <= high:
-            return down + 0.0  # drop a negative zero
-        if slack:
-            moved = {c: abs(count_below(c) - rows_below) for c in (down, up)}
-            best = min(moved, key=moved.get)
-            if moved[best] <= slack:
-                return best + 0.0
-    return float(high)
-
-
-def _readable_candidates(low, high, slack) -> list[float]:
-    """Every value _readable_cut may pass to count_below (a superset)."""
-    values = [float(high)]
-    for down, up in _readable_steps(high):
-        values.append(down + 0.0)
-        if low < down <= high:
-            break
-        if slack:
-            values.append(up + 0.0)
-    return values

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._binarizer import RiskScoreBinarizer, _is_number
+from .._binarizer import RiskScoreBinarizer
+from .._binning import is_number
 from ._frames import _GROUP_METADATA, _check_spark_frame, _column, _import_pyspark
 
 __all__ = ["transform_on_spark"]
@@ -150,6 +151,6 @@ def _category_key(F, column, numeric_column, categories):
     """How to compare a column with its categories: as booleans, numbers or text."""
     if all(isinstance(c, bool) for c in categories):
         return column.cast("boolean"), F.lit
-    if numeric_column and all(_is_number(c) for c in categories):
+    if numeric_column and all(is_number(c) for c in categories):
         return column.cast("double"), lambda c: F.lit(float(c))
     return column.cast("string"), lambda c: F.lit(str(c))
