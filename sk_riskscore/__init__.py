@@ -15,7 +15,7 @@ from ._constraints import (
 )
 from ._metrics import RiskScoreMetrics, risk_score_metrics
 from ._scorecard import ScoreCard
-from ._serialization import (
+from ._io._envelope import (
     InvalidModelFileError,
     load_json,
     model_from_dict,

@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_feature_names_in,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -29,38 +27,39 @@ from sklearn.utils.validation import (
 )
 
 from ._binning import (
+    BINARY,
+    CATEGORICAL,
+    CONSTANT,
+    FEATURE_GROUPS_ATTR,
+    NUMERIC,
     BinaryRule,
     binary_rule,
     category_rules,
+    check_unique_names,
     count_below_from_value_counts,
     cut_points,
     frequent_categories,
     is_binary,
-    json_value,
     neighbour_pairs,
     plain,
     slack_rows,
     threshold_rules,
     tie_aware_pairs,
 )
+from ._compat import (
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    pandas_output_requested,
+)
+from ._io._binarizer import binarizer_from_dict, binarizer_to_dict
+from ._model import feature_names
 
 __all__ = ["BinaryRule", "RiskScoreBinarizer", "FEATURE_GROUPS_ATTR"]
 
 logger = logging.getLogger(__name__)
 
-#: Key of ``DataFrame.attrs`` under which :meth:`RiskScoreBinarizer.transform`
-#: hands its feature groups to :class:`RiskScoreClassifier`.
-FEATURE_GROUPS_ATTR = "sk_riskscore.feature_groups"
-
-_NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT = (
-    "numeric",
-    "binary",
-    "categorical",
-    "constant",
-)
-_COLUMN_TYPES = (_NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT)
-_DICT_FORMAT = "sk_riskscore.RiskScoreBinarizer"
-_DICT_VERSION = 1
 
 
 class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
@@ -189,6 +188,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Choose the cut points and categories.
 
@@ -203,7 +203,6 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         -------
         self : RiskScoreBinarizer
         """
-        self._validate_params()
         frame = self._as_frame(X, reset=True)
         names = self._input_names()
         if y is None and self.strategy == "supervised":
@@ -222,25 +221,25 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         for position, column in enumerate(names):
             values = frame.iloc[:, position]
             kind = _column_kind(values, column, column in forced)
-            if kind == _CATEGORICAL:
+            if kind == CATEGORICAL:
                 uniques, counts = _unique_objects(_categorical_values(values, column))
                 known, kept = frequent_categories(
                     uniques, counts, len(values), self.min_frequency
                 )
                 categories[column] = known
-                column_types[column] = _CATEGORICAL if len(known) > 1 else _CONSTANT
+                column_types[column] = CATEGORICAL if len(known) > 1 else CONSTANT
                 if len(known) > 1:
                     rules += category_rules(column, kept)
             else:
                 numeric = _numeric_values(values, column, "fit")
                 distinct = np.unique(numeric)
                 if len(distinct) < 2:
-                    column_types[column] = _CONSTANT
+                    column_types[column] = CONSTANT
                 elif is_binary(distinct):
-                    column_types[column] = _BINARY
+                    column_types[column] = BINARY
                     rules.append(binary_rule(column))
                 else:
-                    column_types[column] = _NUMERIC
+                    column_types[column] = NUMERIC
                     cuts = self._cut_points(numeric, distinct, y)
                     column_rules, column_groups = threshold_rules(
                         column, cuts, self.directions
@@ -250,7 +249,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             if not rules or rules[-1].column != column:
                 logger.info("RiskScoreBinarizer: column %r gives no feature", column)
 
-        _check_unique_names(rules)
+        check_unique_names(rules)
         self.rules_ = tuple(rules)
         self.feature_groups_ = groups
         self.column_types_ = column_types
@@ -284,7 +283,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                     frame.iloc[:, position_of[rule.column]], rule.column
                 )
             out[:, k] = rule.apply(cache[rule.column])
-        if self._pandas_output():
+        if pandas_output_requested(self):
             result = pd.DataFrame(
                 out,
                 columns=list(self.get_feature_names_out()),
@@ -328,23 +327,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         np.True_
         """
         check_is_fitted(self, "rules_")
-        names_in = getattr(self, "feature_names_in_", None)
-        return {
-            "format": _DICT_FORMAT,
-            "version": _DICT_VERSION,
-            "params": _json_params(self.get_params()),
-            "feature_names_in": None
-            if names_in is None
-            else [str(n) for n in names_in],
-            "n_features_in": int(self.n_features_in_),
-            "column_types": dict(self.column_types_),
-            "categories": {
-                column: [json_value(c, column) for c in values]
-                for column, values in self.categories_.items()
-            },
-            "rules": [rule.to_dict() for rule in self.rules_],
-            "feature_groups": [list(g) for g in self.feature_groups_],
-        }
+        return binarizer_to_dict(self)
 
     @classmethod
     def from_dict(cls, data) -> RiskScoreBinarizer:
@@ -367,7 +350,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         binarizer : RiskScoreBinarizer
             Fitted; ``transform`` works without calling ``fit``.
         """
-        return _from_dict(cls, data)
+        return binarizer_from_dict(cls, data)
 
     # -- helpers -------------------------------------------------------------
 
@@ -393,10 +376,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         return frame
 
     def _input_names(self) -> list[str]:
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(n) for n in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
+        return feature_names(getattr(self, "feature_names_in_", None), self.n_features_in_)
 
     def _forced_categorical(self, names) -> set:
         forced = set(self.categorical_features or ())
@@ -431,7 +411,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
     def _column_for_rules(self, values: pd.Series, column: str):
         kind = self.column_types_.get(column)
-        if kind in (_NUMERIC, _BINARY):
+        if kind in (NUMERIC, BINARY):
             return _numeric_values(values, column, "transform")
         objects = _categorical_values(values, column)
         if self.handle_unknown == "error" and column in self.categories_:
@@ -450,13 +430,6 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             return values.to_numpy(dtype=np.float64)
         return objects
 
-    def _pandas_output(self) -> bool:
-        try:
-            from sklearn.utils._set_output import _get_output_config
-        except ImportError:  # pragma: no cover - very old or very new scikit-learn
-            return False
-        return _get_output_config("transform", self)["dense"] == "pandas"
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
@@ -471,15 +444,15 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
 def _column_kind(values: pd.Series, column: str, forced_categorical: bool) -> str:
     if forced_categorical:
-        return _CATEGORICAL
+        return CATEGORICAL
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return _CATEGORICAL
+        return CATEGORICAL
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-        return _NUMERIC
+        return NUMERIC
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "boolean"):
-        return _NUMERIC
+        return NUMERIC
     if inferred in ("mixed", "mixed-integer"):
         raise ValueError(
             f"Column {column!r} mixes numbers and text (e.g. "
@@ -499,7 +472,7 @@ def _column_kind(values: pd.Series, column: str, forced_categorical: bool) -> st
                 "impute the missing values; if it is categorical, list it in "
                 "categorical_features."
             )
-    return _CATEGORICAL
+    return CATEGORICAL
 
 
 def _numeric_values(values: pd.Series, column: str, stage: str) -> np.ndarray:
@@ -559,126 +532,3 @@ def _unique_objects(values: np.ndarray):
 def _examples(values, limit: int = 3) -> str:
     shown = pd.Series(values).dropna().astype(object).unique()[:limit]
     return ", ".join(repr(plain(v)) for v in shown) or "(none)"
-
-
-def _check_unique_names(rules) -> None:
-    seen = {}
-    for rule in rules:
-        if rule.name in seen:
-            raise ValueError(
-                f"Two output features would both be named {rule.name!r} (columns "
-                f"{seen[rule.name]!r} and {rule.column!r}); rename a column or a "
-                "category so that every feature name is unique."
-            )
-        seen[rule.name] = rule.column
-
-
-def _json_params(params: dict) -> dict:
-    out = dict(params)
-    if out.get("categorical_features") is not None:
-        out["categorical_features"] = [str(c) for c in out["categorical_features"]]
-    return out
-
-
-# -- from_dict ------------------------------------------------------------------
-
-
-def _from_dict(cls, data) -> RiskScoreBinarizer:
-    if not isinstance(data, dict):
-        raise TypeError(
-            f"RiskScoreBinarizer.from_dict needs a dict from to_dict(), got "
-            f"{type(data).__name__}"
-        )
-    if data.get("format", _DICT_FORMAT) != _DICT_FORMAT:
-        raise ValueError(
-            f"Not a RiskScoreBinarizer description: format is {data.get('format')!r}, "
-            f"expected {_DICT_FORMAT!r}"
-        )
-    version = data.get("version", _DICT_VERSION)
-    if version != _DICT_VERSION:
-        raise ValueError(
-            f"RiskScoreBinarizer description version {version!r} is not supported "
-            f"(this sk-riskscore reads version {_DICT_VERSION}); upgrade sk-riskscore."
-        )
-    missing = [
-        key for key in ("n_features_in", "column_types", "rules") if key not in data
-    ]
-    if missing:
-        raise ValueError(f"RiskScoreBinarizer description lacks the keys {missing}")
-
-    binarizer = cls(**dict(data.get("params") or {}))
-    binarizer._validate_params()
-    names_in = data.get("feature_names_in")
-    n_features = int(data["n_features_in"])
-    if names_in is not None:
-        if len(names_in) != n_features:
-            raise ValueError(
-                f"feature_names_in has {len(names_in)} names but n_features_in is "
-                f"{n_features}"
-            )
-        binarizer.feature_names_in_ = np.asarray(
-            [str(n) for n in names_in], dtype=object
-        )
-    binarizer.n_features_in_ = n_features
-    names = binarizer._input_names()
-
-    column_types = dict(data["column_types"])
-    for column, kind in column_types.items():
-        if column not in names:
-            raise ValueError(
-                f"column_types names {column!r}, which is not an input column"
-            )
-        if kind not in _COLUMN_TYPES:
-            raise ValueError(
-                f"column_types[{column!r}] is {kind!r}; use one of "
-                f"{list(_COLUMN_TYPES)}"
-            )
-    categories = {
-        str(column): tuple(values)
-        for column, values in (data.get("categories") or {}).items()
-    }
-    rules = []
-    for position, item in enumerate(data["rules"]):
-        try:
-            rule = BinaryRule(
-                item["column"], item["operator"], item["threshold"], item["name"]
-            )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(
-                f"rule #{position + 1} must have column, operator, threshold and name: "
-                f"{item!r} ({exc})"
-            ) from None
-        kind = column_types.get(rule.column)
-        if kind is None:
-            raise ValueError(
-                f"rule {rule.name!r} reads column {rule.column!r}, which column_types "
-                f"does not describe; input columns are {names}"
-            )
-        if (rule.operator == "==") != (kind == _CATEGORICAL):
-            raise ValueError(
-                f"rule {rule.name!r} uses {rule.operator!r} on a {kind} column; "
-                "use '==' "
-                "on categorical columns and '>=' or '<' on numeric and binary ones"
-            )
-        if kind == _CATEGORICAL and rule.column in categories:
-            if rule.threshold not in categories[rule.column]:
-                raise ValueError(
-                    f"rule {rule.name!r} tests the category {rule.threshold!r}, "
-                    "which is "
-                    f"not among categories[{rule.column!r}]"
-                )
-        rules.append(rule)
-    _check_unique_names(rules)
-    known_names = {rule.name for rule in rules}
-    groups = [list(group) for group in data.get("feature_groups") or ()]
-    for group in groups:
-        unknown = [name for name in group if name not in known_names]
-        if unknown:
-            raise ValueError(f"feature_groups names unknown features {unknown}")
-    binarizer.rules_ = tuple(rules)
-    binarizer.feature_groups_ = groups
-    binarizer.column_types_ = {
-        name: column_types.get(name, _CONSTANT) for name in names
-    }
-    binarizer.categories_ = categories
-    return binarizer

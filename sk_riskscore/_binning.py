@@ -31,11 +31,18 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 import numpy as np
 
 __all__ = [
+    "BINARY",
+    "CATEGORICAL",
+    "COLUMN_TYPES",
+    "CONSTANT",
+    "FEATURE_GROUPS_ATTR",
+    "NUMERIC",
     "ROUNDING_SLACK",
     "BinaryRule",
     "binary_rule",
     "category_order",
     "category_rules",
+    "check_unique_names",
     "count_below_from_value_counts",
     "cut_points",
     "format_category",
@@ -54,6 +61,14 @@ __all__ = [
 
 #: Share of training rows a cut point may move across it to become a shorter number.
 ROUNDING_SLACK = 0.01
+
+#: Key of ``DataFrame.attrs`` under which :meth:`RiskScoreBinarizer.transform`
+#: hands its feature groups to :class:`RiskScoreClassifier`.
+FEATURE_GROUPS_ATTR = "sk_riskscore.feature_groups"
+
+#: How a binarizer reads an input column.
+NUMERIC, BINARY, CATEGORICAL, CONSTANT = "numeric", "binary", "categorical", "constant"
+COLUMN_TYPES = (NUMERIC, BINARY, CATEGORICAL, CONSTANT)
 
 _OPERATORS = (">=", "<", "==")
 
@@ -264,6 +279,19 @@ def threshold_rules(column, cuts, directions) -> tuple[list[BinaryRule], list[li
         if sum(r.operator == op for r in chosen) > 1
     ]
     return chosen, groups
+
+
+def check_unique_names(rules) -> None:
+    """Refuse two rules with the same output name."""
+    seen = {}
+    for rule in rules:
+        if rule.name in seen:
+            raise ValueError(
+                f"Two output features would both be named {rule.name!r} (columns "
+                f"{seen[rule.name]!r} and {rule.column!r}); rename a column or a "
+                "category so that every feature name is unique."
+            )
+        seen[rule.name] = rule.column
 
 
 # -- categorical columns -------------------------------------------------------

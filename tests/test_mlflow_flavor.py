@@ -27,7 +27,7 @@ from sk_riskscore import (  # noqa: E402
     model_to_dict,
     risk_score_metrics,
 )
-from sk_riskscore._serialization import _checksum  # noqa: E402
+from sk_riskscore._io._envelope import _checksum  # noqa: E402
 
 from .conftest import DATASETS, load_dataset  # noqa: E402
 

@@ -46,7 +46,7 @@ from mlflow.utils.requirements_utils import _get_pinned_requirement
 
 import sk_riskscore
 from sk_riskscore import InvalidModelFileError, load_json, model_to_dict, save_json
-from sk_riskscore._serialization import SCHEMA_VERSION
+from sk_riskscore._io._envelope import SCHEMA_VERSION
 
 from ._card import compute_metrics, final_classifier, write_card
 from ._pyfunc import OUTPUTS, RiskScorePyfunc, validate_output

@@ -21,6 +21,8 @@ from .._binning import (
     threshold_rules,
     tie_aware_pairs,
 )
+from .._compat import validate_params
+from .._io._binarizer import json_params
 from ._frames import (
     _RESERVED,
     _check_spark_frame,
@@ -137,7 +139,7 @@ def binarize_on_spark(
             "binarize_on_spark takes a RiskScoreBinarizer (its parameters say how to "
             f"binarize), got {type(binarizer).__name__}."
         )
-    binarizer._validate_params()
+    validate_params(binarizer)
     if binarizer.strategy != "quantile":
         raise ValueError(
             f"binarize_on_spark computes quantile cut points; strategy="
@@ -207,12 +209,9 @@ def binarize_on_spark(
         if not column_rules:
             logger.info("binarize_on_spark: column %r gives no feature", column)
 
-    params = binarizer.get_params()
-    if params.get("categorical_features") is not None:
-        params["categorical_features"] = [str(c) for c in params["categorical_features"]]
     fitted = RiskScoreBinarizer.from_dict(
         {
-            "params": params,
+            "params": json_params(binarizer.get_params()),
             "feature_names_in": features,
             "n_features_in": len(features),
             "column_types": column_types,

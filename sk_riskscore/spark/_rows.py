@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._binarizer import FEATURE_GROUPS_ATTR
+from .._binning import FEATURE_GROUPS_ATTR
 from ._frames import (
     _GROUP_METADATA,
     _RESERVED,
