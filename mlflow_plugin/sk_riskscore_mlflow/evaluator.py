@@ -27,6 +27,8 @@ from mlflow.models.evaluation.artifacts import (
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.utils.time import get_current_time_millis
 
+from sk_riskscore._model import split_pipeline
+
 __all__ = ["RiskScoreEvaluator"]
 
 _logger = logging.getLogger(__name__)
@@ -192,12 +194,11 @@ def _raw_risk_score(model):
         raw = model.get_raw_model()
     except (AttributeError, NotImplementedError):
         return None
-    final = raw.steps[-1][1] if hasattr(raw, "steps") else raw
-    return raw if isinstance(final, RiskScoreClassifier) else None
+    return raw if isinstance(split_pipeline(raw)[1], RiskScoreClassifier) else None
 
 
 def _classes(raw):
-    return (raw.steps[-1][1] if hasattr(raw, "steps") else raw).classes_
+    return split_pipeline(raw)[1].classes_
 
 
 def _as_probability(values, what) -> np.ndarray:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .._binarizer import RiskScoreBinarizer
 from .._classifier import RiskScoreClassifier
-from .._model import feature_names
+from .._model import feature_names, split_pipeline
 from ._classifier import (
     _build_classifier,
     _check_classifier,
@@ -171,17 +171,18 @@ def model_to_dict(model) -> dict:
 
 def _pipeline_parts(pipe):
     steps = pipe.steps
+    preprocess, classifier = split_pipeline(pipe)
     if (
         len(steps) != 2
-        or not isinstance(steps[0][1], RiskScoreBinarizer)
-        or not isinstance(steps[1][1], RiskScoreClassifier)
+        or not isinstance(preprocess[0], RiskScoreBinarizer)
+        or not isinstance(classifier, RiskScoreClassifier)
     ):
         kinds = [type(step).__name__ for _, step in steps]
         raise TypeError(
             "only a Pipeline of exactly [RiskScoreBinarizer, RiskScoreClassifier] can be "
             f"saved as JSON; this pipeline has steps {kinds}."
         )
-    return steps[0][1], steps[1][1], [str(steps[0][0]), str(steps[1][0])]
+    return preprocess[0], classifier, [str(steps[0][0]), str(steps[1][0])]
 
 
 def _transform_output(estimator):

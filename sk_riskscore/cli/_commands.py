@@ -16,6 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from .._model import prediction_frame, split_pipeline
 from ._parser import PROG, CommandError, UsageError, build_parser
 
 __all__ = ["main"]
@@ -139,7 +140,7 @@ def _run_fit(args) -> None:
     from .._io._envelope import save_json
 
     model.fit(X, y)
-    classifier = model[-1] if hasattr(model, "steps") else model
+    classifier = split_pipeline(model)[1]
     path = save_json(model, output)
     print(ScoreCard.from_estimator(model, X, y).to_text())
     print()
@@ -246,13 +247,8 @@ def _run_predict(args) -> None:
             f"are {_column_list(frame)}"
         )
     X = _model_columns(model, frame, args.data)
-    scores = model.decision_function(X)
-    risks = model.predict_proba(X)[:, 1]
-    labels = model.predict(X)
-    out = frame[args.keep].copy() if args.keep else pd.DataFrame(index=frame.index)
-    out["score"] = scores
-    out["risk"] = risks
-    out["label"] = labels
+    predictions = prediction_frame(model, X, index=frame.index)
+    out = pd.concat([frame[args.keep], predictions], axis=1) if args.keep else predictions
     text = out.to_csv(index=False, float_format="%.17g")
     _write_text(text, args.output)
     if args.output not in (None, "-"):
