@@ -16,6 +16,7 @@ from ._constraints import (
 )
 from ._metrics import RiskScoreMetrics, risk_score_metrics
 from ._recourse import RecourseResult, recourse
+from ._recourse_audit import RecourseAudit, audit_recourse
 from ._scorecard import ScoreCard
 from ._serialization import (
     InvalidModelFileError,
@@ -42,6 +43,7 @@ __all__ = [
     "Link",
     "MustNotUse",
     "MustUse",
+    "RecourseAudit",
     "RecourseResult",
     "RiskScoreBinarizer",
     "RiskScoreClassifier",
@@ -51,6 +53,7 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "__version__",
+    "audit_recourse",
     "constraints_from_dict",
     "constraints_to_dict",
     "recourse",

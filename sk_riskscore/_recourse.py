@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from ._actions import Action, ActionSet, InvalidActionSetError, _quote
 from ._binarizer import RiskScoreBinarizer
-from ._scorecard import _split
+from ._scorecard import _column_contributions, _split
 
 __all__ = ["RecourseResult", "recourse"]
 
@@ -158,7 +158,10 @@ class _Block:
 def _validate_against_model(card: _Card, action_set: ActionSet) -> None:
     known = set(card.input_names)
     for action in action_set.actions:
-        for name in (action.variable, *(link.target for link in action.links)):
+        # declaring a column the model does not read immutable is harmless (one
+        # action set can serve several models); acting on it is likely a typo
+        named = (action.variable, *(link.target for link in action.links))
+        for name in named if action.actionable else ():
             if name not in known:
                 shown = list(card.input_names)[:30]
                 raise InvalidActionSetError(
@@ -539,7 +542,7 @@ def _integer_program(blocks, base, limit, low, rows, n_actions) -> _Search:
         model.max_mip_gap = 1e-9
         model.max_mip_gap_abs = 1e-9
         z = []
-        for b, block in enumerate(blocks):
+        for block in blocks:
             usable = np.flatnonzero(np.isfinite(block.cost[i]))
             zb = {o: model.add_var(var_type=mip.BINARY) for o in usable}
             model += mip.xsum(zb.values()) == 1
@@ -584,8 +587,9 @@ class RecourseResult:
         ``favourable`` (already has the target decision), ``reachable``
         (favourable, or some action reaches it), ``cost`` (of the cheapest
         action; 0 when favourable, ``inf`` when unreachable), ``n_changes``,
-        ``action`` (e.g. ``"priors_count: 4 -> 2"``), ``reasons`` (variables
-        whose points count against the person, largest first) and
+        ``action`` (e.g. ``"priors_count: 4 -> 2"``), ``reasons`` (reason
+        codes: the variables on which the person gets less favourable points
+        than the variable can give, most points lost first) and
         ``reasons_with_recourse`` (those of them that can attain the target
         alone, most responsive first).
     actions : pandas.DataFrame
@@ -668,12 +672,14 @@ def recourse(model, X, action_set, *, target=None, threshold=None, reference=Non
     ([[0, 2]], [-1])
     >>> actions = {"variables": {"late": {"values": [0, 1], "direction": "decrease"}}}
     >>> result = recourse(clf, X, actions)
-    >>> result.people[["favourable", "reachable", "cost", "action"]]
-       favourable  reachable  cost        action
-    0       False       True   1.0  late: 1 -> 0
-    1       False       True   1.0  late: 1 -> 0
-    2        True       True   0.0
-    3        True       True   0.0
+    >>> result.people[["favourable", "reachable", "cost", "n_changes"]]
+       favourable  reachable  cost  n_changes
+    0       False       True   1.0          1
+    1       False       True   1.0          1
+    2        True       True   0.0          0
+    3        True       True   0.0          0
+    >>> result.people.loc[0, "action"]
+    'late: 1 -> 0'
     """
     if method not in ("auto", "enumerate", "ip"):
         raise ValueError(f"method must be 'auto', 'enumerate' or 'ip', got {method!r}")
@@ -727,7 +733,7 @@ def recourse(model, X, action_set, *, target=None, threshold=None, reference=Non
         "n_changes": (best > 0).sum(axis=1),
         "action": _describe(blocks, best, np.isfinite(cost)),
     }, index=index)
-    reasons, with_recourse = _reasons(card, X, low, favourable, responsiveness)
+    reasons, with_recourse = _reasons(card, X, reference, low, favourable, responsiveness)
     people["reasons"] = reasons
     people["reasons_with_recourse"] = with_recourse
     actions = _flipsets(blocks, search, rows, index)
@@ -764,18 +770,26 @@ def _responsiveness(card, action_set, blocks, base, limit, low, favourable, inde
     return pd.DataFrame(columns, index=index)
 
 
-def _reasons(card, X, low, favourable, responsiveness):
-    """Variables whose points count against each person, and those with recourse."""
+def _reasons(card, X, reference, low, favourable, responsiveness):
+    """Reason codes: variables on which a person has fewer favourable points than
+    the variable can give (points lost, largest first), and those with recourse."""
     names = list(card.variables)
     if not names:
         empty = [""] * len(favourable)
         return empty, empty
-    against = np.column_stack([
-        card.variables[name].contribution(
-            card.raw_column(X, name, numeric=card.variables[name].kind != "categorical"))
-        for name in names
-    ]) * (1.0 if low else -1.0)
-    against = np.where(favourable[:, None], 0.0, against)
+    sign = 1.0 if low else -1.0
+    lost = []
+    for name in names:
+        variable = card.variables[name]
+        numeric = variable.kind != "categorical"
+        current = sign * variable.contribution(card.raw_column(X, name, numeric=numeric))
+        if variable.kind == "linear":
+            seen = card.raw_column(reference, name, numeric=True)
+            possible = sign * variable.points * np.array([seen.min(), seen.max()])
+        else:
+            possible = sign * _column_contributions(card.binarizer, name, variable.rules)
+        lost.append(np.maximum(current - possible.min(), 0.0))
+    against = np.where(favourable[:, None], 0.0, np.column_stack(lost))
     score = responsiveness.to_numpy()
     reasons, with_recourse = [], []
     order = np.argsort(-against, axis=1, kind="stable")

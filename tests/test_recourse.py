@@ -17,6 +17,7 @@ from sk_riskscore import (
     Link,
     RiskScoreBinarizer,
     RiskScoreClassifier,
+    audit_recourse,
     recourse,
 )
 
@@ -332,3 +333,53 @@ def test_actions_are_checked_against_the_model(card):
         recourse(card, X, {"variables": {"c": {"step": 1}}})
     with pytest.raises(InvalidActionSetError, match="not categories the model knows"):
         recourse(card, X, {"variables": {"c": {"categories": ["w"]}}})
+    # declaring a column the model does not read immutable is allowed
+    plain = recourse(card, X, {"variables": {}}).people
+    extra = recourse(card, X, {"variables": {"income": {"actionable": False}}}).people
+    assert extra.equals(plain)
+
+
+# -- audit ---------------------------------------------------------------------------
+
+
+def test_audit_summarises_the_per_person_result(card):
+    X = _people(60, seed=8)
+    groups = pd.Series(np.where(np.arange(60) % 3 == 0, "p", "q"), name="sex")
+    audit = audit_recourse(card, X, ACTIONS, groups=groups)
+    people = audit.result.people
+    unfavourable = ~people["favourable"]
+    summary = audit.summary()
+    assert summary["group"].tolist() == ["all", "sex", "sex"]
+    overall = summary.iloc[0]
+    assert overall["n_unfavourable"] == unfavourable.sum()
+    assert overall["n_fixed"] == (~people["reachable"]).sum() == len(audit.fixed()) > 0
+    assert overall["recourse_share"] == pytest.approx(
+        (unfavourable & people["reachable"]).sum() / unfavourable.sum())
+    assert overall["cost_median"] == pytest.approx(
+        people.loc[unfavourable & people["reachable"], "cost"].median())
+    by_group = summary.set_index("value")
+    assert by_group.loc["p", "n"] + by_group.loc["q", "n"] == 60
+    mask = (groups == "p").to_numpy()
+    assert by_group.loc["p", "n_fixed"] == (~people["reachable"].to_numpy()[mask]).sum()
+    table = audit.responsiveness().set_index("variable")
+    assert table.loc["d", "mean_responsiveness"] == 0.0
+    assert table.loc["a", "mean_responsiveness"] == pytest.approx(
+        audit.result.responsiveness.loc[unfavourable, "a"].mean())
+    metrics = audit.metrics()
+    assert metrics["recourse_share"] == pytest.approx(overall["recourse_share"])
+    assert metrics["recourse_share/sex/p"] == pytest.approx(by_group.loc["p", "recourse_share"])
+    assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values())
+    assert "| sex | p |" in audit.to_markdown()
+    assert audit.to_frame()["sex"].tolist() == groups.tolist()
+
+
+def test_audit_plot_draws_three_panels(card):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X = _people(30, seed=9)
+    figure = audit_recourse(card, X, ACTIONS, groups=X["c"]).plot()
+    assert len(figure.axes) == 3
+    assert figure.axes[0].get_yticklabels()[0].get_text() == "all"
+    plt.close(figure)
