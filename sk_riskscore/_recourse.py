@@ -827,14 +827,23 @@ def _describe(blocks, chosen, reachable) -> list[str]:
 
 
 def _flipsets(blocks, search, rows, index) -> pd.DataFrame:
-    records = []
-    for position, i in enumerate(rows):
-        for rank in range(search.choices.shape[1]):
-            cost = search.cost[position, rank]
-            if not np.isfinite(cost):
-                break
-            for b, option in enumerate(search.choices[position, rank]):
-                if option > 0:
-                    records.append((index[i], rank, cost, blocks[b].source,
-                                    blocks[b].new_value[i, 0], blocks[b].new_value[i, option]))
-    return pd.DataFrame(records, columns=["person", "rank", "cost", "variable", "current", "new"])
+    labels = np.asarray(index)
+    parts = []
+    for rank in range(search.choices.shape[1]):
+        found = np.isfinite(search.cost[:, rank])
+        for b, block in enumerate(blocks):
+            option = search.choices[:, rank, b]
+            at = np.flatnonzero(found & (option > 0))
+            people = rows[at]
+            parts.append(pd.DataFrame({
+                "position": at, "block": b, "person": labels[people], "rank": rank,
+                "cost": search.cost[at, rank], "variable": block.source,
+                "current": block.new_value[people, 0],
+                "new": block.new_value[people, option[at]],
+            }))
+    columns = ["person", "rank", "cost", "variable", "current", "new"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    frame = pd.concat(parts, ignore_index=True).sort_values(
+        ["position", "rank", "block"], kind="stable")
+    return frame[columns].reset_index(drop=True)
