@@ -26,7 +26,7 @@ _DIRECTIONS = ("any", "increase", "decrease")
 _COSTS = ("unit", "percentile")
 _QUOTE_LIMIT = 200
 _ACTION_KEYS = (
-    "actionable", "direction", "lower", "upper", "step", "values", "categories",
+    "actionable", "direction", "lower", "upper", "max_change", "step", "values", "categories",
     "cost", "weight", "special_values", "links",
 )
 
@@ -97,6 +97,8 @@ class Action:
         Allowed direction of change of a numeric variable.
     lower, upper : float or None, default=None
         Bounds on the value after the action (none by default).
+    max_change : float or None, default=None
+        Largest change ``|new - old|`` (e.g. "at most 5 years older").
     step : float or None, default=None
         A numeric variable changes by whole multiples of ``step`` from the
         person's value (1 for counts). ``None`` means any real change.
@@ -132,6 +134,7 @@ class Action:
     direction: str = "any"
     lower: float | None = None
     upper: float | None = None
+    max_change: float | None = None
     step: float | None = None
     values: tuple | None = None
     categories: tuple | None = None
@@ -160,12 +163,17 @@ class Action:
             raise InvalidActionSetError(
                 f"{where}: cost must be one of {list(_COSTS)}, got {_quote(self.cost)}"
             )
-        for key in ("lower", "upper", "step"):
+        for key in ("lower", "upper", "max_change", "step"):
             value = getattr(self, key)
             if value is not None:
                 object.__setattr__(self, key, _finite_number(value, f"{where}: {key}"))
         if self.step is not None and self.step <= 0:
             raise InvalidActionSetError(f"{where}: step must be positive, got {self.step!r}")
+        if self.max_change is not None and self.max_change <= 0:
+            raise InvalidActionSetError(
+                f"{where}: max_change must be positive, got {self.max_change!r}; declare "
+                "an immutable variable with actionable: false"
+            )
         if self.lower is not None and self.upper is not None and self.lower > self.upper:
             raise InvalidActionSetError(
                 f"{where}: lower={self.lower!r} exceeds upper={self.upper!r}"
@@ -338,6 +346,7 @@ class ActionSet:
                 direction: any | increase | decrease
                 lower: <number>                 # bounds on the new value
                 upper: <number>
+                max_change: <number>            # largest |new - old|
                 step: <number>                  # or values: [<number>, ...]
                 categories: [<category>, ...]   # reachable categories
                 cost: unit | percentile

@@ -173,7 +173,7 @@ def _validate_against_model(card: _Card, action_set: ActionSet) -> None:
         where = f"variable {_quote(action.variable)}"
         if categorical:
             numeric_keys = [
-                key for key in ("lower", "upper", "step", "values")
+                key for key in ("lower", "upper", "max_change", "step", "values")
                 if getattr(action, key) is not None
             ]
             if numeric_keys or action.direction != "any" or action.links or (
@@ -332,6 +332,9 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
         low = np.maximum(low, x)
     elif action.direction == "decrease":
         high = np.minimum(high, x)
+    if action.max_change is not None:
+        low = np.maximum(low, x - action.max_change)
+        high = np.minimum(high, x + action.max_change)
     # a linked variable must stay within its own bounds
     linked = []
     for link in action.links:
@@ -630,7 +633,7 @@ def recourse(model, X, action_set, *, target=None, threshold=None, reference=Non
     thresholds it lies on, so one value per interval between thresholds (the
     feasible one closest to the person's) is all the search needs; the
     cheapest combination is found by enumeration or, when the product of
-    options exceeds :data:`MAX_ENUMERATION`, by an integer program (python-mip,
+    options exceeds 4096, by an integer program (python-mip,
     CBC). Read more in the :ref:`User Guide <recourse>`.
 
     Parameters
@@ -656,7 +659,7 @@ def recourse(model, X, action_set, *, target=None, threshold=None, reference=Non
         cheapest action that does not contain an earlier one's changes.
     method : {"auto", "enumerate", "ip"}, default="auto"
         Search by enumeration, by integer program, or enumeration when the
-        product of option counts is at most :data:`MAX_ENUMERATION`.
+        product of option counts is at most 4096.
 
     Returns
     -------

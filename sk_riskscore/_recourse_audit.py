@@ -151,6 +151,7 @@ class RecourseAudit:
         """
         try:
             import matplotlib.pyplot as plt
+            from matplotlib.ticker import FuncFormatter
         except ImportError:
             raise ImportError(
                 'Plotting a recourse audit needs matplotlib: pip install "sk-riskscore[plot]"'
@@ -169,6 +170,7 @@ class RecourseAudit:
         shares.invert_yaxis()
         shares.axvline(0, color="black", linewidth=0.8)
         shares.set_xlim(-1, 1)
+        shares.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
         shares.set_xlabel("share of people with an unfavourable decision")
         shares.set_title("Recourse")
         shares.legend(loc="lower right", fontsize="small")

@@ -92,6 +92,8 @@ def _grid(action: Action, x):
         lower = max(lower, x)
     if action.direction == "decrease":
         upper = min(upper, x)
+    if action.max_change is not None:
+        lower, upper = max(lower, x - action.max_change), min(upper, x + action.max_change)
     return [x, *[v for v in values if lower <= v <= upper and v != x]]
 
 
@@ -155,7 +157,7 @@ def _single_variable_responsiveness(model, X, action_set, i, variable, limit=0.0
 
 ACTIONS = ActionSet((
     Action("a", direction="any", lower=-2, upper=9, step=1, links=(Link("e"),)),
-    Action("b", direction="decrease", lower=-3, upper=7, step=1, weight=2.0),
+    Action("b", direction="decrease", lower=-3, upper=7, max_change=4, step=1, weight=2.0),
     Action("c", categories=("y", "z"), weight=1.5),
     Action("d", actionable=False),
     Action("e", actionable=False, upper=13),
