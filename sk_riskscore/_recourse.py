@@ -335,16 +335,23 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     if action.max_change is not None:
         low = np.maximum(low, x - action.max_change)
         high = np.minimum(high, x + action.max_change)
-    # a linked variable must stay within its own bounds
+    # a linked variable moves with its source unless it holds one of its special
+    # codes, and must stay within its own bounds
     linked = []
     for link in action.links:
         target_x = card.raw_column(X, link.target, numeric=True)
         target_action = action_set[link.target] if link.target in action_set else None
-        if target_action is not None and target_action.lower is not None:
-            low = np.maximum(low, x + (target_action.lower - target_x) / link.scale)
-        if target_action is not None and target_action.upper is not None:
-            high = np.minimum(high, x + (target_action.upper - target_x) / link.scale)
-        linked.append((link, target_x))
+        follows = np.ones(n, dtype=bool)
+        if target_action is not None and target_action.special_values:
+            follows = ~np.isin(target_x, target_action.special_values)
+        with np.errstate(invalid="ignore"):
+            if target_action is not None and target_action.lower is not None:
+                reach = x + (target_action.lower - target_x) / link.scale
+                low = np.where(follows, np.maximum(low, reach), low)
+            if target_action is not None and target_action.upper is not None:
+                reach = x + (target_action.upper - target_x) / link.scale
+                high = np.where(follows, np.minimum(high, reach), high)
+        linked.append((link, target_x, follows))
     frozen = np.isin(x, action.special_values) if action.special_values else np.zeros(n, bool)
     grid = _Grid(action, x[:, None], low[:, None], high[:, None])
 
@@ -363,10 +370,11 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     delta = np.zeros(candidates.shape)
     if source is not None:
         delta += source.contribution(safe) - source.contribution(x)[:, None]
-    for link, target_x in linked:
+    for link, target_x, follows in linked:
         target = card.variables.get(link.target)
         if target is not None:
-            moved = target_x[:, None] + link.scale * (safe - x[:, None])
+            moved = target_x[:, None] + np.where(follows, link.scale, 0.0)[:, None] * (
+                safe - x[:, None])
             delta += target.contribution(moved) - target.contribution(target_x)[:, None]
     cost = np.where(feasible, _cost(action, card, x, safe, reference), np.inf)
     if regions is not None:
@@ -393,11 +401,12 @@ def _interval_values(grid, card, source, linked, X, reference, name):
     n = len(x)
     cuts = [np.broadcast_to(source.thresholds(), (n, len(source.thresholds())))] if (
         source is not None) else []
-    for link, target_x in linked:
+    for link, target_x, follows in linked:
         target = card.variables.get(link.target)
         if target is not None:
             t = target.thresholds()
-            cuts.append(x[:, None] + (t[None, :] - target_x[:, None]) / link.scale)
+            mapped = x[:, None] + (t[None, :] - target_x[:, None]) / link.scale
+            cuts.append(np.where(follows[:, None], mapped, np.inf))
     cuts = np.sort(np.concatenate(cuts, axis=1), axis=1) if cuts else np.empty((n, 0))
     starts = np.concatenate([np.full((n, 1), -np.inf), cuts], axis=1)
     ends = np.concatenate([cuts, np.full((n, 1), np.inf)], axis=1)

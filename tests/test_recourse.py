@@ -109,9 +109,11 @@ def _brute_force(model, X, action_set, target_low=True, limit=0.0, reference=Non
         # linked variables move with their source
         for action in action_set.actions:
             for link in action.links:
+                bound = action_set[link.target] if link.target in action_set else None
+                if bound is not None and row[link.target] in bound.special_values:
+                    continue  # a special code stays put
                 combos[link.target] = row[link.target] + link.scale * (
                     combos[action.variable] - row[action.variable])
-                bound = action_set[link.target] if link.target in action_set else None
                 if bound is not None:
                     lo = -np.inf if bound.lower is None else bound.lower
                     hi = np.inf if bound.upper is None else bound.upper
@@ -385,3 +387,30 @@ def test_audit_plot_draws_three_panels(card):
     assert len(figure.axes) == 3
     assert figure.axes[0].get_yticklabels()[0].get_text() == "all"
     plt.close(figure)
+
+
+def test_linked_variable_holding_a_special_code_stays_put():
+    model = _pipeline(["age", "tenure"], [("age", ">=", 30.0), ("tenure", "<", 2.0)],
+                      [-1, 2], 0)
+    X = pd.DataFrame({"age": [25.0, 25.0, 28.0, 40.0], "tenure": [1.0, -9.0, 0.0, -9.0]})
+    actions = ActionSet((
+        Action("age", direction="increase", step=1, upper=80, links=(Link("tenure", 0.5),)),
+        Action("tenure", actionable=False, lower=0, special_values=(-9,)),
+    ))
+    people = recourse(model, X, actions, n_alternatives=0).people
+    truth = _brute_force(model, X, actions)
+    assert people["reachable"].tolist() == [t[0] for t in truth]
+    assert np.allclose(people["cost"], [t[1] for t in truth])
+    # row 0: age 25 -> 27 lifts tenure 1 -> 2 (cost 2); row 1 keeps tenure -9: fixed
+    assert people["cost"].tolist()[:2] == [2.0, np.inf]
+
+
+def test_arrays_and_cards_without_points():
+    clf = _classifier([2, 0], -1)
+    X = np.array([[1.0, 5.0], [0.0, 5.0]])
+    people = recourse(clf, X, {"variables": {"x0": {"values": [0, 1]}}}).people
+    assert people["cost"].tolist() == [1.0, 0.0]
+    assert people.loc[0, "action"] == "x0: 1 -> 0"
+    empty = recourse(_classifier([0, 0], 1), X, {"variables": {"x0": {"values": [0, 1]}}})
+    assert not empty.people["reachable"].any()
+    assert empty.responsiveness.shape == (2, 0)
