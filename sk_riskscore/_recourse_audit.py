@@ -208,12 +208,9 @@ def audit_recourse(model, X, action_set, *, groups=None, target=None, threshold=
 
     Parameters
     ----------
-    model : RiskScoreClassifier or Pipeline
-        Fitted; a Pipeline is ``[RiskScoreBinarizer, RiskScoreClassifier]``.
-    X : DataFrame or array-like
-        People, in the model's raw input format.
-    action_set : ActionSet, dict or path
-        What people can change (see :class:`ActionSet`).
+    model, X, action_set
+        As in :func:`recourse`: the fitted card, the people (raw input
+        format) and what they can change.
     groups : str, list of str, Series or DataFrame, default=None
         Group membership: column names of ``X``, or values aligned with its
         rows (e.g. a protected attribute the model does not read).

@@ -414,3 +414,15 @@ def test_arrays_and_cards_without_points():
     empty = recourse(_classifier([0, 0], 1), X, {"variables": {"x0": {"values": [0, 1]}}})
     assert not empty.people["reachable"].any()
     assert empty.responsiveness.shape == (2, 0)
+
+
+def test_continuous_variable_moves_just_across_the_threshold():
+    model = _pipeline(["a", "b"], [("a", ">=", 2.0), ("b", "<", 1.5)], [2, 2], -1)
+    X = pd.DataFrame({"a": [5.5, 0.0], "b": [3.0, 0.25]})
+    actions = {"variables": {"a": {"direction": "decrease"}, "b": {"lower": 0}}}
+    result = recourse(model, X, actions)
+    new = result.actions.set_index("person")
+    assert new.loc[0, "new"] == np.nextafter(2.0, -np.inf)  # the largest value < 2
+    assert result.people.loc[0, "cost"] == pytest.approx(3.5)
+    assert new.loc[1, "new"] == 1.5 and result.people.loc[1, "cost"] == 1.25
+    assert model.decision_function(X.assign(a=[new.loc[0, "new"], 0.0])).tolist()[0] <= 0
