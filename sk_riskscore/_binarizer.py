@@ -12,17 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_feature_names_in,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -30,106 +26,40 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._binning import (
+    BINARY,
+    CATEGORICAL,
+    CONSTANT,
+    FEATURE_GROUPS_ATTR,
+    NUMERIC,
+    BinaryRule,
+    binary_rule,
+    category_rules,
+    check_unique_names,
+    count_below_from_value_counts,
+    cut_points,
+    frequent_categories,
+    is_binary,
+    neighbour_pairs,
+    plain,
+    slack_rows,
+    threshold_rules,
+    tie_aware_pairs,
+)
+from ._compat import (
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    pandas_output_requested,
+)
+from ._io._binarizer import binarizer_from_dict, binarizer_to_dict
+from ._model import feature_names
+
 __all__ = ["BinaryRule", "RiskScoreBinarizer", "FEATURE_GROUPS_ATTR"]
 
 logger = logging.getLogger(__name__)
 
-#: Key of ``DataFrame.attrs`` under which :meth:`RiskScoreBinarizer.transform`
-#: hands its feature groups to :class:`RiskScoreClassifier`.
-FEATURE_GROUPS_ATTR = "sk_riskscore.feature_groups"
-
-_OPERATORS = (">=", "<", "==")
-_NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT = (
-    "numeric",
-    "binary",
-    "categorical",
-    "constant",
-)
-_COLUMN_TYPES = (_NUMERIC, _BINARY, _CATEGORICAL, _CONSTANT)
-_DICT_FORMAT = "sk_riskscore.RiskScoreBinarizer"
-_DICT_VERSION = 1
-# Share of training rows a cut point may move across it to become a shorter number.
-_ROUNDING_SLACK = 0.01
-
-
-@dataclass(frozen=True)
-class BinaryRule:
-    """One output feature: a comparison of one input column with a value.
-
-    Parameters
-    ----------
-    column : str
-        Input column the rule reads.
-    operator : {">=", "<", "=="}
-        ``">="`` and ``"<"`` compare a numeric column (in float64) with
-        ``threshold``; ``"=="`` tests equality with a category.
-    threshold : float, str, int or bool
-        The cut point (a float) for ``">="`` and ``"<"``; the category value
-        for ``"=="``.
-    name : str
-        Output feature name, e.g. ``"Age >= 60"``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_riskscore import BinaryRule
-    >>> rule = BinaryRule("Age", ">=", 60.0, "Age >= 60")
-    >>> rule.apply(np.array([59.0, 60.0, 71.5])).tolist()
-    [0.0, 1.0, 1.0]
-    """
-
-    column: str
-    operator: str
-    threshold: float | int | str | bool
-    name: str
-
-    def __post_init__(self):
-        if self.operator not in _OPERATORS:
-            raise ValueError(
-                f"BinaryRule {self.name!r}: operator must be one of "
-                f"{list(_OPERATORS)}, "
-                f"got {self.operator!r}"
-            )
-        if self.operator != "==":
-            threshold = self.threshold
-            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-                raise TypeError(
-                    f"BinaryRule {self.name!r}: a {self.operator!r} rule needs a "
-                    "numeric "
-                    f"threshold, got {threshold!r}"
-                )
-            if not math.isfinite(float(threshold)):
-                raise ValueError(
-                    f"BinaryRule {self.name!r}: threshold must be finite, got "
-                    f"{threshold!r}"
-                )
-            object.__setattr__(self, "threshold", float(threshold))
-
-    def apply(self, values) -> np.ndarray:
-        """The rule on one column of values, as 0.0 / 1.0 floats.
-
-        Numeric comparisons are done in float64; ``"=="`` compares numbers in
-        float64 and anything else as Python objects.
-        """
-        values = np.asarray(values)
-        if self.operator == ">=":
-            hit = values.astype(np.float64) >= self.threshold
-        elif self.operator == "<":
-            hit = values.astype(np.float64) < self.threshold
-        elif values.dtype.kind in "biuf" and _is_number(self.threshold):
-            hit = values.astype(np.float64) == float(self.threshold)
-        else:
-            hit = _object_equal(values, self.threshold)
-        return hit.astype(np.float64)
-
-    def to_dict(self) -> dict:
-        """Plain JSON-compatible description of the rule."""
-        return {
-            "column": self.column,
-            "operator": self.operator,
-            "threshold": _json_value(self.threshold, self.column),
-            "name": self.name,
-        }
 
 
 class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
@@ -258,6 +188,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Choose the cut points and categories.
 
@@ -272,7 +203,6 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         -------
         self : RiskScoreBinarizer
         """
-        self._validate_params()
         frame = self._as_frame(X, reset=True)
         names = self._input_names()
         if y is None and self.strategy == "supervised":
@@ -291,33 +221,35 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         for position, column in enumerate(names):
             values = frame.iloc[:, position]
             kind = _column_kind(values, column, column in forced)
-            if kind == _CATEGORICAL:
-                known, kept = self._categories(_categorical_values(values, column))
+            if kind == CATEGORICAL:
+                uniques, counts = _unique_objects(_categorical_values(values, column))
+                known, kept = frequent_categories(
+                    uniques, counts, len(values), self.min_frequency
+                )
                 categories[column] = known
-                column_types[column] = _CATEGORICAL if len(known) > 1 else _CONSTANT
+                column_types[column] = CATEGORICAL if len(known) > 1 else CONSTANT
                 if len(known) > 1:
-                    rules += [
-                        BinaryRule(column, "==", c, f"{column} = {_format_category(c)}")
-                        for c in kept
-                    ]
+                    rules += category_rules(column, kept)
             else:
                 numeric = _numeric_values(values, column, "fit")
                 distinct = np.unique(numeric)
                 if len(distinct) < 2:
-                    column_types[column] = _CONSTANT
-                elif len(distinct) == 2 and distinct[0] == 0.0 and distinct[1] == 1.0:
-                    column_types[column] = _BINARY
-                    rules.append(BinaryRule(column, ">=", 1.0, column))
+                    column_types[column] = CONSTANT
+                elif is_binary(distinct):
+                    column_types[column] = BINARY
+                    rules.append(binary_rule(column))
                 else:
-                    column_types[column] = _NUMERIC
+                    column_types[column] = NUMERIC
                     cuts = self._cut_points(numeric, distinct, y)
-                    column_rules, column_groups = self._threshold_rules(column, cuts)
+                    column_rules, column_groups = threshold_rules(
+                        column, cuts, self.directions
+                    )
                     rules += column_rules
                     groups += column_groups
             if not rules or rules[-1].column != column:
                 logger.info("RiskScoreBinarizer: column %r gives no feature", column)
 
-        _check_unique_names(rules)
+        check_unique_names(rules)
         self.rules_ = tuple(rules)
         self.feature_groups_ = groups
         self.column_types_ = column_types
@@ -351,7 +283,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                     frame.iloc[:, position_of[rule.column]], rule.column
                 )
             out[:, k] = rule.apply(cache[rule.column])
-        if self._pandas_output():
+        if pandas_output_requested(self):
             result = pd.DataFrame(
                 out,
                 columns=list(self.get_feature_names_out()),
@@ -395,23 +327,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         np.True_
         """
         check_is_fitted(self, "rules_")
-        names_in = getattr(self, "feature_names_in_", None)
-        return {
-            "format": _DICT_FORMAT,
-            "version": _DICT_VERSION,
-            "params": _json_params(self.get_params()),
-            "feature_names_in": None
-            if names_in is None
-            else [str(n) for n in names_in],
-            "n_features_in": int(self.n_features_in_),
-            "column_types": dict(self.column_types_),
-            "categories": {
-                column: [_json_value(c, column) for c in values]
-                for column, values in self.categories_.items()
-            },
-            "rules": [rule.to_dict() for rule in self.rules_],
-            "feature_groups": [list(g) for g in self.feature_groups_],
-        }
+        return binarizer_to_dict(self)
 
     @classmethod
     def from_dict(cls, data) -> RiskScoreBinarizer:
@@ -434,7 +350,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         binarizer : RiskScoreBinarizer
             Fitted; ``transform`` works without calling ``fit``.
         """
-        return _from_dict(cls, data)
+        return binarizer_from_dict(cls, data)
 
     # -- helpers -------------------------------------------------------------
 
@@ -460,10 +376,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         return frame
 
     def _input_names(self) -> list[str]:
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(n) for n in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
+        return feature_names(getattr(self, "feature_names_in_", None), self.n_features_in_)
 
     def _forced_categorical(self, names) -> set:
         forced = set(self.categorical_features or ())
@@ -475,19 +388,10 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             )
         return forced
 
-    def _categories(self, values: np.ndarray):
-        """(all categories seen, categories frequent enough to get an indicator)."""
-        uniques, counts = _unique_objects(values)
-        order = _category_order(uniques)
-        known = tuple(uniques[i] for i in order)
-        needed = self.min_frequency * len(values)
-        kept = tuple(uniques[i] for i in order if counts[i] >= needed and counts[i] > 0)
-        return known, kept
-
     def _cut_points(self, values, distinct, y) -> list[float]:
-        """Cut points as observed values v: the rule x >= v splits off >= v."""
+        """Readable cut points of one numeric column (the policy is in _binning)."""
         n = len(values)
-        below_counts = np.searchsorted(np.sort(values), distinct, side="left")
+        counts = np.diff(np.searchsorted(np.sort(values), distinct, side="left"), append=n)
         if self.strategy == "supervised":
             # Imported here: only this strategy needs the tree module.
             from sklearn.tree import DecisionTreeClassifier
@@ -499,51 +403,15 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                 random_state=0,
             ).fit(values.reshape(-1, 1), y)
             splits = tree.tree_.threshold[tree.tree_.feature >= 0]
-            positions = np.searchsorted(distinct, splits, side="right")
-        elif len(distinct) <= self.n_thresholds + 1:
-            positions = np.arange(1, len(distinct))
+            pairs = neighbour_pairs(distinct, np.searchsorted(distinct, splits, side="right"))
         else:
-            # Tie-aware quantiles: the cut whose share of rows below it is nearest
-            # each level, so a column that is 80% ones still gets "x >= 2".
-            levels = np.arange(1, self.n_thresholds + 1) / (self.n_thresholds + 1)
-            share_below = below_counts[1:] / n
-            positions = 1 + np.argmin(
-                np.abs(share_below[None, :] - levels[:, None]), axis=1
-            )
-        positions = np.unique(positions[(positions > 0) & (positions < len(distinct))])
-        sorted_values = np.sort(values)
-        slack = math.floor(_ROUNDING_SLACK * n)
-        cuts = set()
-        for position in positions:
-            cut = _readable_threshold(
-                distinct[position - 1], distinct[position], sorted_values, slack
-            )
-            below = np.searchsorted(sorted_values, cut, side="left")
-            if min(below, n - below) >= max(self.min_frequency * n, 1):
-                cuts.add(cut)
-        return sorted(cuts)
-
-    def _threshold_rules(self, column, cuts):
-        text = [_format_number(t) for t in cuts]
-        below = [
-            BinaryRule(column, "<", t, f"{column} < {s}")
-            for t, s in zip(cuts, text, strict=True)
-        ]
-        above = [
-            BinaryRule(column, ">=", t, f"{column} >= {s}")
-            for t, s in zip(cuts, text, strict=True)
-        ]
-        chosen = {"both": below + above, ">=": above, "<": below}[self.directions]
-        groups = [
-            [r.name for r in chosen if r.operator == op]
-            for op in ("<", ">=")
-            if sum(r.operator == op for r in chosen) > 1
-        ]
-        return chosen, groups
+            pairs = tie_aware_pairs(distinct, counts, n, self.n_thresholds)
+        count_below = count_below_from_value_counts(distinct, counts)
+        return cut_points(pairs, count_below, n, self.min_frequency, slack_rows(n))
 
     def _column_for_rules(self, values: pd.Series, column: str):
         kind = self.column_types_.get(column)
-        if kind in (_NUMERIC, _BINARY):
+        if kind in (NUMERIC, BINARY):
             return _numeric_values(values, column, "transform")
         objects = _categorical_values(values, column)
         if self.handle_unknown == "error" and column in self.categories_:
@@ -553,21 +421,14 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                 unseen, _ = _unique_objects(objects[~seen])
                 raise ValueError(
                     f"Column {column!r} has categories not seen in fit: "
-                    f"{[_plain(u) for u in unseen[:10]]}. Known categories: "
-                    f"{[_plain(k) for k in known[:20]]}. Refit on data that includes "
+                    f"{[plain(u) for u in unseen[:10]]}. Known categories: "
+                    f"{[plain(k) for k in known[:20]]}. Refit on data that includes "
                     "them, or use RiskScoreBinarizer(handle_unknown='ignore') to give "
                     "them no points."
                 )
         if values.dtype.kind in "biuf":
             return values.to_numpy(dtype=np.float64)
         return objects
-
-    def _pandas_output(self) -> bool:
-        try:
-            from sklearn.utils._set_output import _get_output_config
-        except ImportError:  # pragma: no cover - very old or very new scikit-learn
-            return False
-        return _get_output_config("transform", self)["dense"] == "pandas"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -583,15 +444,15 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
 def _column_kind(values: pd.Series, column: str, forced_categorical: bool) -> str:
     if forced_categorical:
-        return _CATEGORICAL
+        return CATEGORICAL
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return _CATEGORICAL
+        return CATEGORICAL
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-        return _NUMERIC
+        return NUMERIC
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred in ("integer", "floating", "mixed-integer-float", "decimal", "boolean"):
-        return _NUMERIC
+        return NUMERIC
     if inferred in ("mixed", "mixed-integer"):
         raise ValueError(
             f"Column {column!r} mixes numbers and text (e.g. "
@@ -611,7 +472,7 @@ def _column_kind(values: pd.Series, column: str, forced_categorical: bool) -> st
                 "impute the missing values; if it is categorical, list it in "
                 "categorical_features."
             )
-    return _CATEGORICAL
+    return CATEGORICAL
 
 
 def _numeric_values(values: pd.Series, column: str, stage: str) -> np.ndarray:
@@ -665,218 +526,9 @@ def _categorical_values(values: pd.Series, column: str) -> np.ndarray:
 
 def _unique_objects(values: np.ndarray):
     counts = pd.Series(values, dtype=object).value_counts(sort=False)
-    return [_plain(v) for v in counts.index], list(counts.to_numpy())
-
-
-def _category_order(uniques) -> list[int]:
-    """Sorted when the categories compare (all numbers or all text), else by text."""
-    try:
-        return sorted(range(len(uniques)), key=lambda i: uniques[i])
-    except TypeError:
-        return sorted(
-            range(len(uniques)),
-            key=lambda i: (type(uniques[i]).__name__, str(uniques[i])),
-        )
+    return [plain(v) for v in counts.index], list(counts.to_numpy())
 
 
 def _examples(values, limit: int = 3) -> str:
     shown = pd.Series(values).dropna().astype(object).unique()[:limit]
-    return ", ".join(repr(_plain(v)) for v in shown) or "(none)"
-
-
-def _check_unique_names(rules) -> None:
-    seen = {}
-    for rule in rules:
-        if rule.name in seen:
-            raise ValueError(
-                f"Two output features would both be named {rule.name!r} (columns "
-                f"{seen[rule.name]!r} and {rule.column!r}); rename a column or a "
-                "category so that every feature name is unique."
-            )
-        seen[rule.name] = rule.column
-
-
-# -- numbers and names ---------------------------------------------------------
-
-
-def _readable_threshold(low, high, sorted_values=None, slack=0) -> float:
-    """A short decimal cut point near ``high``, the lowest value it should include.
-
-    Without ``slack`` the result ``t`` satisfies ``low < t <= high``: ``x >= t``
-    splits the training values exactly as ``x >= high`` (``low`` and ``high``
-    are neighbouring observed values) but reads better. With ``slack`` rows
-    of ``sorted_values`` allowed to change sides, a shorter number may be
-    chosen ("BMI >= 24.3" rather than "BMI >= 24.2891"). Never rounds
-    coarser than the leading digit of ``high``.
-    """
-    exact = Decimal(repr(float(high)))  # shortest decimal that reads back as high
-    if slack:
-        rows_below = np.searchsorted(sorted_values, high, side="left")
-    start = -math.floor(math.log10(abs(high))) if high != 0 else 0
-    for decimals in range(start, 18):
-        step = Decimal(1).scaleb(-decimals)
-        down = float(exact.quantize(step, rounding=ROUND_FLOOR))
-        if low < down <= high:
-            return down + 0.0  # drop a negative zero
-        if slack:
-            up = float(exact.quantize(step, rounding=ROUND_CEILING))
-            moved = {
-                c: abs(np.searchsorted(sorted_values, c, side="left") - rows_below)
-                for c in (down, up)
-            }
-            best = min(moved, key=moved.get)
-            if moved[best] <= slack:
-                return best + 0.0
-    return float(high)
-
-
-def _format_number(value: float) -> str:
-    return np.format_float_positional(float(value), trim="-")
-
-
-def _format_category(value) -> str:
-    if isinstance(value, float):
-        return _format_number(value)
-    return str(value)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _object_equal(values: np.ndarray, category) -> np.ndarray:
-    objects = values.astype(object)
-    hit = objects == category
-    if isinstance(hit, np.ndarray) and hit.shape == objects.shape:
-        return hit.astype(bool)
-    return np.fromiter((v == category for v in objects), dtype=bool, count=len(objects))
-
-
-def _plain(value):
-    """Turn NumPy scalars into Python scalars, so categories compare and serialize."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _json_value(value, column):
-    value = _plain(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"Column {column!r}: {value!r} cannot be written to JSON")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(
-        f"Column {column!r} has the category {value!r} of type {type(value).__name__}, "
-        "which JSON cannot hold; convert the column to strings or numbers first."
-    )
-
-
-def _json_params(params: dict) -> dict:
-    out = dict(params)
-    if out.get("categorical_features") is not None:
-        out["categorical_features"] = [str(c) for c in out["categorical_features"]]
-    return out
-
-
-# -- from_dict ------------------------------------------------------------------
-
-
-def _from_dict(cls, data) -> RiskScoreBinarizer:
-    if not isinstance(data, dict):
-        raise TypeError(
-            f"RiskScoreBinarizer.from_dict needs a dict from to_dict(), got "
-            f"{type(data).__name__}"
-        )
-    if data.get("format", _DICT_FORMAT) != _DICT_FORMAT:
-        raise ValueError(
-            f"Not a RiskScoreBinarizer description: format is {data.get('format')!r}, "
-            f"expected {_DICT_FORMAT!r}"
-        )
-    version = data.get("version", _DICT_VERSION)
-    if version != _DICT_VERSION:
-        raise ValueError(
-            f"RiskScoreBinarizer description version {version!r} is not supported "
-            f"(this sk-riskscore reads version {_DICT_VERSION}); upgrade sk-riskscore."
-        )
-    missing = [
-        key for key in ("n_features_in", "column_types", "rules") if key not in data
-    ]
-    if missing:
-        raise ValueError(f"RiskScoreBinarizer description lacks the keys {missing}")
-
-    binarizer = cls(**dict(data.get("params") or {}))
-    binarizer._validate_params()
-    names_in = data.get("feature_names_in")
-    n_features = int(data["n_features_in"])
-    if names_in is not None:
-        if len(names_in) != n_features:
-            raise ValueError(
-                f"feature_names_in has {len(names_in)} names but n_features_in is "
-                f"{n_features}"
-            )
-        binarizer.feature_names_in_ = np.asarray(
-            [str(n) for n in names_in], dtype=object
-        )
-    binarizer.n_features_in_ = n_features
-    names = binarizer._input_names()
-
-    column_types = dict(data["column_types"])
-    for column, kind in column_types.items():
-        if column not in names:
-            raise ValueError(
-                f"column_types names {column!r}, which is not an input column"
-            )
-        if kind not in _COLUMN_TYPES:
-            raise ValueError(
-                f"column_types[{column!r}] is {kind!r}; use one of "
-                f"{list(_COLUMN_TYPES)}"
-            )
-    categories = {
-        str(column): tuple(values)
-        for column, values in (data.get("categories") or {}).items()
-    }
-    rules = []
-    for position, item in enumerate(data["rules"]):
-        try:
-            rule = BinaryRule(
-                item["column"], item["operator"], item["threshold"], item["name"]
-            )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(
-                f"rule #{position + 1} must have column, operator, threshold and name: "
-                f"{item!r} ({exc})"
-            ) from None
-        kind = column_types.get(rule.column)
-        if kind is None:
-            raise ValueError(
-                f"rule {rule.name!r} reads column {rule.column!r}, which column_types "
-                f"does not describe; input columns are {names}"
-            )
-        if (rule.operator == "==") != (kind == _CATEGORICAL):
-            raise ValueError(
-                f"rule {rule.name!r} uses {rule.operator!r} on a {kind} column; "
-                "use '==' "
-                "on categorical columns and '>=' or '<' on numeric and binary ones"
-            )
-        if kind == _CATEGORICAL and rule.column in categories:
-            if rule.threshold not in categories[rule.column]:
-                raise ValueError(
-                    f"rule {rule.name!r} tests the category {rule.threshold!r}, "
-                    "which is "
-                    f"not among categories[{rule.column!r}]"
-                )
-        rules.append(rule)
-    _check_unique_names(rules)
-    known_names = {rule.name for rule in rules}
-    groups = [list(group) for group in data.get("feature_groups") or ()]
-    for group in groups:
-        unknown = [name for name in group if name not in known_names]
-        if unknown:
-            raise ValueError(f"feature_groups names unknown features {unknown}")
-    binarizer.rules_ = tuple(rules)
-    binarizer.feature_groups_ = groups
-    binarizer.column_types_ = {
-        name: column_types.get(name, _CONSTANT) for name in names
-    }
-    binarizer.categories_ = categories
-    return binarizer
+    return ", ".join(repr(plain(v)) for v in shown) or "(none)"

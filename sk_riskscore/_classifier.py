@@ -12,7 +12,6 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -20,8 +19,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._binarizer import FEATURE_GROUPS_ATTR
+from ._binning import FEATURE_GROUPS_ATTR
+from ._compat import Interval, StrOptions, _fit_context
 from ._constraints import AtMost, compile_constraints
+from ._model import feature_names
 from ._progress import with_progress
 from ._solver import (
     RiskScoreProblem,
@@ -216,6 +217,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Learn the risk score.
 
@@ -234,7 +236,6 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self : RiskScoreClassifier
         """
         started = time.perf_counter()
-        self._validate_params()
         _reject_non_numeric_columns(X)
         constraints = list(self.constraints or ())
         if self.binarizer_groups:
@@ -258,7 +259,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
                 f"min_features={self.min_features} exceeds max_features="
                 f"{self.max_features}; choose min_features <= max_features."
             )
-        names = _feature_names(self, X.shape[1])
+        names = feature_names(getattr(self, "feature_names_in_", None), X.shape[1])
         compiled = compile_constraints(
             names,
             max_coef=self.max_coef,
@@ -416,13 +417,6 @@ def _binarizer_groups(X) -> list:
     columns = {str(c) for c in X.columns}
     return [AtMost(1, list(group)) for group in groups
             if len(group) > 1 and set(map(str, group)) <= columns]
-
-
-def _feature_names(estimator, n_features: int) -> list[str]:
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is None:
-        return [f"x{j}" for j in range(n_features)]
-    return [str(name) for name in names]
 
 
 def _reject_non_numeric_columns(X) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._solver import LinearConstraint as _Row
+from ._solver import ConstraintRow
 
 __all__ = [
     "AtLeast",
@@ -49,7 +49,7 @@ class _Constraint:
     def feature_names(self) -> tuple:
         return self.features
 
-    def rows(self, column_of: Mapping, d: int) -> list[_Row]:
+    def rows(self, column_of: Mapping, d: int) -> list[ConstraintRow]:
         """Linear rows over ``d`` features; ``column_of`` maps names to columns."""
         raise NotImplementedError
 
@@ -57,11 +57,11 @@ class _Constraint:
         raise NotImplementedError
 
 
-def _count_row(column_of, d, features, lower, upper, name) -> _Row:
+def _count_row(column_of, d, features, lower, upper, name) -> ConstraintRow:
     used = np.zeros(d)
     for f in features:
         used[column_of[f]] = 1.0
-    return _Row(np.zeros(d), used, float(lower), float(upper), name)
+    return ConstraintRow(np.zeros(d), used, float(lower), float(upper), name)
 
 
 @dataclass(frozen=True, init=False)
@@ -209,7 +209,7 @@ class Implies(_Constraint):
             used = np.zeros(d)
             used[column_of[self.if_used]] += 1.0
             used[column_of[target]] -= 1.0
-            out.append(_Row(np.zeros(d), used, -math.inf, 0.0,
+            out.append(ConstraintRow(np.zeros(d), used, -math.inf, 0.0,
                             f"Implies({self.if_used!r}, {target!r})"))
         return out
 
@@ -265,7 +265,7 @@ class LinearConstraint(_Constraint):
             a[column_of[f]] += v
         for f, v in self.used:
             c[column_of[f]] += v
-        return [_Row(a, c, self.lower, self.upper, repr(self))]
+        return [ConstraintRow(a, c, self.lower, self.upper, repr(self))]
 
     def to_dict(self):
         out = {"kind": self.kind, "points": dict(self.points), "used": dict(self.used)}

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._binarizer import RiskScoreBinarizer
 from ._classifier import RiskScoreClassifier, whole_or_real
+from ._model import feature_names, split_pipeline, whole_if_possible
 
 __all__ = ["ScoreCard"]
 
@@ -161,11 +162,11 @@ class ScoreCard:
         if observed is not None:
             totals = np.union1d(totals, observed.index.to_numpy(dtype=np.float64))
         risk = _risk_of(totals, intercept, classifier.scale_)
-        table = pd.DataFrame({"score": _whole_if_possible(totals), "risk": risk})
+        table = pd.DataFrame({"score": whole_if_possible(totals), "risk": risk})
         if observed is not None:
             stats = observed.reindex(totals, fill_value=0.0)
-            table["count"] = _whole_if_possible(stats["count"].to_numpy())
-            table["events"] = _whole_if_possible(stats["events"].to_numpy())
+            table["count"] = whole_if_possible(stats["count"].to_numpy())
+            table["events"] = whole_if_possible(stats["events"].to_numpy())
             with np.errstate(invalid="ignore", divide="ignore"):
                 table["observed"] = np.where(
                     stats["count"].to_numpy() > 0,
@@ -180,8 +181,8 @@ class ScoreCard:
             {
                 "feature": [names[j] for j in used],
                 "points": coef[used],
-                "min_value": _whole_if_possible(np.array([ranges[j][0] for j in used])),
-                "max_value": _whole_if_possible(np.array([ranges[j][1] for j in used])),
+                "min_value": whole_if_possible(np.array([ranges[j][0] for j in used])),
+                "max_value": whole_if_possible(np.array([ranges[j][1] for j in used])),
             }
         )
         if title is None:
@@ -428,15 +429,12 @@ class ScoreCard:
 
 def _split(estimator):
     """(classifier, preprocessing Pipeline or None), with clear errors."""
-    if isinstance(estimator, RiskScoreClassifier):
-        check_is_fitted(estimator, "coef_")
-        return estimator, None
-    if isinstance(estimator, Pipeline) and isinstance(
-        estimator.steps[-1][1], RiskScoreClassifier
+    preprocess, classifier = split_pipeline(estimator)
+    if isinstance(classifier, RiskScoreClassifier) and (
+        classifier is estimator or isinstance(estimator, Pipeline)
     ):
-        classifier = estimator.steps[-1][1]
         check_is_fitted(classifier, "coef_")
-        return classifier, (estimator[:-1] if len(estimator.steps) > 1 else None)
+        return classifier, preprocess
     hint = ""
     if hasattr(estimator, "best_estimator_"):
         hint = (
@@ -452,7 +450,7 @@ def _split(estimator):
 def _final_binarizer(preprocess):
     if preprocess is None:
         return None
-    last = preprocess.steps[-1][1]
+    last = split_pipeline(preprocess)[1]
     return last if isinstance(last, RiskScoreBinarizer) else None
 
 
@@ -467,9 +465,9 @@ def _classifier_feature_names(classifier, preprocess, n_features) -> list[str]:
             names = preprocess.get_feature_names_out()
         except (AttributeError, ValueError, TypeError):
             names = None
-    if names is None or len(names) != n_features:
-        return [f"x{j}" for j in range(n_features)]
-    return [str(n) for n in names]
+    if names is not None and len(names) != n_features:
+        names = None
+    return feature_names(names, n_features)
 
 
 def _as_numeric_matrix(features, n_features) -> np.ndarray:
@@ -604,13 +602,6 @@ def _default_title(classifier, y) -> str:
 
 
 # -- formatting helpers ----------------------------------------------------------------
-
-
-def _whole_if_possible(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    if np.all(np.isfinite(values)) and np.all(values == np.round(values)):
-        return values.astype(np.int64)
-    return values
 
 
 def _number(value) -> str:

@@ -65,6 +65,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from . import __version__
 from ._binarizer import RiskScoreBinarizer
 from ._classifier import RiskScoreClassifier
+from ._model import feature_names, split_pipeline
 
 __all__ = ["TARGET_OPSET", "to_onnx"]
 
@@ -208,7 +209,7 @@ def _n_features_in(model) -> int:
 
 def _final_classifier(model):
     """The RiskScoreClassifier a model ends with (itself, or a pipeline's last step)."""
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    final = split_pipeline(model)[1]
     if not isinstance(final, RiskScoreClassifier):
         raise ValueError(
             "sk_riskscore.onnx.to_onnx exports a RiskScoreClassifier or a Pipeline "
@@ -219,9 +220,7 @@ def _final_classifier(model):
 
 
 def _add_metadata(onx, model, classifier) -> None:
-    names = getattr(model, "feature_names_in_", None)
-    if names is None:
-        names = [f"x{j}" for j in range(int(model.n_features_in_))]
+    names = feature_names(getattr(model, "feature_names_in_", None), model.n_features_in_)
     entries = {
         "feature_names": json.dumps([str(name) for name in names]),
         "classes": json.dumps(np.asarray(classifier.classes_).tolist()),
@@ -413,7 +412,7 @@ def _binarizer_columns(graph, operator, model):
     One matrix input holds every column as numbers; one input per column
     (skl2onnx's conversion of a DataFrame) may hold text columns too.
     """
-    names = _input_names(model)
+    names = feature_names(getattr(model, "feature_names_in_", None), model.n_features_in_)
     inputs = operator.inputs
     rule_columns = {str(rule.column) for rule in model.rules_}
     one_matrix = len(inputs) == 1 and not (len(names) == 1 and _is_text(inputs[0]))
@@ -493,13 +492,6 @@ def _numeric_value(rule) -> float:
             "export cannot express it."
         )
     return float(rule.threshold)
-
-
-def _input_names(model) -> list[str]:
-    names = getattr(model, "feature_names_in_", None)
-    if names is None:
-        return [f"x{j}" for j in range(model.n_features_in_)]
-    return [str(name) for name in names]
 
 
 def _is_text(variable) -> bool:

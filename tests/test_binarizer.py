@@ -14,7 +14,8 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from sk_riskscore import BinaryRule, RiskScoreBinarizer, RiskScoreClassifier
-from sk_riskscore._binarizer import FEATURE_GROUPS_ATTR, _readable_threshold
+from sk_riskscore._binarizer import FEATURE_GROUPS_ATTR
+from sk_riskscore._binning import readable_cut
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_readable_thresholds_on_small_data_keep_the_split(rng):
         assert len(repr(rule.threshold)) <= len(repr(float(above.min())))
     for low, high in rng.uniform(-1000, 1000, size=(300, 2)):
         low, high = sorted((low, high))
-        assert low < _readable_threshold(low, high) <= high
+        assert low < readable_cut(low, high) <= high
 
 
 def test_readable_thresholds_on_dense_data_move_few_rows(rng):

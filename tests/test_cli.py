@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from sk_riskscore import ScoreCard, load_json, save_json
-from sk_riskscore._cli import main
+from sk_riskscore.cli import main
 
 SCRIPT = Path(sys.executable).with_name("sk-riskscore")
 TIMEOUT = 300
@@ -414,7 +414,7 @@ def test_help_and_version(capsys):
 
 
 def test_debug_lets_the_exception_through(work, monkeypatch):
-    from sk_riskscore._cli import CommandError
+    from sk_riskscore.cli._parser import CommandError
 
     monkeypatch.chdir(work[0])
     with pytest.raises(CommandError, match="no such model file"):

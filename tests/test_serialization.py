@@ -27,7 +27,7 @@ from sk_riskscore import (
     model_to_dict,
     save_json,
 )
-from sk_riskscore._serialization import SCHEMA_VERSION, _checksum
+from sk_riskscore._io._envelope import SCHEMA_VERSION, _checksum
 
 from .conftest import DATASETS, load_dataset
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sk_riskscore._solver import (
-    LinearConstraint,
+    ConstraintRow,
     RiskScoreProblem,
     SolverStatus,
     intercept_bound,
@@ -170,7 +170,7 @@ def constrained_problem(seed: int) -> RiskScoreProblem:
     rule = np.zeros(d)
     rule[:2] = 1
     return dataclasses.replace(problem, constraints=(
-        LinearConstraint(rule, np.zeros(d), upper=1.0),))
+        ConstraintRow(rule, np.zeros(d), upper=1.0),))
 
 
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
@@ -449,8 +449,8 @@ def test_scale_search_when_no_rounded_model_meets_the_constraints():
     d = problem.n_features
     first, second = np.eye(d)[0], np.eye(d)[1]
     problem = dataclasses.replace(problem, constraints=(
-        LinearConstraint(first, np.zeros(d), lower=2.0, upper=2.0),
-        LinearConstraint(second, np.zeros(d), lower=-2.0, upper=-2.0)))
+        ConstraintRow(first, np.zeros(d), lower=2.0, upper=2.0),
+        ConstraintRow(second, np.zeros(d), lower=-2.0, upper=-2.0)))
     rows = LossOracle(problem.X, problem.y, problem.sample_weight)
 
     assert scan_scales(problem, rows, deadline=time.perf_counter() + 10) == []

@@ -519,9 +519,8 @@ def tracking(tmp_path_factory):
 def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, breastcancer):
     import mlflow
     import sk_riskscore_mlflow
+    from sk_riskscore_mlflow.spark import score_on_spark
     from sklearn.pipeline import make_pipeline
-
-    from sk_riskscore.spark import score_on_spark
 
     X, y = breastcancer
     pipeline = make_pipeline(
@@ -542,19 +541,25 @@ def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, brea
 
     df = spark.createDataFrame(X.assign(row_id=np.arange(len(X)))).coalesce(1)
     scored = score_on_spark(df, "models:/bc-risk@champion")
-    assert scored.schema["risk"].dataType.fieldNames() == ["score", "probability", "label"]
-    out = scored.select("row_id", "risk.*").toPandas().sort_values("row_id")
+    assert scored.schema["prediction"].dataType.fieldNames() == ["score", "risk", "label"]
+    out = scored.select("row_id", "prediction.*").toPandas().sort_values("row_id")
 
     np.testing.assert_array_equal(out["score"], pipeline.decision_function(X))
-    np.testing.assert_array_equal(out["probability"], pipeline.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(out["risk"], pipeline.predict_proba(X)[:, 1])
     np.testing.assert_array_equal(out["label"], pipeline.predict(X))
+
+    # The old import path still works, warns, and keeps its default column name.
+    from sk_riskscore.spark import score_on_spark as old_score_on_spark
+
+    with pytest.warns(DeprecationWarning, match="sk_riskscore_mlflow.spark.score_on_spark"):
+        old = old_score_on_spark(df, "models:/bc-risk@champion")
+    assert old.schema["risk"].dataType.fieldNames() == ["score", "risk", "label"]
 
 
 def test_score_on_spark_errors(spark, tracking, mammo):
     import mlflow
     import sk_riskscore_mlflow
-
-    from sk_riskscore.spark import score_on_spark
+    from sk_riskscore_mlflow.spark import score_on_spark
 
     X, y = mammo
     clf = RiskScoreClassifier(max_features=1, max_coef=2, random_state=0).fit(X, y)
@@ -592,10 +597,16 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
 def test_docstring_examples_run(spark):
     """The Examples sections are +SKIP for the plain doctest run (they need Java);
     here they run for real in the shared session."""
-    import sk_riskscore.spark as module
+    import sk_riskscore_mlflow.spark
 
+    import sk_riskscore.spark  # noqa: F401 - loads the submodules read from sys.modules
+
+    modules = [
+        sys.modules[f"sk_riskscore.spark.{name}"] for name in ("_rows", "_binarize", "_transform")
+    ] + [sk_riskscore_mlflow.spark]
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    tests = [t for t in doctest.DocTestFinder().find(module) if t.examples]
+    finder = doctest.DocTestFinder()
+    tests = [t for module in modules for t in finder.find(module) if t.examples]
     assert len(tests) >= 6
     for test in tests:
         for example in test.examples:

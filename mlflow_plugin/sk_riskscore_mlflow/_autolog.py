@@ -17,6 +17,7 @@ from mlflow.utils.autologging_utils import (
 from mlflow.utils.mlflow_tags import MLFLOW_AUTOLOGGING
 
 from sk_riskscore import RiskScoreClassifier, constraints_to_dict
+from sk_riskscore._model import split_pipeline
 
 from ._flavor import FLAVOR_NAME
 
@@ -109,8 +110,7 @@ def _patched_classifier_fit(original, self, *args, **kwargs):
 
 
 def _patched_pipeline_fit(original, self, *args, **kwargs):
-    steps = getattr(self, "steps", None) or []
-    if not (steps and isinstance(steps[-1][1], RiskScoreClassifier)):
+    if not isinstance(split_pipeline(self)[1], RiskScoreClassifier):
         return original(self, *args, **kwargs)
     token = _inside_logged_pipeline.set(True)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sk_riskscore._model import split_pipeline
+
 _logger = logging.getLogger(__name__)
 
 CARD_MARKDOWN = "score_card.md"
@@ -66,6 +68,4 @@ def compute_metrics(model, X, y) -> dict[str, float]:
 
 def final_classifier(model):
     """The RiskScoreClassifier of a model (itself, or a pipeline's last step)."""
-    from sklearn.pipeline import Pipeline
-
-    return model[-1] if isinstance(model, Pipeline) else model
+    return split_pipeline(model)[1]

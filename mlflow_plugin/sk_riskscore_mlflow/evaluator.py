@@ -27,6 +27,8 @@ from mlflow.models.evaluation.artifacts import (
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.utils.time import get_current_time_millis
 
+from sk_riskscore._model import split_pipeline
+
 __all__ = ["RiskScoreEvaluator"]
 
 _logger = logging.getLogger(__name__)
@@ -179,9 +181,11 @@ def _risk_and_scores(model, dataset, predictions):
     if raw is not None:
         return raw.predict_proba(X)[:, 1], raw.decision_function(X), _classes(raw)
     output = model.predict(X, params={"output": "frame"})
-    if isinstance(output, pd.DataFrame) and "probability" in output.columns:
+    # "probability": the frame of a model saved by sk-riskscore 0.1.
+    risk = next((c for c in ("risk", "probability") if c in getattr(output, "columns", ())), None)
+    if isinstance(output, pd.DataFrame) and risk is not None:
         scores = output["score"].to_numpy(float) if "score" in output.columns else None
-        return _as_probability(output["probability"], "the probability column"), scores, None
+        return _as_probability(output[risk], f"the {risk} column"), scores, None
     column = predictions if isinstance(output, pd.DataFrame) and predictions else None
     values = output[column] if column else output
     return _as_probability(values, "the model's output"), None, None
@@ -194,12 +198,11 @@ def _raw_risk_score(model):
         raw = model.get_raw_model()
     except (AttributeError, NotImplementedError):
         return None
-    final = raw.steps[-1][1] if hasattr(raw, "steps") else raw
-    return raw if isinstance(final, RiskScoreClassifier) else None
+    return raw if isinstance(split_pipeline(raw)[1], RiskScoreClassifier) else None
 
 
 def _classes(raw):
-    return (raw.steps[-1][1] if hasattr(raw, "steps") else raw).classes_
+    return split_pipeline(raw)[1].classes_
 
 
 def _as_probability(values, what) -> np.ndarray:

@@ -4,7 +4,7 @@ from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
 from ._problem import (
-    LinearConstraint,
+    ConstraintRow,
     RiskScoreProblem,
     intercept_bound,
     largest_score,
@@ -22,7 +22,7 @@ from ._scale import search_scale
 
 __all__ = [
     "BranchAndBound",
-    "LinearConstraint",
+    "ConstraintRow",
     "Progress",
     "RiskScoreProblem",
     "ScoreModel",

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LinearConstraint", "RiskScoreProblem", "intercept_bound", "largest_score",
+__all__ = ["ConstraintRow", "RiskScoreProblem", "intercept_bound", "largest_score",
            "max_abs_score", "separating_gap"]
 
 
 @dataclass(frozen=True)
-class LinearConstraint:
+class ConstraintRow:
     """``lower <= points_coef @ points + used_coef @ used <= upper``.
 
     ``points`` are the integer coefficients, ``used`` the 0/1 indicators
@@ -62,7 +62,7 @@ class RiskScoreProblem:
     c0: np.ndarray
     min_features: int = 0
     max_features: int | None = None
-    constraints: tuple[LinearConstraint, ...] = field(default_factory=tuple)
+    constraints: tuple[ConstraintRow, ...] = field(default_factory=tuple)
     score_scale: float = 1.0
     integer_intercept: bool = True
 

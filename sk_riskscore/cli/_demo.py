@@ -60,11 +60,11 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     import numpy as np
     from sklearn.model_selection import train_test_split
 
-    from ._classifier import RiskScoreClassifier
-    from ._cli import log_to_mlflow
-    from ._scorecard import ScoreCard
-    from ._serialization import save_json
-    from .datasets import load_mammo
+    from .._classifier import RiskScoreClassifier
+    from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
+    from ..datasets import load_mammo
+    from ._plugin import log_to_mlflow
 
     out = sys.stdout if stream is None else stream
 
@@ -165,7 +165,7 @@ def _onnx_check(model, X, path):
     import numpy as np
     import onnxruntime
 
-    from .onnx import to_onnx
+    from ..onnx import to_onnx
 
     path.write_bytes(to_onnx(model).SerializeToString())
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -1,0 +1,455 @@
+"""The ``sk-riskscore`` command: fit, show, predict, export-onnx and demo.
+
+Every failure is one line on stderr, ``sk-riskscore: error: ...``, with exit
+code 2 for a bad command line and 1 for anything that goes wrong while running
+(130 on Ctrl-C); never a traceback unless ``--debug`` is given. Results go to
+stdout (or to ``--output`` files), progress and warnings to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from .._model import prediction_frame, split_pipeline
+from ._parser import PROG, CommandError, UsageError, _message, build_parser
+from ._plugin import log_to_mlflow
+
+__all__ = ["main"]
+
+
+# Errors whose message is meant for the user; anything else is a bug and says so.
+_EXPECTED_ERRORS = (CommandError, OSError, ValueError, TypeError, ImportError, KeyError)
+
+
+# --------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    """Run the ``sk-riskscore`` command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    code : int
+        0 on success, 1 when a command fails, 2 for a bad command line and
+        130 when interrupted.
+
+    Examples
+    --------
+    >>> from sk_riskscore.cli import main
+    >>> main(["fit", "no-such-file.csv", "--target", "y"])
+    1
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        _error(str(exc))
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
+    try:
+        with _one_line_warnings():
+            _COMMANDS[args.command](args)
+    except UsageError as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except _EXPECTED_ERRORS as exc:
+        if args.debug:
+            raise
+        _error(_message(exc))
+        return 1
+    except Exception as exc:  # a bug: still one line, with a way to see more
+        if args.debug:
+            raise
+        _error(
+            f"unexpected {type(exc).__name__}: {_message(exc)} (run again with --debug "
+            "for the traceback, and please report it)"
+        )
+        return 1
+    return 0
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(f"{PROG}: {message}\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """Show each warning as ``sk-riskscore: warning: ...``, without a source line."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(f"{PROG}: warning: {' '.join(str(message).split())}\n")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        # Deprecation notices from dependencies are not the user's business.
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.filterwarnings("ignore", category=category)
+        # MLflow's advice for data with missing values; risk scores reject those.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        warnings.showwarning = show
+        yield
+
+
+# ----------------------------------------------------------------- commands
+
+
+def _run_fit(args) -> None:
+    wants_mlflow = any(
+        getattr(args, name) is not None
+        for name in ("tracking_uri", "experiment", "artifact_location", "registered_name",
+                     "alias")
+    )
+    if args.alias is not None and args.registered_name is None:
+        raise UsageError("--alias needs --registered-name (see 'sk-riskscore fit --help')")
+    output = _writable(args.output)  # before a long fit, not after
+    constraints = _read_constraints(args.constraints) if args.constraints else None
+    frame = read_csv(args.data)
+    X, y = _split_target(frame, args.target, args.data)
+    _check_features(X, args.data, binarize=args.binarize)
+    model = _build_model(args, constraints)
+
+    from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
+
+    model.fit(X, y)
+    classifier = split_pipeline(model)[1]
+    path = save_json(model, output)
+    print(ScoreCard.from_estimator(model, X, y).to_text())
+    print()
+    print(f"status: {classifier.status_} (optimality gap {classifier.optimality_gap_:.3%}, "
+          f"objective {classifier.objective_:.6f}, proven bound "
+          f"{classifier.lower_bound_:.6f})")
+    print(f"model saved to {path}")
+    if wants_mlflow:
+        logged = log_to_mlflow(
+            model, X, y,
+            tracking_uri=args.tracking_uri,
+            experiment=args.experiment or "sk-riskscore",
+            artifact_location=args.artifact_location,
+            registered_name=args.registered_name,
+            alias=args.alias,
+            params=_fit_params(args),
+        )
+        print(f"MLflow run {logged.run_id} (tracking URI {logged.tracking_uri})")
+        print(f"MLflow model {logged.model_uri}")
+        if logged.registry_uri:
+            print(f"registered model {logged.registry_uri}")
+
+
+def _build_model(args, constraints):
+    from .._classifier import RiskScoreClassifier
+
+    classifier = RiskScoreClassifier(
+        max_features=args.max_features,
+        max_coef=args.max_coef,
+        c0=args.c0,
+        time_limit=args.time_limit,
+        gap_tolerance=args.gap_tolerance,
+        constraints=constraints,
+        calibrate_scale=args.calibrate_scale,
+        solver=args.solver,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    if not args.binarize:
+        return classifier
+    from sklearn.pipeline import Pipeline
+
+    from .._binarizer import RiskScoreBinarizer
+
+    # pandas output carries the threshold groups to the classifier.
+    return Pipeline(
+        [("binarize", RiskScoreBinarizer(n_thresholds=args.n_thresholds)),
+         ("score", classifier)]
+    ).set_output(transform="pandas")
+
+
+def _fit_params(args) -> dict:
+    names = ("data", "target", "max_features", "max_coef", "c0", "time_limit",
+             "gap_tolerance", "constraints", "calibrate_scale", "solver", "random_state",
+             "binarize", "n_thresholds")
+    return {name: getattr(args, name) for name in names}
+
+
+def _run_show(args) -> None:
+    if args.target is not None and args.data is None:
+        raise UsageError("--target needs --data (see 'sk-riskscore show --help')")
+    from .._scorecard import ScoreCard
+
+    model = load_model(args.model)
+    X = y = None
+    if args.data is not None:
+        frame = read_csv(args.data)
+        if args.target is not None:
+            X, y = _split_target(frame, args.target, args.data)
+        else:
+            X = frame
+        X = _model_columns(model, X, args.data)
+    elif not hasattr(model, "steps"):
+        _note(
+            "note: without --data the card assumes every feature is 0 or 1; pass "
+            "--data DATA.csv for the values each feature takes"
+        )
+    card = ScoreCard.from_estimator(model, X, y, title=args.title)
+    if args.format == "text":
+        text = card.to_text()
+    elif args.format == "markdown":
+        text = card.to_markdown()
+    else:
+        text = _html_page(card.title, card.to_html())
+    _write_text(text + "\n", args.output)
+
+
+def _html_page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title></head>\n<body>\n{body}\n</body></html>"
+    )
+
+
+def _run_predict(args) -> None:
+    import pandas as pd
+
+    model = load_model(args.model)
+    frame = read_csv(args.data)
+    missing = [c for c in args.keep if c not in frame.columns]
+    if missing:
+        raise CommandError(
+            f"{args.data}: no column {', '.join(map(repr, missing))} to --keep; columns "
+            f"are {_column_list(frame)}"
+        )
+    X = _model_columns(model, frame, args.data)
+    predictions = prediction_frame(model, X, index=frame.index)
+    out = pd.concat([frame[args.keep], predictions], axis=1) if args.keep else predictions
+    text = out.to_csv(index=False, float_format="%.17g")
+    _write_text(text, args.output)
+    if args.output not in (None, "-"):
+        print(f"{len(out)} predictions written to {args.output}")
+
+
+def _run_export_onnx(args) -> None:
+    import numpy as np
+
+    model = load_model(args.model)
+    try:
+        from ..onnx import to_onnx
+    except ImportError as exc:
+        raise CommandError(str(exc)) from None
+    output = Path(args.output) if args.output else Path(args.model).with_suffix(".onnx")
+    graph = to_onnx(model, dtype=getattr(np, args.dtype))
+    _writable(output).write_bytes(graph.SerializeToString())
+    names = json.loads(
+        next((p.value for p in graph.metadata_props if p.key == "feature_names"), "null")
+    )
+    print(f"ONNX model written to {output}")
+    print(f"input 'X': {args.dtype} [n_rows, {model.n_features_in_}]"
+          + (f", columns {', '.join(names)}" if names else ""))
+    print("outputs: " + ", ".join(o.name for o in graph.graph.output))
+
+
+def _run_demo(args) -> None:
+    from ._demo import run_demo
+
+    run_demo(args.output, time_limit=args.time_limit)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def read_csv(path):
+    """A CSV file as a DataFrame, or a :class:`CommandError` saying what is wrong."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory, not a CSV file")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{path}: the file is empty; expected a CSV file with a "
+                           "header row") from None
+    except pd.errors.ParserError as exc:
+        raise CommandError(f"{path}: not a readable CSV file ({_message(exc)})") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: not a text CSV file (it is not UTF-8)") from None
+    if frame.empty:
+        raise CommandError(f"{path}: the file has a header but no data rows")
+    return frame
+
+
+def _column_list(frame) -> str:
+    names = [str(c) for c in frame.columns]
+    shown = ", ".join(names[:20])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+
+
+def _split_target(frame, target, path):
+    if target not in frame.columns:
+        raise CommandError(
+            f"{path}: no column {target!r} for --target; columns are {_column_list(frame)}"
+        )
+    y = frame[target]
+    if y.isna().any():
+        raise CommandError(
+            f"{path}: the target column {target!r} has {int(y.isna().sum())} missing "
+            "values; drop those rows first"
+        )
+    return frame.drop(columns=target), y
+
+
+def _check_features(X, path, *, binarize: bool) -> None:
+    import pandas as pd
+
+    if X.shape[1] == 0:
+        raise CommandError(f"{path}: no feature columns besides the target")
+    with_missing = [str(c) for c in X.columns[X.isna().any()]]
+    if with_missing:
+        raise CommandError(
+            f"{path}: missing values in {', '.join(map(repr, with_missing[:10]))}; "
+            "impute or drop them first"
+        )
+    if not binarize:
+        text = [str(c) for c, t in X.dtypes.items()
+                if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
+        if text:
+            raise CommandError(
+                f"{path}: non-numeric columns {', '.join(map(repr, text[:10]))}; use "
+                "--binarize to turn them into yes/no features, or drop them"
+            )
+
+
+def _model_columns(model, frame, path):
+    """The columns the model was fitted on, in its order; extra columns ignored."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        if frame.shape[1] != model.n_features_in_:
+            raise CommandError(
+                f"{path}: the model expects {model.n_features_in_} columns, the file has "
+                f"{frame.shape[1]}"
+            )
+        return frame
+    names = [str(n) for n in names]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise CommandError(
+            f"{path}: the model needs the columns {', '.join(map(repr, missing[:10]))}"
+            f"{' ...' if len(missing) > 10 else ''}, which the file lacks"
+        )
+    X = frame[names]
+    with_missing = [str(c) for c in X.columns[X.isna().any()]]
+    if with_missing:
+        raise CommandError(
+            f"{path}: missing values in {', '.join(map(repr, with_missing[:10]))}; "
+            "impute or drop them first"
+        )
+    return X
+
+
+def load_model(path):
+    """A saved model, or a :class:`CommandError` naming the file and the problem."""
+    from .._io._envelope import load_json
+
+    path = Path(path)
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory, not a model file")
+    try:
+        return load_json(path)
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such model file") from None
+    except ValueError as exc:  # InvalidModelFileError and friends
+        text = str(exc)
+        raise CommandError(text if str(path) in text else f"{path}: {text}") from None
+
+
+def _read_constraints(path):
+    from .._constraints import constraints_from_dict
+
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"{path}: no such constraints file")
+    suffix = path.suffix.lower()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: not a text file (it is not UTF-8)") from None
+    if suffix == ".json":
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CommandError(
+                f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column "
+                f"{exc.colno})"
+            ) from None
+    elif suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise CommandError(
+                f'reading {path} needs PyYAML: pip install "sk-riskscore[cli]", or '
+                "write the constraints as JSON"
+            ) from None
+        try:
+            items = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise CommandError(f"{path}: not valid YAML ({_message(exc)})") from None
+    else:
+        raise CommandError(
+            f"{path}: constraints files must end in .json, .yaml or .yml"
+        )
+    if not isinstance(items, (list, dict)) or not items:
+        raise CommandError(
+            f"{path}: expected a list of constraints such as "
+            "[{kind: at_most, k: 1, features: [a, b]}], got "
+            f"{type(items).__name__ if items else 'nothing'}"
+        )
+    try:
+        return constraints_from_dict(items)
+    except (TypeError, ValueError) as exc:
+        raise CommandError(f"{path}: {_message(exc)}") from None
+
+
+def _writable(path) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise CommandError(f"{path}: the directory {path.parent} does not exist")
+    return path
+
+
+def _write_text(text: str, output) -> None:
+    if output in (None, "-"):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        _writable(output).write_text(text, encoding="utf-8")
+
+
+_COMMANDS = {
+    "fit": _run_fit,
+    "show": _run_show,
+    "predict": _run_predict,
+    "export_onnx": _run_export_onnx,
+    "demo": _run_demo,
+}
