@@ -56,7 +56,7 @@ def load_dataset(name: str):
 # slow module that starts last would leave one core idle while it finishes.
 _SLOW_MODULES_FIRST = (
     "test_spark", "test_cli", "test_solver_oracle", "test_solver_faults",
-    "test_onnx", "test_mlflow_flavor", "test_mlflow_serve", "test_constraints",
+    "test_onnx", "test_mlflow_flavor", "test_recourse", "test_mlflow_serve", "test_constraints",
 )
 
 
