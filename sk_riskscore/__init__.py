@@ -14,6 +14,7 @@ from ._constraints import (
     constraints_to_dict,
 )
 from ._metrics import RiskScoreMetrics, risk_score_metrics
+from ._rashomon import RashomonSet, RashomonStatistics, rashomon_set
 from ._scorecard import ScoreCard
 from ._serialization import (
     InvalidModelFileError,
@@ -36,6 +37,8 @@ __all__ = [
     "LinearConstraint",
     "MustNotUse",
     "MustUse",
+    "RashomonSet",
+    "RashomonStatistics",
     "RiskScoreBinarizer",
     "RiskScoreClassifier",
     "RiskScoreMetrics",
@@ -46,6 +49,7 @@ __all__ = [
     "__version__",
     "constraints_from_dict",
     "constraints_to_dict",
+    "rashomon_set",
     "risk_score_metrics",
     "load_json",
     "model_from_dict",

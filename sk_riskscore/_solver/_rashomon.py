@@ -34,8 +34,9 @@ from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
 from ._problem import RiskScoreProblem, max_abs_score
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
+from ._scan import _platt_fit
 
-__all__ = ["RashomonResult", "RashomonStatistics", "enumerate_rashomon"]
+__all__ = ["Calibration", "RashomonResult", "RashomonStatistics", "enumerate_rashomon"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,16 @@ class RashomonStatistics:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """A model's own best risk mapping ``1 / (1 + exp(-(score + intercept) /
+    scale))`` with its points fixed (a Platt fit), and its objective there."""
+
+    scale: float
+    intercept: float
+    objective: float
+
+
+@dataclass(frozen=True)
 class RashomonResult:
     """The models within ``(1 + epsilon) * optimum``, best first.
 
@@ -89,7 +100,9 @@ class RashomonResult:
     found, and if the tree was still exhausted, ``complete_below`` is the
     objective below which they are provably every model (else NaN).
     ``lower_bound`` is a proven bound on every admissible model (the optimum
-    itself once the search is complete).
+    itself once the search is complete). With a real intercept (a fitted score
+    scale), ``calibrations`` give each model's own best scale and intercept:
+    membership is decided at the problem's scale, the same for all.
     """
 
     models: tuple[ScoreModel, ...]
@@ -104,6 +117,7 @@ class RashomonResult:
     statistics: RashomonStatistics
     score_scale: float = 1.0
     message: str = ""
+    calibrations: tuple[Calibration, ...] = ()  # one per model, for real intercepts
 
     # what progress displays read, as for a SolverResult
     @property
@@ -196,6 +210,7 @@ class _Enumeration:
         self.real_intercept = not problem.integer_intercept
         self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight,
                                  max_abs_score(problem), scale=problem.score_scale)
+        self.unit_oracle = self.oracle.at_scale(1.0)
         self.feasibility = FeasibilityChecker(problem)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept)
@@ -476,9 +491,25 @@ class _Enumeration:
             n_evaluated=self.n_evaluated,
             n_pruned=self.n_pruned,
         )
+        calibrations = (tuple(self._calibration(problem, m) for m in models)
+                        if self.real_intercept else ())
         return RashomonResult(tuple(models), optimum, threshold, self.epsilon, bound,
                               complete, self.truncated, complete_below, self.status,
-                              statistics, problem.score_scale, message)
+                              statistics, problem.score_scale, message, calibrations)
+
+    def _calibration(self, problem: RiskScoreProblem, model: ScoreModel) -> Calibration:
+        """The Platt fit of the model's points (its scale and intercept kept if
+        the fit gives no positive scale)."""
+        scale, intercept = problem.score_scale, float(model.intercept)
+        fit = _platt_fit(self.unit_oracle, self.unit_oracle.X @ model.points.astype(float),
+                         (1.0 / scale, intercept / scale))
+        if fit is not None:
+            scale, intercept = 1.0 / fit[0], fit[1] / fit[0]
+        objective = dataclasses.replace(problem, score_scale=scale).objective(
+            model.points, intercept)
+        if objective > model.objective:  # the fit stopped short of the shared scale's fit
+            scale, intercept, objective = problem.score_scale, model.intercept, model.objective
+        return Calibration(float(scale), float(intercept), float(objective))
 
 
 def _values(box: _Box, d: int, j: int) -> np.ndarray:
