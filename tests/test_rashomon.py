@@ -8,6 +8,7 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import (
@@ -288,7 +289,7 @@ def test_pipeline_and_fitted_estimators():
     card = rset.to_classifier(len(rset) - 1)
     assert card.steps[-1][0] == pipeline.steps[-1][0]
     np.testing.assert_allclose(card.predict_proba(X)[:, 1], rset.risks(X)[:, -1])
-    with pytest.raises(Exception):  # the caller's pipeline was left unfitted
+    with pytest.raises(NotFittedError):  # the caller's pipeline was left unfitted
         pipeline.predict(X)
 
     fitted = pipeline.fit(X, y)
