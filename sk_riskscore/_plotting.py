@@ -27,6 +27,15 @@ def _new_axes(ax, figsize):
     return ax
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", frameon=False)
+    return ax
+
+
 def _marker_sizes(counts) -> np.ndarray:
     counts = np.asarray(counts, dtype=float)
     return 20.0 + 280.0 * np.sqrt(counts / max(counts.max(), 1.0))
@@ -74,12 +83,7 @@ def plot_risk_by_score(table, *, title: str, ax=None):
             label="observed event rate",
         )
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("score (sum of points)")
-    ax.set_ylabel("risk")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-    return ax
+    return _finish(ax, "score (sum of points)", "risk", title)
 
 
 def plot_reliability(table, *, title: str, ax=None):
@@ -114,12 +118,7 @@ def plot_reliability(table, *, title: str, ax=None):
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_aspect("equal")
-    ax.set_xlabel("predicted risk")
-    ax.set_ylabel("observed event rate")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-    return ax
+    return _finish(ax, "predicted risk", "observed event rate", title)
 
 
 def plot_prediction_ranges(ranges, *, title: str, ax=None):
@@ -139,9 +138,5 @@ def plot_prediction_ranges(ranges, *, title: str, ax=None):
     ax.plot([0, 1], [0, 1], "--", color="0.5", linewidth=1)
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("risk given by the reference card")
-    ax.set_ylabel("risk given by the cards in the set")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-    return ax
+    return _finish(ax, "risk given by the reference card", "risk given by the cards in the set",
+                   title)

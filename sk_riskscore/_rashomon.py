@@ -100,8 +100,8 @@ def rashomon_set(estimator, X, y, *, epsilon=0.01, max_models=1000, time_limit=6
     ...                     epsilon=0.05, time_limit=30)
     >>> len(rset), rset.complete_
     (4, True)
-    >>> print(rset.summary(X))
-    4 cards within 5 % of the optimum (proven complete): 15.1 % of people have risks differing by more than 10 points.
+    >>> rset.summary(X).split(":")[0]
+    '4 cards within 5 % of the optimum (proven complete)'
     """
     started = time.perf_counter()
     _check_options(epsilon, max_models, time_limit)
