@@ -363,3 +363,21 @@ def test_bad_inputs():
         rset.multiplicity(X, groups=[1, 2])
     with pytest.raises(ValueError, match="threshold"):
         rset.multiplicity(X, threshold=1.5)
+
+
+def test_sample_weights_count_rows_and_progress_is_reported():
+    X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :5]
+    counts = np.where(np.arange(len(X)) % 3 == 0, 2, 1)
+    snapshots = []
+    estimator = RiskScoreClassifier(max_features=2, max_coef=2)
+    weighted = rashomon_set(estimator, X, y, epsilon=0.05, sample_weight=counts,
+                            progress=snapshots.append)
+    repeated = rashomon_set(estimator, X.loc[X.index.repeat(counts)],
+                            y.loc[y.index.repeat(counts)], epsilon=0.05)
+    assert weighted.complete_ and repeated.complete_
+    np.testing.assert_allclose(weighted.cards_["objective"], repeated.cards_["objective"],
+                               rtol=1e-12)
+    pd.testing.assert_frame_equal(weighted.cards_[weighted.feature_names_],
+                                  repeated.cards_[repeated.feature_names_])
+    assert snapshots and snapshots[-1].objective == pytest.approx(weighted.optimum_)
