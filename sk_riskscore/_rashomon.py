@@ -137,6 +137,10 @@ def rashomon_set(estimator, X, y, *, epsilon=0.01, max_models=1000, time_limit=6
     result = run(problem, epsilon=float(epsilon), max_models=int(max_models),
                  time_limit=max(time_limit - (time.perf_counter() - started), 0.0),
                  backend=classifier.solver, initial_models=starts, **options)
+    if result.status == SolverStatus.ERROR:
+        other = "highs" if classifier.solver == "cbc" else "cbc"
+        raise SolverError(f"The Rashomon set could not be trusted: {result.message}. Try "
+                          f"solver={other!r} on the estimator.")
     if result.status == SolverStatus.INFEASIBLE:
         raise ValueError("No risk score satisfies all the constraints; relax or remove "
                          "one of them.")

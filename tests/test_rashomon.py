@@ -381,3 +381,17 @@ def test_sample_weights_count_rows_and_progress_is_reported():
     pd.testing.assert_frame_equal(weighted.cards_[weighted.feature_names_],
                                   repeated.cards_[repeated.feature_names_])
     assert snapshots and snapshots[-1].objective == pytest.approx(weighted.optimum_)
+
+
+def test_a_false_infeasible_from_the_engine_is_an_error_not_a_prune(monkeypatch):
+    from sk_riskscore._solver import _rashomon
+    from sk_riskscore._solver._lp import LPInfeasible, RelaxationLP
+
+    class Lying(RelaxationLP):
+        def solve(self):
+            raise LPInfeasible
+
+    monkeypatch.setattr(_rashomon, "RelaxationLP", Lying)
+    found = enumerate_rashomon(random_problem(4), epsilon=0.05, time_limit=60)
+    assert found.status == SolverStatus.ERROR and not found.complete
+    assert "infeasible" in found.message

@@ -339,6 +339,9 @@ class _Enumeration:
             try:
                 solution = self.lp.solve()
             except LPInfeasible:
+                if self._holds_known_model(box):  # an engine fault: no silent prune
+                    raise _Stop(SolverStatus.ERROR, f"the {self.lp.backend!r} LP engine "
+                                "called a box infeasible that holds a known model") from None
                 return None
             box.bound = max(box.bound, solution.bound)
             if box.bound > self._limit():
@@ -355,6 +358,16 @@ class _Enumeration:
         if self.n_nodes % _PURGE_EVERY == 0:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
         return solution
+
+    def _holds_known_model(self, box: _Box) -> bool:
+        d = self.d
+        for points in self.models:
+            points = np.asarray(points)
+            used = points != 0
+            if (np.all(points >= box.lower[1 : 1 + d]) and np.all(points <= box.upper[1 : 1 + d])
+                    and np.all(used >= box.lower[1 + d :]) and np.all(used <= box.upper[1 + d :])):
+                return True
+        return False
 
     def _branch(self, box: _Box, solution) -> list[_Box]:
         """Children, the one nearest the LP point first (it is explored first).
