@@ -30,9 +30,16 @@ from ._classifier import (
 )
 from ._constraints import compile_constraints
 from ._progress import with_progress
-from ._solver import SolverError, SolverStatistics, SolverStatus, search_scale
-from ._solver._rashomon import RashomonResult, RashomonStatistics, enumerate_rashomon
-from ._solver._scan import rescaled
+from ._solver import (
+    RashomonResult,
+    RashomonStatistics,
+    SolverError,
+    SolverStatistics,
+    SolverStatus,
+    enumerate_rashomon,
+    rescaled,
+    search_scale,
+)
 
 __all__ = ["RashomonSet", "RashomonStatistics", "rashomon_set"]
 

@@ -10,6 +10,7 @@ from ._problem import (
     largest_score,
     separating_gap,
 )
+from ._rashomon import Calibration, RashomonResult, RashomonStatistics, enumerate_rashomon
 from ._result import (
     Progress,
     ScoreModel,
@@ -19,11 +20,15 @@ from ._result import (
     SolverStatus,
 )
 from ._scale import search_scale
+from ._scan import rescaled
 
 __all__ = [
     "BranchAndBound",
+    "Calibration",
     "LinearConstraint",
     "Progress",
+    "RashomonResult",
+    "RashomonStatistics",
     "RiskScoreProblem",
     "ScoreModel",
     "SolverError",
@@ -31,10 +36,12 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "certify",
+    "enumerate_rashomon",
     "explain_infeasibility",
     "find_admissible_model",
     "intercept_bound",
     "largest_score",
+    "rescaled",
     "search_scale",
     "separating_gap",
     "solve",
