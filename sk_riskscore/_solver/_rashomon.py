@@ -55,6 +55,7 @@ _STALL_FRACTION = 1e-2
 _PURGE_EVERY = 20
 _CUT_MAX_IDLE = 200
 _PROGRESS_INTERVAL = 0.5
+_FIX_BY_REDUCED_COST = True
 # Share of the time limit, at most, for finding and certifying the optimum
 # before the enumeration starts.
 _OPTIMUM_SHARE = 0.5
@@ -325,7 +326,34 @@ class _Enumeration:
         if solution is None:
             self.n_pruned += 1
             return []
+        if _FIX_BY_REDUCED_COST:
+            self._fix_by_reduced_cost(box, solution)
+            if not self._propagate(box.lower, box.upper):
+                return []
+            if _count_models(box, self.d, self.feasibility) <= _EVALUATE_AT_MOST:
+                self._evaluate(self._candidates(box))
+                return []
         return self._branch(box, solution)
+
+    def _fix_by_reduced_cost(self, box: _Box, solution) -> None:
+        """Shrink the points' ranges by the LP's (safe) reduced costs: moving a
+        point ``t`` units off the bound it sits at raises the bound by at least
+        ``t`` times its reduced cost, so past ``room / cost`` units no model
+        stays under the threshold."""
+        room = self._limit() - solution.bound
+        if not np.isfinite(room) or room < 0:
+            return
+        d = self.d
+        values = solution.points
+        cost = solution.reduced_costs[1 : 1 + d]
+        lower, upper = box.lower[1 : 1 + d], box.upper[1 : 1 + d]
+        at_lower = (values <= lower + 1e-9) & (cost > 1e-9)
+        at_upper = (values >= upper - 1e-9) & (cost < -1e-9)
+        with np.errstate(divide="ignore"):
+            reach_up = np.floor(room / np.where(at_lower, cost, np.inf) + 1e-9)
+            reach_down = np.floor(room / np.where(at_upper, -cost, np.inf) + 1e-9)
+        upper[at_lower] = np.minimum(upper[at_lower], lower[at_lower] + reach_up[at_lower])
+        lower[at_upper] = np.maximum(lower[at_upper], upper[at_upper] - reach_down[at_upper])
 
     def _bound(self, box: _Box, root: bool):
         """The node's LP bound after rounds of loss cuts; None if it is pruned."""
