@@ -49,7 +49,7 @@ _SLACK = 1e-7
 _ROOT_CUT_ROUNDS = 2000
 _ROOT_CUT_TOLERANCE = 1e-7
 _NODE_CUT_ROUNDS = 6
-_NODE_CUT_TOLERANCE = 1e-4
+_NODE_CUT_TOLERANCE = 1e-3
 _STALL_ROUNDS = 25
 _STALL_FRACTION = 1e-2
 _PURGE_EVERY = 20
@@ -497,13 +497,18 @@ class _Enumeration:
 
     def result(self, problem, time_to_optimum: float, lower_bound: float) -> RashomonResult:
         exhausted = self.status == SolverStatus.OPTIMAL
-        models = []
-        for model in self.models.values():
-            objective = problem.objective(model.points, model.intercept)
-            penalty = float(problem.c0 @ (model.points != 0))
-            models.append(dataclasses.replace(model, objective=objective,
-                                              loss=objective - penalty))
-        models.sort(key=lambda m: (m.objective, m.support, tuple(m.points.tolist())))
+        found = list(self.models.values())
+        objectives = _raw_objectives(problem, np.array([m.points for m in found]),
+                                     np.array([float(m.intercept) for m in found]))
+        models = [
+            dataclasses.replace(model, objective=float(objective),
+                                loss=float(objective - problem.c0 @ (model.points != 0)))
+            for model, objective in zip(found, objectives)
+        ]
+        # ties (e.g. complementary thresholds of a binarizer) by support and points,
+        # whatever the last bits of their sums
+        models.sort(key=lambda m: (float(f"{m.objective:.12g}"), m.support,
+                                   tuple(m.points.tolist())))
         optimum = models[0].objective if models else np.inf
         threshold = (1.0 + self.epsilon) * optimum
         complete_below = np.nan
@@ -544,13 +549,25 @@ class _Enumeration:
         scale, intercept = problem.score_scale, float(model.intercept)
         fit = _platt_fit(self.unit_oracle, self.unit_oracle.X @ model.points.astype(float),
                          (1.0 / scale, intercept / scale))
-        if fit is not None:
-            scale, intercept = 1.0 / fit[0], fit[1] / fit[0]
-        objective = dataclasses.replace(problem, score_scale=scale).objective(
-            model.points, intercept)
-        if objective > model.objective:  # the fit stopped short of the shared scale's fit
-            scale, intercept, objective = problem.score_scale, model.intercept, model.objective
-        return Calibration(float(scale), float(intercept), float(objective))
+        if fit is None or fit[2] + model.objective - model.loss > model.objective:
+            # no positive scale, or the fit stopped short of the shared scale's fit
+            return Calibration(float(scale), intercept, float(model.objective))
+        # the fit's loss is on the merged rows: exact to the last bits
+        return Calibration(1.0 / fit[0], fit[1] / fit[0], fit[2] + model.objective - model.loss)
+
+
+def _raw_objectives(problem: RiskScoreProblem, points: np.ndarray, intercepts: np.ndarray,
+                    chunk: int = 256) -> np.ndarray:
+    """:meth:`RiskScoreProblem.objective` of many models at once, from the raw rows."""
+    objectives = np.empty(len(points))
+    weight = problem.sample_weight / problem.sample_weight.sum()
+    for start in range(0, len(points), chunk):
+        block = points[start : start + chunk].astype(float)
+        scores = problem.X @ block.T + intercepts[None, start : start + chunk]
+        margins = problem.y[:, None] * scores / problem.score_scale
+        objectives[start : start + chunk] = (weight @ np.logaddexp(0.0, -margins)
+                                             + (block != 0) @ problem.c0)
+    return objectives
 
 
 def _values(box: _Box, d: int, j: int) -> np.ndarray:
