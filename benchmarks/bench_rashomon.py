@@ -57,7 +57,8 @@ def fasterrisk_pool(X, y):
 
 def scale1_objective(points, X, y, c0=1e-6):
     """Loss + c0 L0 of ``points`` with their best integer intercept (exact: the
-    loss is convex in the intercept, so bisect on its forward difference)."""
+    loss is convex in the intercept, so bisect on its forward difference).
+    """
     score = X.to_numpy(float) @ np.asarray(points, float)
     signs = np.where(y.to_numpy() == 1, 1.0, -1.0)
 
@@ -76,7 +77,8 @@ def scale1_objective(points, X, y, c0=1e-6):
 
 def objective_at_scale(points, X, y, scale, c0=1e-6):
     """Loss + c0 L0 of ``points`` at score scale ``scale`` with their best real
-    intercept (the loss is convex in it)."""
+    intercept (the loss is convex in it).
+    """
     from scipy.optimize import minimize_scalar
 
     score = X.to_numpy(float) @ np.asarray(points, float)
@@ -90,7 +92,8 @@ def objective_at_scale(points, X, y, scale, c0=1e-6):
 
 def calibrated_comparison(name, X, y, peer, time_limit):
     """Our set with calibrate_scale=True at epsilon 5 % (FasterRisk's own
-    tolerance) against FasterRisk's pool, both judged at the set's scale."""
+    tolerance) against FasterRisk's pool, both judged at the set's scale.
+    """
     estimator = RiskScoreClassifier(max_features=5, max_coef=5, c0=1e-6, calibrate_scale=True,
                                     time_limit=time_limit / 3)
     rset = rashomon_set(estimator, X, y, epsilon=0.05, max_models=MAX_MODELS,

@@ -348,7 +348,7 @@ def _object_equal(values: np.ndarray, category) -> np.ndarray:
 
 
 def plain(value):
-    """numpy scalars to Python scalars, so categories compare and serialize."""
+    """Numpy scalars to Python scalars, so categories compare and serialize."""
     if isinstance(value, np.generic):
         return value.item()
     return value

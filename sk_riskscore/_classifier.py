@@ -463,6 +463,7 @@ def _validated_weights(sample_weight, X, signs) -> np.ndarray:
 
 def whole_or_real(value) -> int | float:
     """An intercept as a Python number: an int when whole (always, unless the
-    scale was calibrated), else the real number."""
+    scale was calibrated), else the real number.
+    """
     value = float(value)
     return int(value) if value.is_integer() else value

@@ -489,7 +489,8 @@ def _split(estimator):
 
 def _problem_of(classifier, fitted, X, y, sample_weight):
     """The classifier's problem on (X, y), as its ``fit`` builds it, and a
-    classifier carrying the fitted input attributes (names, classes)."""
+    classifier carrying the fitted input attributes (names, classes).
+    """
     _reject_non_numeric_columns(X)
     constraints = list(classifier.constraints or ())
     if classifier.binarizer_groups:

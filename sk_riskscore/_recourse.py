@@ -1,4 +1,4 @@
-"""Recourse: can a person change a risk score's decision, and at what cost?
+"""Recourse: whether a person can change a risk score's decision, and at what cost.
 
 A risk score reads each raw variable only through which side of a few
 thresholds it lies on (or, without a binarizer, through a few integer points
@@ -296,7 +296,8 @@ class _Grid:
 
     def count(self, start: np.ndarray, end: np.ndarray, closed_end: np.ndarray) -> np.ndarray:
         """Feasible values other than x in [start, end) (or [start, end] where
-        closed_end), as a count, or a length for a continuous variable."""
+        closed_end), as a count, or a length for a continuous variable.
+        """
         a = self.action
         if a.step is not None:
             first = np.ceil((start - self.x) / a.step - _EPS)
@@ -781,7 +782,8 @@ def _responsiveness(card, action_set, blocks, base, limit, low, favourable, inde
 
 def _reasons(card, X, reference, low, favourable, responsiveness):
     """Reason codes: variables on which a person has fewer favourable points than
-    the variable can give (points lost, largest first), and those with recourse."""
+    the variable can give (points lost, largest first), and those with recourse.
+    """
     names = list(card.variables)
     if not names:
         empty = [""] * len(favourable)

@@ -536,7 +536,8 @@ class _GraphWriter:
 
     def double_matrix(self, variables) -> str:
         """The inputs as one float64 matrix (skl2onnx gives a DataFrame one input
-        per column); widening float32 or int64 to float64 is exact."""
+        per column); widening float32 or int64 to float64 is exact.
+        """
         columns = [
             variable.full_name
             if isinstance(variable.type, DoubleTensorType)

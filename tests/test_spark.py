@@ -519,9 +519,8 @@ def tracking(tmp_path_factory):
 def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, breastcancer):
     import mlflow
     import sk_riskscore_mlflow
-    from sklearn.pipeline import make_pipeline
-
     from sk_riskscore_mlflow.spark import score_on_spark
+    from sklearn.pipeline import make_pipeline
 
     X, y = breastcancer
     pipeline = make_pipeline(
@@ -560,7 +559,6 @@ def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, brea
 def test_score_on_spark_errors(spark, tracking, mammo):
     import mlflow
     import sk_riskscore_mlflow
-
     from sk_riskscore_mlflow.spark import score_on_spark
 
     X, y = mammo
@@ -599,7 +597,6 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
 def test_docstring_examples_run(spark):
     """The Examples sections are +SKIP for the plain doctest run (they need Java);
     here they run for real in the shared session."""
-    import sk_riskscore.spark
     import sk_riskscore_mlflow.spark
 
     modules = [

@@ -46,7 +46,8 @@ def fit_fasterrisk(X, y, k, max_points):
 def fit_fasterrisk_pool(X, y, k, max_points):
     """FasterRisk's whole "diverse pool": up to 50 cards (select_top_m) whose
     logistic loss, with their own multiplier, is within its gap_tolerance (5 %)
-    of its best; best first."""
+    of its best; best first.
+    """
     from fasterrisk.fasterrisk import RiskScoreOptimizer
 
     signs = np.where(y == 1, 1, -1)

@@ -80,6 +80,7 @@ class RiskScoreEvaluator(ModelEvaluator):
 
     @classmethod
     def can_evaluate(cls, *, model_type, evaluator_config, **kwargs) -> bool:
+        """Whether this evaluator handles ``model_type``: classifiers only."""
         return model_type == "classifier"
 
     def evaluate(
@@ -96,6 +97,7 @@ class RiskScoreEvaluator(ModelEvaluator):
         model_id=None,
         **kwargs,
     ) -> EvaluationResult:
+        """Log the risk-score metrics of ``model`` on ``dataset`` to ``run_id``."""
         from sk_riskscore import risk_score_metrics
 
         config = evaluator_config or {}

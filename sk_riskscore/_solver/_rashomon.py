@@ -83,7 +83,8 @@ class RashomonStatistics:
 @dataclass(frozen=True)
 class Calibration:
     """A model's own best risk mapping ``1 / (1 + exp(-(score + intercept) /
-    scale))`` with its points fixed (a Platt fit), and its objective there."""
+    scale))`` with its points fixed (a Platt fit), and its objective there.
+    """
 
     scale: float
     intercept: float
@@ -339,7 +340,8 @@ class _Enumeration:
         """Shrink the points' ranges by the LP's (safe) reduced costs: moving a
         point ``t`` units off the bound it sits at raises the bound by at least
         ``t`` times its reduced cost, so past ``room / cost`` units no model
-        stays under the threshold."""
+        stays under the threshold.
+        """
         room = self._limit() - solution.bound
         if not np.isfinite(room) or room < 0:
             return
@@ -404,7 +406,8 @@ class _Enumeration:
         ``l_j >= 1``, ``l_j <= -1``), the one with the largest ``|l_j|`` first;
         once every support is decided, a point value splits at the LP's value:
         floor / ceil if fractional, else that value alone and either side, so
-        that every child moves the LP or is a smaller box to evaluate."""
+        that every child moves the LP or is a smaller box to evaluate.
+        """
         d = self.d
         low, high = box.lower[1 : 1 + d], box.upper[1 : 1 + d]
         points = solution.points
@@ -545,7 +548,8 @@ class _Enumeration:
 
     def _calibration(self, problem: RiskScoreProblem, model: ScoreModel) -> Calibration:
         """The Platt fit of the model's points (its scale and intercept kept if
-        the fit gives no positive scale)."""
+        the fit gives no positive scale).
+        """
         scale, intercept = problem.score_scale, float(model.intercept)
         fit = _platt_fit(self.unit_oracle, self.unit_oracle.X @ model.points.astype(float),
                          (1.0 / scale, intercept / scale))
@@ -582,7 +586,8 @@ def _values(box: _Box, d: int, j: int) -> np.ndarray:
 
 def _count_models(box: _Box, d: int, feasibility: FeasibilityChecker) -> float:
     """How many points vectors in the box respect the support limits (before
-    the linear constraints): a polynomial in the support, feature by feature."""
+    the linear constraints): a polynomial in the support, feature by feature.
+    """
     by_support = np.zeros(d + 1)
     by_support[0] = 1.0
     for j in range(d):

@@ -61,10 +61,10 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     from sklearn.model_selection import train_test_split
 
     from .._classifier import RiskScoreClassifier
-    from ._plugin import log_to_mlflow
-    from .._scorecard import ScoreCard
     from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
     from ..datasets import load_mammo
+    from ._plugin import log_to_mlflow
 
     out = sys.stdout if stream is None else stream
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,7 +236,7 @@ class _Profile:
 
 
 def _column_kinds(df, features, forced, T) -> dict:
-    """ "categorical" or "numeric" per column, as RiskScoreBinarizer reads them."""
+    """Per column, "categorical" or "numeric", as RiskScoreBinarizer reads them."""
     types = {f.name: f.dataType for f in df.schema.fields}
     atomic = (T.NumericType, T.BooleanType, T.StringType)
     kinds, bad = {}, []
