@@ -146,6 +146,11 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     pool_ : pandas.DataFrame
         The best distinct models found, best first: objective, loss,
         intercept and the points of every feature.
+    target_name_ : str or None
+        Name of ``y`` (a named Series), used as the card's title ("Risk of
+        <name>"); None otherwise.
+    n_samples_fit_ : int
+        Number of training rows.
 
     See Also
     --------
@@ -239,6 +244,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         """
         started = time.perf_counter()
         _reject_non_numeric_columns(X)
+        target_name = getattr(y, "name", None)
         constraints = list(self.constraints or ())
         if self.binarizer_groups:
             constraints += _binarizer_groups(X)
@@ -300,6 +306,8 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
                 "raise time_limit or relax the constraints."
             )
         self._store(result, names)
+        self.target_name_ = target_name if isinstance(target_name, str) else None
+        self.n_samples_fit_ = int(X.shape[0])
         self.scale_ = float(result.score_scale)
         if self.calibrate_scale and separating_gap(
                 X @ self.coef_.ravel(), sample_weight * (signs > 0),

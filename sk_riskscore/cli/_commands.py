@@ -12,6 +12,7 @@ import contextlib
 import html
 import json
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -91,8 +92,25 @@ def _message(exc: BaseException) -> str:
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
+    sys.stderr.write(f"{PROG}: error: {cli_words(' '.join(message.split()))}\n")
     sys.stderr.flush()
+
+
+#: Library parameters that messages name, and the options that set them here.
+_OPTION_OF = re.compile(r"\b(time_limit|max_features|max_coef|gap_tolerance|c0(?==))(=)?")
+_BINARIZER_ADVICE = re.compile(
+    r"(?:sk_riskscore\.)?RiskScoreBinarizer in (?:a|the) Pipeline")
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``raise --time-limit``,
+    not ``raise time_limit``; ``--binarize``, not ``RiskScoreBinarizer``."""
+    message = message.replace("calibrate_scale=False", "no --calibrate-scale")
+    message = message.replace("calibrate_scale=True", "--calibrate-scale")
+    message = _BINARIZER_ADVICE.sub("--binarize (the default)", message)
+    return _OPTION_OF.sub(
+        lambda m: "--" + m.group(1).replace("_", "-") + (" " if m.group(2) else ""),
+        message)
 
 
 def _note(message: str) -> None:
@@ -105,7 +123,7 @@ def _one_line_warnings():
     """Show each warning as ``sk-riskscore: warning: ...``, without a source line."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(f"{PROG}: warning: {' '.join(str(message).split())}\n")
+        sys.stderr.write(f"{PROG}: warning: {cli_words(' '.join(str(message).split()))}\n")
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -121,6 +139,10 @@ def _one_line_warnings():
 # ----------------------------------------------------------------- commands
 
 
+#: Card lines that fit on one screen; a longer card is not one people can read.
+SCREENFUL = 50
+
+
 def _run_fit(args) -> None:
     wants_mlflow = any(
         getattr(args, name) is not None
@@ -133,8 +155,16 @@ def _run_fit(args) -> None:
     constraints = _read_constraints(args.constraints) if args.constraints else None
     frame = read_csv(args.data)
     X, y = _split_target(frame, args.target, args.data)
-    _check_features(X, args.data, binarize=args.binarize)
-    model = _build_model(args, constraints)
+    not_binary = _non_binary_columns(X)
+    binarize = args.binarize if args.binarize is not None else bool(not_binary)
+    _check_features(X, args.data, binarize=binarize)
+    if not binarize and not_binary:
+        warnings.warn(
+            f"columns {_quoted_columns(not_binary)} are not 0/1: with --no-binarize each "
+            "gets points per unit of its value, and the card a row per value. Drop "
+            "--no-binarize to turn them into yes/no threshold rules.", UserWarning,
+            stacklevel=1)
+    model = _build_model(args, constraints, binarize)
 
     from .._scorecard import ScoreCard
     from .._io._envelope import save_json
@@ -142,21 +172,28 @@ def _run_fit(args) -> None:
     model.fit(X, y)
     classifier = split_pipeline(model)[1]
     path = save_json(model, output)
-    print(ScoreCard.from_estimator(model, X, y).to_text())
+    card = ScoreCard.from_estimator(model, X, y).to_text()
+    print(card)
     print()
-    print(f"status: {classifier.status_} (optimality gap {classifier.optimality_gap_:.3%}, "
-          f"objective {classifier.objective_:.6f}, proven bound "
-          f"{classifier.lower_bound_:.6f})")
+    print(fit_summary(classifier))
     print(f"model saved to {path}")
+    lines = card.count("\n") + 1
+    if lines > SCREENFUL:
+        advice = ("drop --no-binarize so that numeric columns become threshold rules"
+                  if not binarize else "lower --max-features or --max-coef")
+        warnings.warn(f"the card is {lines} lines long, more than a screen: {advice}.",
+                      UserWarning, stacklevel=1)
     if wants_mlflow:
+        tracking_uri = (args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+                        or "sqlite:///mlflow.db")
         logged = _log_to_mlflow(
             model, X, y,
-            tracking_uri=args.tracking_uri,
+            tracking_uri=tracking_uri,
             experiment=args.experiment or "sk-riskscore",
-            artifact_location=args.artifact_location,
+            artifact_location=args.artifact_location or _beside_sqlite(tracking_uri),
             registered_name=args.registered_name,
             alias=args.alias,
-            params=_fit_params(args),
+            params=_fit_params(args) | {"binarize": binarize},
         )
         print(f"MLflow run {logged.run_id} (tracking URI {logged.tracking_uri})")
         print(f"MLflow model {logged.model_uri}")
@@ -164,7 +201,53 @@ def _run_fit(args) -> None:
             print(f"registered model {logged.registry_uri}")
 
 
-def _build_model(args, constraints):
+def fit_summary(classifier) -> str:
+    """How the model was fitted, as stored in it: status, gap, time, data size."""
+    statistics = classifier.solver_statistics_
+    rows = getattr(classifier, "n_samples_fit_", None)
+    used = int((classifier.coef_ != 0).sum())
+    event = classifier.classes_[1]
+    event = event.item() if hasattr(event, "item") else event
+    target = getattr(classifier, "target_name_", None)
+    return "\n".join([
+        f"status: {classifier.status_} (optimality gap {classifier.optimality_gap_:.3%}, "
+        f"objective {classifier.objective_:.6f}, proven bound "
+        f"{classifier.lower_bound_:.6f})",
+        f"fitted in {statistics.time:.1f} s"
+        + (f" on {rows} rows" if rows is not None else "")
+        + f"; {used} of {classifier.n_features_in_} features with points",
+        f"event: {target + ' = ' if target else 'class '}{event}",
+    ])
+
+
+def _non_binary_columns(X) -> list:
+    """Columns that are not 0/1 numbers (text, or numbers with other values)."""
+    import pandas as pd
+
+    out = []
+    for column, values in X.items():
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if not pd.api.types.is_numeric_dtype(values) or not values.dropna().isin(
+                (0, 1)).all():
+            out.append(str(column))
+    return out
+
+
+def _quoted_columns(names, limit=8) -> str:
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _beside_sqlite(tracking_uri: str) -> str | None:
+    """``mlartifacts/`` next to a sqlite store (as the demo does), not ./mlruns."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    return str(Path(tracking_uri[len(prefix):]).resolve().parent / "mlartifacts")
+
+
+def _build_model(args, constraints, binarize):
     from .._classifier import RiskScoreClassifier
 
     classifier = RiskScoreClassifier(
@@ -179,17 +262,18 @@ def _build_model(args, constraints):
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
-    if not args.binarize:
+    if not binarize:
         return classifier
     from sklearn.pipeline import Pipeline
 
     from .._binarizer import RiskScoreBinarizer
 
-    # pandas output carries the threshold groups to the classifier.
+    # the binarizer's DataFrame carries its rules and threshold groups to the
+    # classifier (constraints on raw variables, one threshold per direction)
     return Pipeline(
         [("binarize", RiskScoreBinarizer(n_thresholds=args.n_thresholds)),
          ("score", classifier)]
-    ).set_output(transform="pandas")
+    )
 
 
 def _fit_params(args) -> dict:
@@ -219,12 +303,20 @@ def _run_show(args) -> None:
             "--data DATA.csv for the values each feature takes"
         )
     card = ScoreCard.from_estimator(model, X, y, title=args.title)
+    summary = fit_summary(split_pipeline(model)[1])
+    if args.format == "pdf":
+        if args.output in (None, "-"):
+            raise UsageError("--format pdf needs -o CARD.pdf (see 'sk-riskscore show --help')")
+        card.to_pdf(_writable(args.output), footer=summary)
+        print(f"card written to {args.output}")
+        return
     if args.format == "text":
-        text = card.to_text()
+        text = f"{card.to_text()}\n\n{summary}"
     elif args.format == "markdown":
-        text = card.to_markdown()
+        text = f"{card.to_markdown()}\n\n" + "  \n".join(summary.splitlines())
     else:
-        text = _html_page(card.title, card.to_html())
+        text = _html_page(card.title, card.to_html() + "\n<pre>"
+                          + html.escape(summary) + "</pre>")
     _write_text(text + "\n", args.output)
 
 
@@ -343,8 +435,8 @@ def _check_features(X, path, *, binarize: bool) -> None:
                 if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
         if text:
             raise CommandError(
-                f"{path}: non-numeric columns {', '.join(map(repr, text[:10]))}; use "
-                "--binarize to turn them into yes/no features, or drop them"
+                f"{path}: non-numeric columns {', '.join(map(repr, text[:10]))}; drop "
+                "--no-binarize to turn them into yes/no features, or drop the columns"
             )
 
 
