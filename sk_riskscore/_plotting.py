@@ -126,7 +126,7 @@ def plot_reliability(table, *, title: str, ax=None):
 _PAGE = (8.27, 11.69)
 
 
-def card_page(text: str, table, *, title: str, path, footer: str = "") -> None:
+def card_page(text: str, table, *, title: str, path, footer: str = "", format="pdf") -> None:
     """Write a one-page PDF: the card's text (points and risk tables) on top,
     the risk-by-score chart below. Uses a bare Figure: pyplot's state and
     backend are not touched."""
@@ -143,4 +143,4 @@ def card_page(text: str, table, *, title: str, path, footer: str = "") -> None:
                 va="top", ha="left", linespacing=1.25)
     ax = figure.add_axes((0.1, 0.05, 0.8, 0.32))
     plot_risk_by_score(table, title=title, ax=ax)
-    figure.savefig(path, format="pdf")
+    figure.savefig(path, format=format)

@@ -286,6 +286,8 @@ def _fit_params(args) -> dict:
 def _run_show(args) -> None:
     if args.target is not None and args.data is None:
         raise UsageError("--target needs --data (see 'sk-riskscore show --help')")
+    if args.format == "pdf" and args.output in (None, "-"):
+        raise UsageError("--format pdf needs -o CARD.pdf (see 'sk-riskscore show --help')")
     from .._scorecard import ScoreCard
 
     model = load_model(args.model)
@@ -305,8 +307,6 @@ def _run_show(args) -> None:
     card = ScoreCard.from_estimator(model, X, y, title=args.title)
     summary = fit_summary(split_pipeline(model)[1])
     if args.format == "pdf":
-        if args.output in (None, "-"):
-            raise UsageError("--format pdf needs -o CARD.pdf (see 'sk-riskscore show --help')")
         card.to_pdf(_writable(args.output), footer=summary)
         print(f"card written to {args.output}")
         return
