@@ -11,7 +11,7 @@ import pytest
 from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import BinaryRule, RiskScoreBinarizer, RiskScoreClassifier
 from sk_riskscore._binarizer import FEATURE_GROUPS_ATTR

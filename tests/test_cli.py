@@ -540,7 +540,7 @@ def test_library_messages_speak_cli():
     stream = io.StringIO()
     with _one_line_warnings(), pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "stderr", stream)
-        warnings.warn("raise time_limit", UserWarning)
+        warnings.warn("raise time_limit", UserWarning, stacklevel=1)
     assert stream.getvalue() == "sk-riskscore: warning: raise --time-limit\n"
 
 
