@@ -157,12 +157,9 @@ def test_each_constraint_kind_on_mammo(kind, mammo, unconstrained):
     assert clf.lower_bound_ <= clf.objective_
 
 
-def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, monkeypatch):
-    """Make every heuristic propose the *unconstrained* optimum: better than any
-    admissible model, but breaking MustNotUse. It must be rejected."""
-    X, y = mammo
-    free = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
-    banned = X.columns[np.flatnonzero(free.coef_[0])[0]]
+def _heuristics_propose(free, monkeypatch) -> list:
+    """Make polishing and rounding propose ``free``'s model; returns the list
+    that records each proposal."""
     bad = (int(free.intercept_[0]), free.coef_[0].astype(int).copy())
     proposals = []
 
@@ -172,6 +169,16 @@ def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, mon
 
     monkeypatch.setattr(IntegerSearch, "polish", propose)
     monkeypatch.setattr(IntegerSearch, "sequential_round", lambda self, b, p: bad)
+    return proposals
+
+
+def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, monkeypatch):
+    """Make every heuristic propose the *unconstrained* optimum: better than any
+    admissible model, but breaking MustNotUse. It must be rejected."""
+    X, y = mammo
+    free = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+    banned = X.columns[np.flatnonzero(free.coef_[0])[0]]
+    proposals = _heuristics_propose(free, monkeypatch)
     clf = RiskScoreClassifier(max_features=3, max_coef=3,
                               constraints=[MustNotUse(banned)]).fit(X, y)
     assert proposals, "the heuristics were not exercised"
@@ -367,15 +374,7 @@ def test_heuristics_never_return_a_non_monotone_card(monkeypatch):
     rules = binarizer.rules_
     increasing = _meaning(Monotonic("a", "increasing"), rules)
     assert not increasing(free.coef_.astype(float))[0]  # the constraint binds
-    bad = (int(free.intercept_[0]), free.coef_[0].astype(int).copy())
-    proposals = []
-
-    def propose(self, *args, **kwargs):
-        proposals.append(1)
-        return bad[0], bad[1].copy(), free.objective_
-
-    monkeypatch.setattr(IntegerSearch, "polish", propose)
-    monkeypatch.setattr(IntegerSearch, "sequential_round", lambda self, b, p: bad)
+    proposals = _heuristics_propose(free, monkeypatch)
     clf = make_pipeline(binarizer, RiskScoreClassifier(
         **params, constraints=[Monotonic("a", "increasing")])).fit(X, y)[-1]
     assert proposals, "the heuristics were not exercised"
