@@ -557,3 +557,25 @@ def test_mlflow_artifacts_go_beside_the_sqlite_store(work, demo, tmp_path):
         "beside-the-store")
     assert experiment.artifact_location == (demo[0] / "mlartifacts").as_uri()
     assert not (tmp_path / "mlruns").exists()
+
+
+def test_export_onnx_with_text_categories_uses_one_input_per_column(tmp_path, monkeypatch,
+                                                                      capsys):
+    import onnxruntime
+
+    frame = _diabetes_like(tmp_path / "d.csv", n=200)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "d.csv", "--target", "Diabetes", "--max-features", "3",
+                 "--max-coef", "3", "--time-limit", "10", "-q"]) == 0
+    assert main(["export-onnx", "model.json"]) == 0
+    out = capsys.readouterr().out
+    assert "Sex (string)" in out and "BMI (float64)" in out
+    model = load_json(tmp_path / "model.json")
+    X = frame.drop(columns="Diabetes")
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    feeds = {c: X[[c]].to_numpy(str if c == "Sex" else np.float64) for c in X.columns}
+    labels, probabilities, scores = session.run(["label", "probabilities", "score"], feeds)
+    np.testing.assert_array_equal(scores.ravel(), model.decision_function(X))
+    np.testing.assert_array_equal(labels.ravel(), model.predict(X))
+    np.testing.assert_allclose(probabilities[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)

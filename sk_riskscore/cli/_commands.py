@@ -356,8 +356,19 @@ def _run_export_onnx(args) -> None:
     except ImportError as exc:
         raise CommandError(str(exc)) from None
     output = Path(args.output) if args.output else Path(args.model).with_suffix(".onnx")
-    graph = to_onnx(model, dtype=getattr(np, args.dtype))
+    sample = _sample_with_text(model, getattr(np, args.dtype))
+    if sample is None:
+        graph = to_onnx(model, dtype=getattr(np, args.dtype))
+    else:
+        graph = _per_column_onnx(model, sample)
     _writable(output).write_bytes(graph.SerializeToString())
+    if sample is not None:
+        print(f"ONNX model written to {output}")
+        print("one input per column, each [n_rows, 1]: " + ", ".join(
+            f"{name} ({'string' if sample[name].dtype == object else args.dtype})"
+            for name in sample.columns))
+        print("outputs: " + ", ".join(o.name for o in graph.graph.output))
+        return
     names = json.loads(
         next((p.value for p in graph.metadata_props if p.key == "feature_names"), "null")
     )
@@ -365,6 +376,36 @@ def _run_export_onnx(args) -> None:
     print(f"input 'X': {args.dtype} [n_rows, {model.n_features_in_}]"
           + (f", columns {', '.join(names)}" if names else ""))
     print("outputs: " + ", ".join(o.name for o in graph.graph.output))
+
+
+def _sample_with_text(model, dtype):
+    """A one-row sample of the input columns when the model's binarizer
+    compares text categories (a numeric matrix cannot hold them), else None."""
+    import pandas as pd
+
+    preprocess = split_pipeline(model)[0]  # a model file holds at most a binarizer
+    binarizer = preprocess[-1] if preprocess is not None else None
+    rules = getattr(binarizer, "rules_", ())
+    if not any(rule.operator == "==" and isinstance(rule.threshold, str) for rule in rules):
+        return None
+    text = {rule.column: rule.threshold for rule in rules
+            if rule.operator == "==" and isinstance(rule.threshold, str)}
+    return pd.DataFrame({
+        name: pd.Series([text[name]], dtype=object) if name in text
+        else pd.Series([0], dtype=dtype)
+        for name in binarizer.feature_names_in_
+    })
+
+
+def _per_column_onnx(model, sample):
+    """skl2onnx's conversion with one input per column (string inputs for text)."""
+    import skl2onnx
+
+    from .._classifier import RiskScoreClassifier
+    from ..onnx import TARGET_OPSET
+
+    return skl2onnx.to_onnx(model, sample, target_opset=TARGET_OPSET,
+                            options={RiskScoreClassifier: {"zipmap": False}})
 
 
 def _run_demo(args) -> None:
