@@ -332,8 +332,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         >>> binarizer = RiskScoreBinarizer(n_thresholds=1).fit(X)
         >>> text = json.dumps(binarizer.to_dict())
         >>> copy = RiskScoreBinarizer.from_dict(json.loads(text))
-        >>> (copy.transform(X) == binarizer.transform(X)).all()
-        np.True_
+        >>> bool((copy.transform(X) == binarizer.transform(X)).all(axis=None))
+        True
         """
         check_is_fitted(self, "rules_")
         return binarizer_to_dict(self)

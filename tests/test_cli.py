@@ -250,6 +250,7 @@ def test_fit_logs_registers_and_aliases_in_mlflow(work, demo, tmp_path):
     uri = f"sqlite:///{store}"
     result = run("fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
                  "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri", uri,
+                 "--no-binarize",
                  "--experiment", "cli-test", "--artifact-location", tmp_path / "artifacts",
                  "--registered-name", "mammo-cli", "--alias", "champion", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
