@@ -580,3 +580,20 @@ def test_export_onnx_with_text_categories_uses_one_input_per_column(tmp_path, mo
     np.testing.assert_array_equal(scores.ravel(), model.decision_function(X))
     np.testing.assert_array_equal(labels.ravel(), model.predict(X))
     np.testing.assert_allclose(probabilities[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_a_card_longer_than_a_screen_warns_in_cli_words(tmp_path, monkeypatch, capsys):
+    """A real-valued column fitted with --no-binarize: points per unit give a
+    score per value, and the warning says which option fixes it."""
+    rng = np.random.default_rng(0)
+    x = np.round(rng.uniform(0.05, 2.5, 400), 2)
+    y = (rng.random(400) < 1 / (1 + np.exp(1.5 - 1.2 * x))).astype(int)
+    pd.DataFrame({"pedigree": x, "y": y}).to_csv(tmp_path / "p.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "p.csv", "--target", "y", "--time-limit", "10", "-q",
+                 "--no-binarize"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("sk-riskscore: warning: column 'pedigree' is not 0/1")
+    assert err[-1].startswith("sk-riskscore: warning: the card is ")
+    assert err[-1].endswith("more than a screen: drop --no-binarize so that numeric "
+                            "columns become threshold rules.")

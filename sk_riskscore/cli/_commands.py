@@ -160,7 +160,9 @@ def _run_fit(args) -> None:
     _check_features(X, args.data, binarize=binarize)
     if not binarize and not_binary:
         warnings.warn(
-            f"columns {_quoted_columns(not_binary)} are not 0/1: with --no-binarize each "
+            f"{'columns' if len(not_binary) > 1 else 'column'} "
+            f"{_quoted_columns(not_binary)} {'are' if len(not_binary) > 1 else 'is'} "
+            "not 0/1: with --no-binarize each "
             "gets points per unit of its value, and the card a row per value. Drop "
             "--no-binarize to turn them into yes/no threshold rules.", UserWarning,
             stacklevel=1)
