@@ -140,3 +140,28 @@ def plot_prediction_ranges(ranges, *, title: str, ax=None):
     ax.set_ylim(-0.02, 1.02)
     return _finish(ax, "risk given by the reference card", "risk given by the cards in the set",
                    title)
+
+
+#: A4 portrait, in inches: the page clinics print.
+_PAGE = (8.27, 11.69)
+
+
+def card_page(text: str, table, *, title: str, path, footer: str = "", format="pdf") -> None:
+    """Write a one-page PDF: the card's text (points and risk tables) on top,
+    the risk-by-score chart below. Uses a bare Figure: pyplot's state and
+    backend are not touched.
+    """
+    _require_matplotlib()
+    from matplotlib.figure import Figure
+
+    lines = text.splitlines() + ([""] + footer.splitlines() if footer else [])
+    widest = max((len(line) for line in lines), default=1)
+    # monospace glyphs are about 0.6 em wide; the text gets the top 58% of the page
+    size = min(10.0, 0.92 * _PAGE[0] * 72 / (0.6 * widest),
+               0.56 * _PAGE[1] * 72 / (1.25 * max(len(lines), 1)))
+    figure = Figure(figsize=_PAGE)
+    figure.text(0.04, 0.975, "\n".join(lines), family="monospace", fontsize=size,
+                va="top", ha="left", linespacing=1.25)
+    ax = figure.add_axes((0.1, 0.05, 0.8, 0.32))
+    plot_risk_by_score(table, title=title, ax=ax)
+    figure.savefig(path, format=format)

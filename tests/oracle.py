@@ -46,8 +46,10 @@ class AllModels:
 def enumerate_models(
     X, y, w, coef_lower, coef_upper, intercept_lower, intercept_upper, c0,
     min_features=0, max_features=None, rows=(), chunk=4000, scale=1.0,
-    real_intercept=False,
+    real_intercept=False, admissible=None,
 ) -> AllModels:
+    """``admissible(candidates)`` (rows of points in, a boolean mask out) filters
+    the models by a constraint's own meaning, independently of compiled rows."""
     d = X.shape[1]
     ranges = [range(int(lo), int(hi) + 1) for lo, hi in zip(coef_lower, coef_upper)]
     candidates = np.array(list(itertools.product(*ranges)), dtype=float).reshape(-1, d)
@@ -59,6 +61,8 @@ def enumerate_models(
     for row in rows:
         activity = candidates @ row.points_coef + used @ row.used_coef
         keep &= (activity >= row.lower - 1e-9) & (activity <= row.upper + 1e-9)
+    if admissible is not None:
+        keep &= np.asarray(admissible(candidates), dtype=bool)
     candidates = candidates[keep]
     objectives, intercepts = [np.zeros(0)], [np.zeros(0)]
     for start in range(0, len(candidates), chunk):
