@@ -9,6 +9,7 @@ from ._constraints import (
     Exactly,
     Implies,
     LinearConstraint,
+    Monotonic,
     MustNotUse,
     MustUse,
     constraints_from_dict,
@@ -22,6 +23,7 @@ from ._io._envelope import (
     save_json,
 )
 from ._metrics import RiskScoreMetrics, risk_score_metrics
+from ._rashomon import RashomonSet, RashomonStatistics, rashomon_set
 from ._recourse import RecourseResult, recourse
 from ._recourse_audit import RecourseAudit, audit_recourse
 from ._scorecard import ScoreCard
@@ -41,10 +43,13 @@ __all__ = [
     "InvalidModelFileError",
     "LinearConstraint",
     "Link",
+    "Monotonic",
     "MustNotUse",
     "MustUse",
     "RecourseAudit",
     "RecourseResult",
+    "RashomonSet",
+    "RashomonStatistics",
     "RiskScoreBinarizer",
     "RiskScoreClassifier",
     "RiskScoreMetrics",
@@ -57,6 +62,7 @@ __all__ = [
     "constraints_from_dict",
     "constraints_to_dict",
     "recourse",
+    "rashomon_set",
     "risk_score_metrics",
     "load_json",
     "model_from_dict",

@@ -32,6 +32,7 @@ from ._binning import (
     CONSTANT,
     FEATURE_GROUPS_ATTR,
     NUMERIC,
+    RULES_ATTR,
     BinaryRule,
     binary_rule,
     category_rules,
@@ -51,7 +52,6 @@ from ._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
-    pandas_output_requested,
 )
 from ._io._binarizer import binarizer_from_dict, binarizer_to_dict
 from ._model import feature_names
@@ -84,12 +84,16 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     training rows across it (none with fewer than 100 rows), so a card reads
     "BMI >= 24.3", not "BMI >= 24.2891".
 
-    The thresholds of one column and one direction are nested ("Age >= 45"
-    holds whenever "Age >= 60" does), so :attr:`feature_groups_` lists them,
-    and a pandas output of :meth:`transform` carries these groups in
-    ``X_out.attrs["sk_riskscore.feature_groups"]``: a
-    :class:`RiskScoreClassifier` fitted on it then gives points to at most one
-    threshold per column and direction.
+    :meth:`transform` returns a DataFrame whose columns are the rule names, so
+    in a plain ``make_pipeline(RiskScoreBinarizer(), RiskScoreClassifier())``
+    the classifier sees "Age >= 60" rather than ``x7``. The DataFrame also
+    carries the rules (``X_out.attrs["sk_riskscore.rules"]``): the classifier
+    then accepts constraints on raw variables (``MustNotUse("Age")``,
+    ``Monotonic("Age", "increasing")``). The thresholds of one column and one
+    direction are nested ("Age >= 45" holds whenever "Age >= 60" does), so
+    :attr:`feature_groups_` lists them and travels in
+    ``X_out.attrs["sk_riskscore.feature_groups"]``: the classifier gives points
+    to at most one threshold per column and direction.
 
     Missing values are rejected with an error naming the column: impute them
     first (e.g. ``sklearn.impute.SimpleImputer``), or add an explicit
@@ -156,7 +160,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     ['Age >= 50', 'Age >= 70', 'Sex = F', 'Sex = M', 'Smoker']
     >>> binarizer.feature_groups_
     [['Age >= 50', 'Age >= 70']]
-    >>> binarizer.transform(X.head(3))
+    >>> binarizer.transform(X.head(3)).to_numpy()
     array([[0., 0., 1., 0., 0.],
            [0., 0., 0., 1., 1.],
            [0., 0., 1., 0., 0.]])
@@ -266,10 +270,12 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features_out), or DataFrame
-            Float 0/1 indicators. With pandas output (``set_output``), a
-            DataFrame whose ``attrs["sk_riskscore.feature_groups"]`` holds
-            :attr:`feature_groups_`.
+        X_out : DataFrame of shape (n_samples, n_features_out)
+            Float 0/1 indicators named after the rules, with the index of
+            ``X`` (when a DataFrame). ``attrs["sk_riskscore.rules"]`` holds
+            :attr:`rules_` and ``attrs["sk_riskscore.feature_groups"]``
+            :attr:`feature_groups_`, for the classifier that follows. Use
+            ``X_out.to_numpy()`` for an array.
         """
         check_is_fitted(self, "rules_")
         frame = self._as_frame(X, reset=False)
@@ -283,15 +289,18 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                     frame.iloc[:, position_of[rule.column]], rule.column
                 )
             out[:, k] = rule.apply(cache[rule.column])
-        if pandas_output_requested(self):
-            result = pd.DataFrame(
-                out,
-                columns=list(self.get_feature_names_out()),
-                index=frame.index if isinstance(X, pd.DataFrame) else None,
-            )
-            result.attrs[FEATURE_GROUPS_ATTR] = [list(g) for g in self.feature_groups_]
-            return result
-        return out
+        # A DataFrame by default (the "default" of ``set_output``): the rule
+        # names and the rules themselves then reach the next step of a plain
+        # Pipeline, so a RiskScoreClassifier there sees "Age >= 60", not x7,
+        # and can resolve constraints on the raw variable "Age".
+        result = pd.DataFrame(
+            out,
+            columns=list(self.get_feature_names_out()),
+            index=frame.index if isinstance(X, pd.DataFrame) else None,
+        )
+        result.attrs[FEATURE_GROUPS_ATTR] = [list(g) for g in self.feature_groups_]
+        result.attrs[RULES_ATTR] = self.rules_
+        return result
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: the rule names, e.g. ``"Age >= 60"``.
@@ -323,8 +332,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         >>> binarizer = RiskScoreBinarizer(n_thresholds=1).fit(X)
         >>> text = json.dumps(binarizer.to_dict())
         >>> copy = RiskScoreBinarizer.from_dict(json.loads(text))
-        >>> (copy.transform(X) == binarizer.transform(X)).all()
-        np.True_
+        >>> bool((copy.transform(X) == binarizer.transform(X)).all(axis=None))
+        True
         """
         check_is_fitted(self, "rules_")
         return binarizer_to_dict(self)
@@ -436,6 +445,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         tags.target_tags.required = False
+        # 0/1 indicators in a float64 DataFrame whatever the input's dtype
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 

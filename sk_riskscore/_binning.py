@@ -38,6 +38,7 @@ __all__ = [
     "FEATURE_GROUPS_ATTR",
     "NUMERIC",
     "ROUNDING_SLACK",
+    "RULES_ATTR",
     "BinaryRule",
     "binary_rule",
     "category_order",
@@ -65,6 +66,12 @@ ROUNDING_SLACK = 0.01
 #: Key of ``DataFrame.attrs`` under which :meth:`RiskScoreBinarizer.transform`
 #: hands its feature groups to :class:`RiskScoreClassifier`.
 FEATURE_GROUPS_ATTR = "sk_riskscore.feature_groups"
+
+#: Key of ``DataFrame.attrs`` under which :meth:`RiskScoreBinarizer.transform`
+#: hands its rules (a tuple of :class:`BinaryRule`, one per column) to
+#: :class:`RiskScoreClassifier`, which resolves constraints on raw variables
+#: ("Age") and monotone points with them.
+RULES_ATTR = "sk_riskscore.rules"
 
 #: How a binarizer reads an input column.
 NUMERIC, BINARY, CATEGORICAL, CONSTANT = "numeric", "binary", "categorical", "constant"
@@ -348,7 +355,7 @@ def _object_equal(values: np.ndarray, category) -> np.ndarray:
 
 
 def plain(value):
-    """Turn NumPy scalars into Python scalars, so categories compare and serialize."""
+    """Numpy scalars to Python scalars, so categories compare and serialize."""
     if isinstance(value, np.generic):
         return value.item()
     return value

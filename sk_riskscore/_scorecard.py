@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -365,6 +366,43 @@ class ScoreCard:
 
         return plot_risk_by_score(self._risk, title=self._title, ax=ax)
 
+    def to_pdf(self, path, *, footer: str = "") -> Path:
+        """Write the card as a one-page PDF to print: its points and risk
+        tables, then the risk-by-score chart.
+
+        Needs matplotlib (``pip install "sk-riskscore[plot]"``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write.
+        footer : str, default=""
+            Extra lines under the tables, e.g. how the model was fitted.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from sk_riskscore import RiskScoreClassifier, ScoreCard
+        >>> from sk_riskscore.datasets import load_breastcancer
+        >>> X, y = load_breastcancer(return_X_y=True, as_frame=True)
+        >>> clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+        >>> card = ScoreCard.from_estimator(clf, X, y)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = card.to_pdf(pathlib.Path(tmp) / "card.pdf")
+        ...     path.read_bytes()[:5]
+        b'%PDF-'
+        """
+        from ._plotting import card_page
+
+        path = Path(path)
+        card_page(self.to_text(), self._risk, title=self._title, path=path, footer=footer)
+        return path
+
     def plot_reliability(self, ax=None):
         """Reliability diagram: observed event rate against predicted risk per score.
 
@@ -594,7 +632,7 @@ def _risk_of(totals, intercept, scale) -> np.ndarray:
 
 
 def _default_title(classifier, y) -> str:
-    name = getattr(y, "name", None)
+    name = getattr(y, "name", None) or getattr(classifier, "target_name_", None)
     if name is not None:
         return f"Risk of {name}"
     event = classifier.classes_[1]

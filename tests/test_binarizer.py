@@ -11,7 +11,7 @@ import pytest
 from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import BinaryRule, RiskScoreBinarizer, RiskScoreClassifier
 from sk_riskscore._binarizer import FEATURE_GROUPS_ATTR
@@ -68,7 +68,7 @@ def test_quantile_rules_by_hand(people):
         "Sex": "categorical",
         "Smoker": "binary",
     }
-    out = binarizer.transform(people)
+    out = binarizer.transform(people).to_numpy()
     np.testing.assert_array_equal(out, recompute(binarizer, people))
     expected_age_ge_50 = (people["Age"] >= 52).to_numpy(float)
     np.testing.assert_array_equal(out[:, 2], expected_age_ge_50)
@@ -148,7 +148,7 @@ def test_min_frequency_on_thresholds_and_categories():
             assert 0.15 <= share_below <= 0.85
     assert [r.name for r in binarizer.rules_ if r.column == "c"] == ["c = a", "c = b"]
     # A rare category is known: it transforms to all zeros, without an error.
-    out = binarizer.transform(pd.DataFrame({"x": [5.0], "c": ["rare"]}))
+    out = binarizer.transform(pd.DataFrame({"x": [5.0], "c": ["rare"]})).to_numpy()
     assert out[0, -2:].tolist() == [0.0, 0.0]
 
 
@@ -194,8 +194,12 @@ def test_numpy_input_uses_positional_names():
     binarizer = RiskScoreBinarizer(n_thresholds=1, directions=">=").fit(X)
     assert [r.column for r in binarizer.rules_] == ["x0", "x1"]
     assert binarizer.get_feature_names_out().tolist() == ["x0", "x1 >= 30"]
-    assert isinstance(binarizer.transform(X), np.ndarray)
-    np.testing.assert_array_equal(binarizer.transform(X)[:, 1], X[:, 1] >= 30)
+    out = binarizer.transform(X)
+    # a DataFrame by default, so the rule names reach the next step of a Pipeline
+    assert isinstance(out, pd.DataFrame)
+    assert out.columns.tolist() == ["x0", "x1 >= 30"]
+    assert out.index.tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(out["x1 >= 30"], X[:, 1] >= 30)
 
 
 # -- pandas output and groups ---------------------------------------------------------
@@ -246,21 +250,18 @@ def _stepwise_data(rng, n=3000):
 def test_pipeline_gives_at_most_one_threshold_per_direction(rng):
     X, y = _stepwise_data(rng)
 
-    def fitted(pandas):
-        model = Pipeline(
-            [
-                ("bin", RiskScoreBinarizer(n_thresholds=3, directions=">=")),
-                ("clf", RiskScoreClassifier(max_features=3, max_coef=3, time_limit=10)),
-            ]
-        )
-        if pandas:
-            model.set_output(transform="pandas")
-        return model.fit(X, y)
+    def fitted(**classifier):
+        # a plain Pipeline: no set_output needed for the groups to travel
+        return make_pipeline(
+            RiskScoreBinarizer(n_thresholds=3, directions=">="),
+            RiskScoreClassifier(max_features=3, max_coef=3, time_limit=10, **classifier),
+        ).fit(X, y)
 
-    free = fitted(pandas=False)[-1]
+    free = fitted(binarizer_groups=False)[-1]
     assert np.count_nonzero(free.coef_) >= 2  # without groups the nested cuts pile up
-    grouped = fitted(pandas=True)
+    grouped = fitted()
     binarizer, clf = grouped[0], grouped[-1]
+    assert clf.feature_names_in_.tolist() == binarizer.get_feature_names_out().tolist()
     position = {name: j for j, name in enumerate(clf.feature_names_in_)}
     for group in binarizer.feature_groups_:
         assert np.count_nonzero(clf.coef_[0, [position[n] for n in group]]) <= 1

@@ -118,7 +118,7 @@ def test_binarizer_graph_matches_transform_on_thresholds(dtype):
     values = rows.to_numpy(dtype)
     onx = skl2onnx.to_onnx(binarizer, values[:1], target_opset=sk_onnx.TARGET_OPSET)
     (got,) = session_for(onx).run(None, {onx.graph.input[0].name: values})
-    expected = binarizer.transform(pd.DataFrame(values, columns=X.columns))
+    expected = binarizer.transform(pd.DataFrame(values, columns=X.columns)).to_numpy()
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, expected)
     # The threshold rows really do fall on both sides of each threshold.

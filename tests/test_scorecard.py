@@ -364,3 +364,27 @@ def test_example_writes_both_pngs(pyplot, tmp_path, monkeypatch):
     runpy.run_path(str(REPO / "examples" / "plot_scorecard.py"), run_name="__main__")
     for name in ("scorecard_risk.png", "scorecard_reliability.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_to_pdf_writes_one_page(tmp_path, breastcancer):
+    pytest.importorskip("matplotlib")
+    import re
+
+    X, y = breastcancer
+    clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+    card = ScoreCard.from_estimator(clf, X, y)
+    path = card.to_pdf(tmp_path / "card.pdf", footer="fitted on 683 rows")
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+
+
+def test_to_pdf_without_matplotlib_names_the_extra(tmp_path, breastcancer, monkeypatch):
+    import sys
+
+    X, y = breastcancer
+    card = ScoreCard.from_estimator(RiskScoreClassifier(max_features=2, max_coef=2).fit(X, y))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"sk-riskscore\[plot\]"):
+        card.to_pdf(tmp_path / "card.pdf")
+    assert not (tmp_path / "card.pdf").exists()

@@ -444,3 +444,44 @@ def test_real_intercept_needs_calibrated_scale(fitted):
     block["intercept"] += 0.5
     with pytest.raises(InvalidModelFileError, match=r"classifier\.intercept: expected an integer"):
         model_from_dict(rechecksummed(document))
+
+
+# ------------------------------------------------------- files of older versions
+def _resealed(document):
+    document = copy.deepcopy(document)
+    document.pop("checksum", None)
+    document["checksum"] = _checksum(document)
+    return document
+
+
+def test_target_name_and_row_count_round_trip_and_older_files_load(fitted):
+    clf, X, y = fitted("breastcancer")
+    document = model_to_dict(clf)
+    assert document["classifier"]["training"] == {
+        "target": y.name, "n_samples": min(len(y), FIT_ROWS)}
+    loaded = model_from_dict(document)
+    assert (loaded.target_name_, loaded.n_samples_fit_) == (y.name, min(len(y), FIT_ROWS))
+    # a file from before the "training" block: loads, without a target name
+    del document["classifier"]["training"]
+    old = model_from_dict(_resealed(document))
+    assert old.target_name_ is None and not hasattr(old, "n_samples_fit_")
+    np.testing.assert_array_equal(old.decision_function(X), clf.decision_function(X))
+
+
+def test_pipeline_file_fitted_on_arrays_still_predicts_without_warnings():
+    """Before the binarizer output a DataFrame, a pipeline's classifier had no
+    feature names; such a file must load and predict silently."""
+    from sklearn.pipeline import make_pipeline
+
+    from sk_riskscore import RiskScoreBinarizer
+
+    X, y = load_dataset("mammo")
+    pipe = fit_quietly(make_pipeline(RiskScoreBinarizer(n_thresholds=2),
+                                     RiskScoreClassifier(**SMALL_FIT)), X, y)
+    document = model_to_dict(pipe)
+    document["classifier"]["feature_names"] = None
+    document["classifier"].pop("training")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old = model_from_dict(_resealed(document))
+        np.testing.assert_array_equal(old.predict_proba(X), pipe.predict_proba(X))

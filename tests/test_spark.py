@@ -599,8 +599,6 @@ def test_docstring_examples_run(spark):
     here they run for real in the shared session."""
     import sk_riskscore_mlflow.spark
 
-    import sk_riskscore.spark  # noqa: F401 - loads the submodules read from sys.modules
-
     modules = [
         sys.modules[f"sk_riskscore.spark.{name}"] for name in ("_rows", "_binarize", "_transform")
     ] + [sk_riskscore_mlflow.spark]

@@ -71,6 +71,10 @@ def _classifier_to_dict(clf: RiskScoreClassifier) -> dict:
         },
         "solver_statistics": dataclasses.asdict(clf.solver_statistics_),
         "pool": pool,
+        "training": {
+            "target": getattr(clf, "target_name_", None),
+            "n_samples": getattr(clf, "n_samples_fit_", None),
+        },
     }
 
 
@@ -138,7 +142,11 @@ def _classes_to_dict(classes) -> dict:
 
 def _check_classifier(block) -> dict:
     """Type- and length-check the classifier block; return the decoded values."""
-    _check_fields(block, _CLASSIFIER_FIELDS, "classifier.")
+    # "training" (target name, row count) is optional: files before it load
+    training = block.get("training") if isinstance(block, dict) else None
+    _check_fields({k: v for k, v in block.items() if k != "training"}
+                  if isinstance(block, dict) else block, _CLASSIFIER_FIELDS, "classifier.")
+    training = _decode_training(training)
     n_features = _expect_int(block["n_features"], "classifier.n_features")
     if n_features < 1:
         raise InvalidModelFileError(
@@ -188,7 +196,20 @@ def _check_classifier(block) -> dict:
         "certificate": decoded_certificate,
         "solver_statistics": statistics,
         "pool": pool,
+        "training": training,
     }
+
+
+def _decode_training(block) -> dict:
+    if block is None:
+        return {"target": None, "n_samples": None}
+    _check_fields(block, ("target", "n_samples"), "classifier.training.")
+    target, n_samples = block["target"], block["n_samples"]
+    if target is not None:
+        _expect_str(target, "classifier.training.target")
+    if n_samples is not None:
+        n_samples = _expect_int(n_samples, "classifier.training.n_samples")
+    return {"target": target, "n_samples": n_samples}
 
 
 def _decode_classes(block) -> np.ndarray:
@@ -368,6 +389,9 @@ def _build_classifier(decoded: dict) -> RiskScoreClassifier:
     clf.optimality_gap_ = certificate["optimality_gap"]
     clf.status_ = certificate["status"]
     clf.solver_statistics_ = decoded["solver_statistics"]
+    clf.target_name_ = decoded["training"]["target"]
+    if decoded["training"]["n_samples"] is not None:
+        clf.n_samples_fit_ = decoded["training"]["n_samples"]
     labels = feature_names(decoded["feature_names"], n_features)
     rows = [
         {"objective": r["objective"], "loss": r["loss"], "intercept": r["intercept"],

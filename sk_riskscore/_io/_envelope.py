@@ -18,6 +18,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from .._binarizer import RiskScoreBinarizer
 from .._classifier import RiskScoreClassifier
 from .._model import feature_names, split_pipeline
@@ -415,4 +417,8 @@ def _build_pipeline(block: dict, clf: RiskScoreClassifier):
             f"expects {clf.n_features_in_} {expected[:5]}"
             f"{'...' if clf.n_features_in_ > 5 else ''}"
         )
+    if not hasattr(clf, "feature_names_in_"):
+        # Files from before the binarizer output a DataFrame by default: the
+        # classifier was fitted on an array and would now warn about names.
+        clf.feature_names_in_ = np.asarray(produced, dtype=object)
     return Pipeline([(step_names[0], binarizer), (step_names[1], clf)])

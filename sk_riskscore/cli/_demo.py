@@ -143,11 +143,16 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     say(f"  {'registered model:':<18}{logged.registry_uri}")
     say()
     say("Open the MLflow UI on it (then browse http://127.0.0.1:5000):")
-    say(f"  mlflow ui --backend-store-uri {tracking_uri} "
+    say(f"  {_installed('mlflow')} ui --backend-store-uri {tracking_uri} "
         f"--default-artifact-root {artifact_location}")
+    say("Load the registered model in Python (the registry lives in that store, so set "
+        "the tracking URI first):")
+    say("  import mlflow, sk_riskscore_mlflow")
+    say(f"  mlflow.set_tracking_uri({tracking_uri!r})")
+    say(f"  model = sk_riskscore_mlflow.load_model({logged.registry_uri!r})")
     say("Use the model from the command line:")
-    say(f"  sk-riskscore show {model_file}")
-    say(f"  sk-riskscore predict {model_file} DATA.csv")
+    say(f"  {_installed('sk-riskscore')} show {model_file}")
+    say(f"  {_installed('sk-riskscore')} predict {model_file} DATA.csv")
     return DemoResult(
         output=output,
         model_file=model_file,
@@ -158,6 +163,19 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
         run_id=logged.run_id,
         registry_uri=logged.registry_uri,
     )
+
+
+def _installed(command: str) -> str:
+    """The command as installed beside this Python (e.g. ``.venv/bin/mlflow``), so
+    the printed line works without activating the virtual environment.
+    """
+    path = Path(sys.executable).parent / command
+    if not path.exists():
+        return command
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _onnx_check(model, X, path):

@@ -114,11 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--random-state", type=_integer(0), default=0, metavar="SEED",
                        help="seed of the randomised heuristics (default: %(default)s)")
     binarize = fit.add_argument_group("binarization")
-    binarize.add_argument("--binarize", action="store_true",
-                          help="turn numeric and text columns into yes/no features "
-                          "(thresholds and categories) first")
+    binarize.add_argument("--binarize", action=argparse.BooleanOptionalAction,
+                          default=None,
+                          help="turn numeric columns with more than two values and text "
+                          "columns into yes/no rules (\"age >= 45\", \"sex = Male\") "
+                          "first; on by default whenever a column is not 0/1. "
+                          "--no-binarize gives points per unit of each column instead")
     binarize.add_argument("--n-thresholds", type=_integer(1), default=3, metavar="N",
-                          help="cut points per numeric column with --binarize "
+                          help="cut points per numeric column when binarizing "
                           "(default: %(default)s)")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     _add_mlflow_options(fit)
@@ -126,11 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser(
         "show", help="print the card of a saved model",
-        description="Print the score card of a saved model as text, Markdown or HTML.",
+        description="Print the score card of a saved model as text, Markdown or HTML, "
+        "with how it was fitted (status, gap, time, rows, features), or write a "
+        "one-page PDF card (needs the plot extra).",
     )
     show.add_argument("model", metavar="MODEL.json")
-    show.add_argument("--format", choices=("text", "markdown", "html"), default="text",
-                      help="card format (default: %(default)s)")
+    show.add_argument("--format", choices=("text", "markdown", "html", "pdf"),
+                      default="text",
+                      help="card format (default: %(default)s); pdf needs -o CARD.pdf")
     show.add_argument("--data", metavar="DATA.csv",
                       help="data for the values each feature takes and, with --target, "
                       "the observed event rate per score")
@@ -185,7 +191,9 @@ def _add_mlflow_options(command) -> None:
         "MLflow", "log the model to MLflow when any of these is given"
     )
     group.add_argument("--tracking-uri", metavar="URI",
-                       help="e.g. sqlite:///mlflow.db (default: MLflow's own default)")
+                       help="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in "
+                       "the current directory; with a sqlite store the artifacts go to "
+                       "mlartifacts/ beside it")
     group.add_argument("--experiment", metavar="NAME",
                        help="experiment name (created if needed; default: sk-riskscore)")
     group.add_argument("--artifact-location", metavar="DIR_OR_URI",

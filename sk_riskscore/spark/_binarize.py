@@ -236,7 +236,7 @@ class _Profile:
 
 
 def _column_kinds(df, features, forced, T) -> dict:
-    """Kind of each column, "categorical" or "numeric", as RiskScoreBinarizer reads them."""
+    """Per column, "categorical" or "numeric", as RiskScoreBinarizer reads them."""
     types = {f.name: f.dataType for f in df.schema.fields}
     atomic = (T.NumericType, T.BooleanType, T.StringType)
     kinds, bad = {}, []
