@@ -108,6 +108,47 @@ def calibrated_comparison(name, X, y, peer, time_limit):
     }
 
 
+def write_results(args, commit, dirty, rows, calibrated):
+    frame = pd.DataFrame(rows)
+    lines = [
+        f"Command: `python benchmarks/bench_rashomon.py --time-limit {args.time_limit:g}"
+        f"{' --fasterrisk' if args.fasterrisk else ''}` "
+        f"on commit {commit}{' plus uncommitted changes' if dirty else ''}.",
+        "",
+        "REFERENCE section 2 settings: all rows, points in [-5, 5], at most 5 features, "
+        f"c0 = 1e-6, scale 1; `time_limit={args.time_limit:g}` s per run (finding the "
+        f"optimum included), max_models={MAX_MODELS}. `s to complete set` is blank when "
+        "the set was not proven complete. Measures on the training rows, threshold 0.5, "
+        "against the optimal card: ambiguity (share of people some card decides "
+        "differently), discrepancy (largest share any one card flips), mean width of the "
+        "risk ranges and the share of people whose range exceeds 10 points. One run each "
+        "on a machine shared with other jobs (2 cores, several agents): times are noisy.",
+        *([] if not args.fasterrisk else [
+            "",
+            "FasterRisk 0.1.10 (defaults: a pool of up to 50 cards within 5 % of its best "
+            "by its own loss, with a fitted multiplier), fitted once per data set on all "
+            "rows with k = 5 and points in [-5, 5]. Its cards are judged here by our "
+            "objective (scale 1, best integer intercept): `pool cards within eps` counts "
+            "those within the set's threshold, `set cards missed by pool` the cards of "
+            "our set absent from the pool (a lower bound when our set is incomplete).",
+        ]),
+        "",
+        markdown_table(frame, float_format=".4g"),
+    ]
+    if calibrated:
+        lines += [
+            "",
+            "Against FasterRisk with a fitted scale, as FasterRisk fits a multiplier: our "
+            "set with `calibrate_scale=True`, epsilon = 5 % (FasterRisk's own tolerance), "
+            "membership at the set's scale (the scale search takes a third of the time "
+            "limit); FasterRisk's cards are judged at that scale with their best real "
+            "intercept.",
+            "",
+            markdown_table(pd.DataFrame(calibrated), float_format=".5g"),
+        ]
+    replace_section("bench_rashomon", "\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--time-limit", type=float, default=60.0)
@@ -166,44 +207,7 @@ def main():
         if peer is not None:
             calibrated.append(calibrated_comparison(name, X, y, peer, args.time_limit))
             print(calibrated[-1], flush=True)
-    frame = pd.DataFrame(rows)
-    lines = [
-        f"Command: `python benchmarks/bench_rashomon.py --time-limit {args.time_limit:g}` "
-        f"on commit {commit}{' plus uncommitted changes' if dirty else ''}.",
-        "",
-        "REFERENCE section 2 settings: all rows, points in [-5, 5], at most 5 features, "
-        f"c0 = 1e-6, scale 1; `time_limit={args.time_limit:g}` s per run (finding the "
-        f"optimum included), max_models={MAX_MODELS}. `s to complete set` is blank when "
-        "the set was not proven complete. Measures on the training rows, threshold 0.5, "
-        "against the optimal card: ambiguity (share of people some card decides "
-        "differently), discrepancy (largest share any one card flips), mean width of the "
-        "risk ranges and the share of people whose range exceeds 10 points. One run each "
-        "on a machine shared with other jobs (2 cores, several agents): times are noisy.",
-        *([] if not args.fasterrisk else [
-            "",
-            "FasterRisk 0.1.10 (defaults: a pool of up to 50 cards within 5 % of its best "
-            "by its own loss, with a fitted multiplier), fitted once per data set on all "
-            "rows with k = 5 and points in [-5, 5]. Its cards are judged here by our "
-            "objective (scale 1, best integer intercept): `pool cards within eps` counts "
-            "those within the set's threshold, `set cards missed by pool` the cards of "
-            "our set absent from the pool (a lower bound when our set is incomplete).",
-        ]),
-        "",
-        markdown_table(frame, float_format=".4g"),
-    ]
-    if calibrated:
-        lines += [
-            "",
-            "Against FasterRisk with a fitted scale, as FasterRisk fits a multiplier: our "
-            "set with `calibrate_scale=True`, epsilon = 5 % (FasterRisk's own tolerance), "
-            "membership at the set's scale (the scale search takes a third of the time "
-            "limit); FasterRisk's cards are judged at that scale with their best real "
-            "intercept.",
-            "",
-            markdown_table(pd.DataFrame(calibrated), float_format=".5g"),
-        ]
-    replace_section("bench_rashomon", "\n".join(lines))
-
-
+        # after each data set, so that a run stopped early keeps what it measured
+        write_results(args, commit, dirty, rows, calibrated)
 if __name__ == "__main__":
     main()

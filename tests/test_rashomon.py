@@ -395,3 +395,27 @@ def test_a_false_infeasible_from_the_engine_is_an_error_not_a_prune(monkeypatch)
     found = enumerate_rashomon(random_problem(4), epsilon=0.05, time_limit=60)
     assert found.status == SolverStatus.ERROR and not found.complete
     assert "infeasible" in found.message
+
+
+def test_box_candidates_never_outgrow_the_box():
+    """25 open features, then 5 forced non-zero with support at most 5: one
+    candidate, listed without building the 3^25 prefixes first."""
+    from sk_riskscore._solver._rashomon import _Box, _count_models, _Enumeration
+
+    rng = np.random.default_rng(0)
+    d = 30
+    X = (rng.random((60, d)) < 0.5).astype(float)
+    y = np.where(rng.random(60) < 0.5, 1, -1)
+    problem = RiskScoreProblem(X, y, np.ones(60), np.full(d, -1), np.full(d, 1), -40, 40,
+                               np.full(d, 1e-6), max_features=5)
+    tree = _Enumeration(problem, epsilon=0.0, max_models=10, deadline=np.inf, max_nodes=None,
+                        backend="cbc", progress=None, start=0.0, lower_bound=0.0)
+    try:
+        lower = np.concatenate([[-40], np.full(25, -1), np.ones(5), np.zeros(25), np.ones(5)])
+        upper = np.concatenate([[40], np.ones(d), np.ones(d)])
+        box = _Box(lower.astype(float), upper.astype(float), -np.inf)
+        assert _count_models(box, d, tree.feasibility) == 1
+        np.testing.assert_array_equal(tree._candidates(box),
+                                      [np.r_[np.zeros(25), np.ones(5)].astype(int)])
+    finally:
+        tree.close()

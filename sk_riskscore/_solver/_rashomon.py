@@ -469,12 +469,22 @@ class _Enumeration:
         """Every admissible points vector in the box, one per row."""
         d = self.d
         fs = self.feasibility
+        values = [_values(box, d, j) for j in range(d)]
+        # Features after j that must be / may be non-zero: a prefix is kept only
+        # if some completion meets the support limits, so no level of prefixes
+        # outgrows the box's count (features forced non-zero late in the order
+        # had made mushroom's prefixes grow to 70 million rows).
+        forced = np.array([v.size > 0 and not np.any(v == 0) for v in values], dtype=int)
+        optional = np.array([np.any(v != 0) and np.any(v == 0) for v in values], dtype=int)
+        forced_after = np.concatenate([np.cumsum(forced[::-1])[::-1][1:], [0]])
+        optional_after = np.concatenate([np.cumsum(optional[::-1])[::-1][1:], [0]])
         partial = np.zeros((1, 0), dtype=np.int64)
         for j in range(d):
-            values = _values(box, d, j)
-            partial = np.column_stack([np.repeat(partial, len(values), axis=0),
-                                       np.tile(values, len(partial))])
-            partial = partial[np.count_nonzero(partial, axis=1) <= fs.max_support]
+            partial = np.column_stack([np.repeat(partial, len(values[j]), axis=0),
+                                       np.tile(values[j], len(partial))])
+            support = np.count_nonzero(partial, axis=1) + forced_after[j]
+            partial = partial[(support <= fs.max_support)
+                              & (support + optional_after[j] >= fs.min_support)]
         support = np.count_nonzero(partial, axis=1)
         keep = support >= fs.min_support
         if fs.has_constraints:
