@@ -272,6 +272,18 @@ def _run_demo(args) -> None:
     run_demo(args.output, time_limit=args.time_limit)
 
 
+def _run_recourse(args) -> None:
+    from ._audits import run_recourse
+
+    run_recourse(args)
+
+
+def _run_rashomon(args) -> None:
+    from ._audits import run_rashomon
+
+    run_rashomon(args)
+
+
 # ------------------------------------------------------------------ helpers
 
 
@@ -452,4 +464,6 @@ _COMMANDS = {
     "predict": _run_predict,
     "export_onnx": _run_export_onnx,
     "demo": _run_demo,
+    "recourse": _run_recourse,
+    "rashomon": _run_rashomon,
 }
