@@ -127,8 +127,8 @@ def _run_fit(args) -> None:
     _check_features(X, args.data, binarize=args.binarize)
     model = _build_model(args, constraints)
 
-    from .._scorecard import ScoreCard
     from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
 
     model.fit(X, y)
     classifier = split_pipeline(model)[1]
@@ -270,18 +270,6 @@ def _run_demo(args) -> None:
     from ._demo import run_demo
 
     run_demo(args.output, time_limit=args.time_limit)
-
-
-def _run_recourse(args) -> None:
-    from ._audits import run_recourse
-
-    run_recourse(args)
-
-
-def _run_rashomon(args) -> None:
-    from ._audits import run_rashomon
-
-    run_rashomon(args)
 
 
 # ------------------------------------------------------------------ helpers
@@ -464,6 +452,4 @@ _COMMANDS = {
     "predict": _run_predict,
     "export_onnx": _run_export_onnx,
     "demo": _run_demo,
-    "recourse": _run_recourse,
-    "rashomon": _run_rashomon,
 }
