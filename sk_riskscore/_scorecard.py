@@ -145,8 +145,9 @@ class ScoreCard:
         >>> clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
         >>> rset = rashomon_set(clf, X, y, epsilon=0.05, time_limit=30)
         >>> card = ScoreCard.from_estimator(clf, X, y).with_rashomon(rset, X)
-        >>> print(card.to_text().split("\\n\\n")[-1])
-        4 cards within 5 % of the optimum (proven complete): 15.1 % of people have risks differing by more than 10 points.
+        >>> print(card.to_text().split("\\n\\n")[-1])  # doctest: +NORMALIZE_WHITESPACE
+        4 cards within 5 % of the optimum (proven complete): 15.1 % of people have
+        risks differing by more than 10 points.
         Points across the set (cards using the feature):
           ClumpThickness: 1 (4 of 4)
           BareNuclei: 1 (3 of 4)
