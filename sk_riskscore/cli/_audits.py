@@ -39,8 +39,9 @@ def run_recourse(args) -> None:
     frame = read_csv(args.data)
     outputs = _outputs(args.output, args.plot)
     if args.target_column is not None:
-        frame = _split_target(frame, args.target_column, args.data)[0]
-    groups = _group_column(frame, args.group, args.data)
+        _column(frame, args.target_column, args.data, "--target-column")
+        frame = frame.drop(columns=args.target_column)
+    groups = None if args.group is None else _column(frame, args.group, args.data, "--group")
     # The group stays a feature only if the model reads it (e.g. sex).
     X = _model_columns(model, frame, args.data)
     audit = audit_recourse(model, X, action_set, groups=groups, threshold=args.threshold)
@@ -66,7 +67,7 @@ def run_rashomon(args) -> None:
     frame = read_csv(args.data)
     outputs = _outputs(args.output, args.plot)
     X, y = _split_target(frame, args.target, args.data)
-    groups = _group_column(X, args.group, args.data)
+    groups = None if args.group is None else _column(X, args.group, args.data, "--group")
     X = _model_columns(model, X, args.data)
     # The saved model's settings, unfitted: the set is defined by this data alone.
     rset = rashomon_set(clone(model), X, y, epsilon=args.epsilon,
@@ -148,20 +149,19 @@ def _outputs(table, plot) -> _Outputs:
                     None if plot is None else _writable(plot))
 
 
-def _group_column(frame, column, path):
-    if column is None:
-        return None
+def _column(frame, column, path, option):
+    """``frame[column]``, or an error naming ``option`` if it is absent or has gaps."""
     if column not in frame.columns:
         raise CommandError(
-            f"{path}: no column {column!r} for --group; columns are {_column_list(frame)}"
+            f"{path}: no column {column!r} for {option}; columns are {_column_list(frame)}"
         )
-    groups = frame[column]
-    if groups.isna().any():
+    values = frame[column]
+    if values.isna().any():
         raise CommandError(
-            f"{path}: the group column {column!r} has {int(groups.isna().sum())} missing "
-            "values; fill or drop them first"
+            f"{path}: the column {column!r} of {option} has {int(values.isna().sum())} "
+            "missing values; fill or drop them first"
         )
-    return groups
+    return values
 
 
 def _write_atomically(path: Path, write) -> None:
