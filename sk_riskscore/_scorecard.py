@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,11 +117,58 @@ class ScoreCard:
         self._scale = float(scale)
         self._title = str(title)
         self._notes = tuple(str(n) for n in notes)
+        self._rashomon = None
+
+    def with_rashomon(self, rashomon, X) -> ScoreCard:
+        """A copy of the card that also reports a Rashomon set.
+
+        Its text, Markdown and HTML outputs end with the set's one-line
+        summary on ``X`` and, per feature used by any card of the set, the
+        lowest and highest points it gets and how many cards use it.
+
+        Parameters
+        ----------
+        rashomon : RashomonSet
+            From :func:`sk_riskscore.rashomon_set`.
+        X : array-like of shape (n_samples, n_features)
+            Rows for the summary (how many people's risks differ across the
+            set), in the set's input format.
+
+        Returns
+        -------
+        card : ScoreCard
+
+        Examples
+        --------
+        >>> from sk_riskscore import RiskScoreClassifier, ScoreCard, rashomon_set
+        >>> from sk_riskscore.datasets import load_breastcancer
+        >>> X, y = load_breastcancer(return_X_y=True, as_frame=True)
+        >>> clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+        >>> rset = rashomon_set(clf, X, y, epsilon=0.05, time_limit=30)
+        >>> card = ScoreCard.from_estimator(clf, X, y).with_rashomon(rset, X)
+        >>> print(card.to_text().split("\\n\\n")[-1])  # doctest: +NORMALIZE_WHITESPACE
+        4 cards within 5 % of the optimum (proven complete): 15.1 % of people have
+        risks differing by more than 10 points.
+        Points across the set (cards using the feature):
+          ClumpThickness: 1 (4 of 4)
+          BareNuclei: 1 (3 of 4)
+          BlandChromatin: 1 (2 of 4)
+          UniformityOfCellShape: 1 (2 of 4)
+          UniformityOfCellSize: 1 (1 of 4)
+        """
+        use = rashomon.feature_use()
+        use = use[use["n_cards"] > 0]
+        card = copy.copy(self)
+        card._rashomon = _RashomonReport(
+            summary=rashomon.summary(X), n_cards=len(rashomon),
+            ranges=tuple(zip(use.index.astype(str), use["min_points"].astype(int),
+                             use["max_points"].astype(int), use["n_cards"].astype(int))))
+        return card
 
     # -- construction ----------------------------------------------------------
 
     @classmethod
-    def from_estimator(cls, estimator, X=None, y=None, *, title=None):
+    def from_estimator(cls, estimator, X=None, y=None, *, title=None, rashomon=None):
         """The card of a fitted :class:`RiskScoreClassifier` or Pipeline ending in one.
 
         Parameters
@@ -137,11 +186,21 @@ class ScoreCard:
             Outcomes of the rows of ``X``.
         title : str, default=None
             Heading; by default "Risk of <name of y>" or "Risk of <event>".
+        rashomon : RashomonSet, default=None
+            A Rashomon set of the estimator's problem (needs ``X``): the
+            card then also shows the set's summary and each feature's range
+            of points across the set; see :meth:`with_rashomon`.
 
         Returns
         -------
         card : ScoreCard
         """
+        if rashomon is not None:
+            if X is None:
+                raise ValueError("rashomon needs X: the set's summary measures how far "
+                                 "its cards' risks differ on the rows of X.")
+            card = cls.from_estimator(estimator, X, y, title=title)
+            return card.with_rashomon(rashomon, X)
         classifier, preprocess = _split(estimator)
         coef = classifier.coef_[0].astype(np.int64)
         intercept = whole_or_real(classifier.intercept_[0])
@@ -273,6 +332,11 @@ class ScoreCard:
                 out.append("")
             out += [_text_row(label, cells) for label, cells in self._risk_rows(chunk)]
         out += [rule, self._formula(), *self._notes]
+        if self._rashomon is not None:
+            report = self._rashomon
+            out += ["", report.summary, "Points across the set (cards using the feature):"]
+            out += [f"  {feature}: {_point_range(low, high)} ({n} of {report.n_cards})"
+                    for feature, low, high, n in report.ranges]
         return "\n".join(out)
 
     def to_markdown(self) -> str:
@@ -295,6 +359,12 @@ class ScoreCard:
             out.append("| " + " | ".join(cells[k] for _, cells in labelled) + " |")
         out += ["", f"`{self._formula()}`"]
         out += [f"<br>{_markdown_escape(note)}" for note in self._notes]
+        if self._rashomon is not None:
+            report = self._rashomon
+            out += ["", _markdown_escape(report.summary), "",
+                    "| Feature | Points across the set | Cards using it |", "|:--|--:|--:|"]
+            out += [f"| {_markdown_escape(feature)} | {_point_range(low, high)} | "
+                    f"{n} of {report.n_cards} |" for feature, low, high, n in report.ranges]
         return "\n".join(out)
 
     def to_html(self) -> str:
@@ -329,9 +399,25 @@ class ScoreCard:
         parts.append(
             '<p style="font-size:smaller;margin:4px 0">'
             + "<br>".join(esc(n) for n in notes)
-            + "</p></div>"
+            + "</p>" + ("" if self._rashomon is None else "\n" + self._rashomon_html())
+            + "</div>"
         )
         return "\n".join(parts)
+
+    def _rashomon_html(self) -> str:
+        esc = html.escape
+        cell = 'style="padding:2px 8px;text-align:{}"'
+        report = self._rashomon
+        rows = "".join(
+            f"<tr><td {cell.format('left')}>{esc(feature)}</td><td {cell.format('right')}>"
+            f"{_point_range(low, high)}</td><td {cell.format('right')}>{n} of "
+            f"{report.n_cards}</td></tr>" for feature, low, high, n in report.ranges)
+        return (f'<p style="margin:4px 0">{esc(report.summary)}</p>'
+                '<table style="border-collapse:collapse">'
+                f"<thead><tr><th {cell.format('left')}>Feature</th><th "
+                f"{cell.format('right')}>Points across the set</th><th "
+                f"{cell.format('right')}>Cards using it</th></tr></thead><tbody>{rows}"
+                "</tbody></table>")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -661,6 +747,19 @@ def _observed_percent(value) -> str:
     if not np.isfinite(value):
         return "-"
     return f"{100 * value:.1f}%"
+
+
+@dataclass(frozen=True)
+class _RashomonReport:
+    """What a card shows of a Rashomon set: (feature, min, max, n_cards) ranges."""
+
+    summary: str
+    n_cards: int
+    ranges: tuple
+
+
+def _point_range(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low} to {high}"
 
 
 def _chunks(table, size):

@@ -578,3 +578,62 @@ def test_evaluator_refuses_labels_the_model_does_not_know(mammo_model, mammo_spl
                 info.model_uri, X_test.assign(outcome=np.where(y_test == 1, 7, 0)),
                 targets="outcome", model_type="classifier", evaluators=["riskscore"],
             )
+
+
+def test_evaluator_logs_recourse_audit_and_rashomon_set(mammo_model, mammo_split, tracking):
+    from sklearn.base import clone
+
+    from sk_riskscore import audit_recourse, rashomon_set
+
+    _, _, X_test, y_test = mammo_split
+    actions = {"variables": {name: {"values": [0, 1], "direction": "decrease"}
+                             for name in ("IrregularShape", "SpiculatedMargin")}}
+    config = {"actions": actions, "rashomon_epsilon": 0.02, "rashomon_time_limit": 20,
+              "rashomon_max_models": 200}
+    with mlflow.start_run(experiment_id=tracking.experiment_id) as active:
+        info = sk_riskscore_mlflow.log_model(mammo_model, name="audited",
+                                             pip_requirements=REQUIREMENTS)
+        result = mlflow.models.evaluate(
+            info.model_uri, X_test.assign(outcome=y_test.to_numpy()), targets="outcome",
+            model_type="classifier", evaluators=["riskscore"],
+            evaluator_config={"riskscore": config})
+    audit = audit_recourse(mammo_model, X_test, actions)
+    for key, value in audit.metrics().items():
+        assert result.metrics[key] == pytest.approx(value, rel=1e-12), key
+    rset = rashomon_set(clone(mammo_model), X_test, y_test, epsilon=0.02, time_limit=20,
+                        max_models=200)
+    assert rset.complete_
+    overall = rset.multiplicity(X_test).loc["all"]
+    assert result.metrics["rashomon_size"] == len(rset)
+    assert result.metrics["rashomon_complete"] == 1.0
+    assert result.metrics["rashomon_ambiguity"] == pytest.approx(overall["ambiguity"])
+    assert result.metrics["rashomon_discrepancy"] == pytest.approx(overall["discrepancy"])
+    logged = MlflowClient().get_run(active.info.run_id).data.metrics
+    assert logged["recourse_share"] == pytest.approx(audit.metrics()["recourse_share"])
+    assert logged["rashomon_size"] == len(rset)
+    artifacts = {a.path for a in MlflowClient().list_artifacts(active.info.run_id)}
+    assert {"recourse_summary.csv", "recourse_responsiveness.csv", "recourse_people.csv",
+            "recourse_plot.png", "rashomon_cards.csv",
+            "rashomon_prediction_ranges.png"} <= artifacts
+    assert len(result.artifacts["rashomon_cards"].content) == len(rset)
+
+
+def test_evaluator_audits_are_off_by_default_and_need_a_model(mammo_model, mammo_split,
+                                                              tracking):
+    _, _, X_test, y_test = mammo_split
+    data = pd.DataFrame({"outcome": y_test.to_numpy(),
+                         "risk": mammo_model.predict_proba(X_test)[:, 1]})
+    with mlflow.start_run(experiment_id=tracking.experiment_id):
+        with pytest.raises(MlflowException, match="need a riskscore model"):
+            mlflow.models.evaluate(
+                data=data, targets="outcome", predictions="risk", model_type="classifier",
+                evaluators=["riskscore"],
+                evaluator_config={"riskscore": {"rashomon_epsilon": 0.01}})
+        info = sk_riskscore_mlflow.log_model(mammo_model, name="plain",
+                                             pip_requirements=REQUIREMENTS)
+        with pytest.raises(MlflowException, match="option 'actions'.*direction"):
+            mlflow.models.evaluate(
+                info.model_uri, X_test.assign(outcome=y_test.to_numpy()),
+                targets="outcome", model_type="classifier", evaluators=["riskscore"],
+                evaluator_config={"riskscore": {"actions": {"variables": {
+                    "IrregularShape": {"direction": "sideways"}}}}})

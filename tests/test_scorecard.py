@@ -388,3 +388,32 @@ def test_to_pdf_without_matplotlib_names_the_extra(tmp_path, breastcancer, monke
     with pytest.raises(ImportError, match=r"sk-riskscore\[plot\]"):
         card.to_pdf(tmp_path / "card.pdf")
     assert not (tmp_path / "card.pdf").exists()
+
+
+def test_card_with_rashomon_set_adds_summary_and_point_ranges(breastcancer):
+    from sk_riskscore import RiskScoreClassifier, rashomon_set
+
+    X, y = breastcancer
+    clf = RiskScoreClassifier(max_features=3, max_coef=3, time_limit=20).fit(X, y)
+    rset = rashomon_set(clf, X, y, epsilon=0.05, time_limit=30)
+    plain = ScoreCard.from_estimator(clf, X, y)
+    card = ScoreCard.from_estimator(clf, X, y, rashomon=rset)
+    # without a set nothing changes; with one, lines are appended
+    assert plain.to_text() == ScoreCard.from_estimator(clf, X, y).to_text()
+    assert plain.with_rashomon(rset, X).to_text() == card.to_text()
+    for render in ("to_text", "to_markdown"):
+        extended, original = getattr(card, render)(), getattr(plain, render)()
+        assert extended.startswith(original + "\n\n")
+        assert rset.summary(X) in extended
+    assert card.to_html().startswith(plain.to_html()[: -len("</div>")])
+    assert rset.summary(X) in card.to_html()
+    use = rset.feature_use()
+    use = use[use["n_cards"] > 0]
+    lines = card.to_text().split("\n\n")[-1].splitlines()[2:]
+    assert len(lines) == len(use)
+    for line, row in zip(lines, use.itertuples()):
+        low, high = row.min_points, row.max_points
+        span = f"{low}" if low == high else f"{low} to {high}"
+        assert line == f"  {row.Index}: {span} ({row.n_cards} of {len(rset)})"
+    with pytest.raises(ValueError, match="rashomon needs X"):
+        ScoreCard.from_estimator(clf, rashomon=rset)
