@@ -37,8 +37,10 @@ def _slopes(X, y, w, L, b, scale):
 def enumerate_optimum(
     X, y, w, coef_lower, coef_upper, intercept_lower, intercept_upper, c0,
     min_features=0, max_features=None, rows=(), chunk=4000, scale=1.0,
-    real_intercept=False,
+    real_intercept=False, admissible=None,
 ) -> Enumerated:
+    """``admissible``, if given, maps the (n, d) candidate points to a boolean
+    mask: constraints by their meaning, without the solver's compiled rows."""
     d = X.shape[1]
     ranges = [range(int(lo), int(hi) + 1) for lo, hi in zip(coef_lower, coef_upper)]
     candidates = np.array(list(itertools.product(*ranges)), dtype=float).reshape(-1, d)
@@ -50,6 +52,8 @@ def enumerate_optimum(
     for row in rows:
         activity = candidates @ row.points_coef + used @ row.used_coef
         keep &= (activity >= row.lower - 1e-9) & (activity <= row.upper + 1e-9)
+    if admissible is not None:
+        keep &= np.asarray(admissible(candidates), dtype=bool)
     candidates = candidates[keep]
     if len(candidates) == 0:
         return Enumerated(np.inf, np.zeros((0, d)), np.zeros(0), 0)

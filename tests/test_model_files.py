@@ -143,6 +143,22 @@ def test_long_values_are_quoted_briefly_in_errors(document, tmp_path):
     assert len(str(error.value)) < 600
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["pipeline"]["binarizer"]["rules"][-1].__setitem__("threshold", 1e9),
+        lambda d: d["pipeline"].__setitem__("step_names", ["a", "b"]),
+        lambda d: d["classifier"]["points"].__setitem__(0, d["classifier"]["points"][0] + 1),
+        lambda d: d.__setitem__("sk_riskscore_version", "9.9"),
+    ],
+)
+def test_the_checksum_covers_every_block(document, tmp_path, edit):
+    # The checksum detects accidents anywhere: an edited binarizer threshold too.
+    edit(document)
+    assert_refused(write(tmp_path / "m.json", document, reseal=False),
+                   "does not match its checksum")
+
+
 # --------------------------------------------------------------- size limit
 
 
