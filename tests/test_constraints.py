@@ -139,6 +139,41 @@ def test_random_constraint_sets_match_enumeration(seed):
         assert holds_by_meaning(constraint, names, points[None, :])[0], constraint
 
 
+@pytest.mark.parametrize("kind", ["exactly", "at_most", "at_least"])
+@pytest.mark.parametrize("seed", [6, 9, 10, 14])
+def test_binding_count_constraints_match_enumeration(seed, kind):
+    """Count constraints the unconstrained optimum breaks, so each must change the
+    answer; random sets rarely bind (an Exactly compiled as AtLeast went unseen)."""
+    base = random_problem(seed)
+    names = [f"x{j}" for j in range(base.n_features)]
+    wide = base.intercept_upper + 50
+    box = (base.X, base.y, base.sample_weight, base.coef_lower, base.coef_upper, -wide,
+           wide, base.c0, base.min_features, base.max_features)
+    free = enumerate_optimum(*box).points[0]
+    used = [names[j] for j in np.flatnonzero(free)]
+    unused = [names[j] for j in np.flatnonzero(free == 0)]
+    assert len(used) >= 2 and unused, "a seed whose optimum uses 2+ features, not all"
+    constraint = {
+        "exactly": Exactly(1, used), "at_most": AtMost(1, used), "at_least": AtLeast(1, unused),
+    }[kind]
+    assert not holds_by_meaning(constraint, names, free[None, :])[0], "must bind"
+    truth = enumerate_optimum(*box, admissible=by_meaning([constraint], names))
+    compiled = compile_constraints(names, max_coef=int(base.coef_upper.max()),
+                                   constraints=[constraint])
+    problem = dataclasses.replace(
+        base, coef_lower=np.maximum(base.coef_lower, compiled.coef_lower),
+        coef_upper=np.minimum(base.coef_upper, compiled.coef_upper),
+        constraints=compiled.rows,
+    )
+    result = solve(problem, time_limit=60, gap_tolerance=1e-9)
+    if truth.n_models == 0:
+        assert result.status == SolverStatus.INFEASIBLE
+        return
+    assert result.status == SolverStatus.OPTIMAL, result.message
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert holds_by_meaning(constraint, names, result.model.points[None, :])[0]
+
+
 # ----------------------------------------------------------- real data, per kind
 def _points(clf, X):
     return dict(zip(X.columns, clf.coef_[0].tolist()))
