@@ -142,8 +142,8 @@ def _run_fit(args) -> None:
     _check_features(X, args.data, binarize=args.binarize)
     model = _build_model(args, constraints)
 
-    from .._scorecard import ScoreCard
     from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
 
     model.fit(X, y)
     classifier = split_pipeline(model)[1]
