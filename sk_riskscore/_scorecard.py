@@ -120,7 +120,7 @@ class ScoreCard:
         self._rashomon = None
 
     def with_rashomon(self, rashomon, X) -> ScoreCard:
-        """A copy of the card that also reports a Rashomon set.
+        r"""A copy of the card that also reports a Rashomon set.
 
         Its text, Markdown and HTML outputs end with the set's one-line
         summary on ``X`` and, per feature used by any card of the set, the
@@ -146,7 +146,7 @@ class ScoreCard:
         >>> clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
         >>> rset = rashomon_set(clf, X, y, epsilon=0.05, time_limit=30)
         >>> card = ScoreCard.from_estimator(clf, X, y).with_rashomon(rset, X)
-        >>> print(card.to_text().split("\\n\\n")[-1])  # doctest: +NORMALIZE_WHITESPACE
+        >>> print(card.to_text().split("\n\n")[-1])  # doctest: +NORMALIZE_WHITESPACE
         4 cards within 5 % of the optimum (proven complete): 15.1 % of people have
         risks differing by more than 10 points.
         Points across the set (cards using the feature):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -22,6 +23,24 @@ SHARED_DATA = next(
 )
 BUNDLED = {"breastcancer", "mammo"}
 DATASETS = ("breastcancer", "mammo", "adult", "mushroom")
+
+@contextlib.contextmanager
+def node_limit(max_nodes: int):
+    """Fits inside stop after ``max_nodes`` branch-and-bound nodes.
+
+    A deterministic stand-in for a short ``time_limit``: the same model on a
+    fast machine and on a loaded CI runner. Patches the classifier's solver
+    entry point only (``time_limit`` stays as given: keep it generous).
+    """
+    import functools
+
+    from sk_riskscore import _classifier
+    from sk_riskscore._solver import solve
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_classifier, "solve", functools.partial(solve, max_nodes=max_nodes))
+        yield
+
 
 # Fast settings for estimators in tests: one place to change them.
 FAST = dict(time_limit=20.0, max_features=3, max_coef=3)

@@ -76,14 +76,60 @@ def constrained_problem(seed):
     return problem, constraints, compiled
 
 
+def holds_by_meaning(constraint, names, points):
+    """Which rows of ``points`` (n, d) obey ``constraint``, read from its docstring's
+    meaning alone: no compiled rows, so a compile bug cannot hide in the oracle."""
+    column = {name: j for j, name in enumerate(names)}
+    used = points != 0
+
+    def count(features):
+        return used[:, [column[f] for f in features]].sum(axis=1)
+
+    if isinstance(constraint, MustUse):
+        return count(constraint.features) == len(constraint.features)
+    if isinstance(constraint, MustNotUse):
+        return count(constraint.features) == 0
+    if isinstance(constraint, AtMost):
+        return count(constraint.features) <= constraint.k
+    if isinstance(constraint, AtLeast):
+        return count(constraint.features) >= constraint.k
+    if isinstance(constraint, Exactly):
+        return count(constraint.features) == constraint.k
+    if isinstance(constraint, Implies):
+        return ~used[:, column[constraint.if_used]] | (
+            count(constraint.then_used) == len(constraint.then_used))
+    if isinstance(constraint, LinearConstraint):
+        value = sum(a * points[:, column[f]] for f, a in constraint.points) + sum(
+            c * used[:, column[f]] for f, c in constraint.used)
+        return (constraint.lower - 1e-9 <= value) & (value <= constraint.upper + 1e-9)
+    raise TypeError(f"no meaning written for {constraint!r}")
+
+
+def by_meaning(constraints, names):
+    def admissible(points):
+        keep = np.ones(len(points), dtype=bool)
+        for constraint in constraints:
+            keep &= holds_by_meaning(constraint, names, points)
+        return keep
+
+    return admissible
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_random_constraint_sets_match_enumeration(seed):
     problem, constraints, compiled = constrained_problem(seed)
+    base = random_problem(seed)
+    names = [f"x{j}" for j in range(base.n_features)]
+    coef_lower = base.coef_lower.copy()
+    if seed % 3 == 0:
+        coef_lower[-1] = 0  # the sign constraint of constrained_problem
     wide = problem.intercept_upper + 50
+    # Ground truth from the unconstrained box, filtered by what each constraint
+    # object means: never from the compiled rows or bounds under test.
     truth = enumerate_optimum(
-        problem.X, problem.y, problem.sample_weight, problem.coef_lower,
-        problem.coef_upper, -wide, wide, problem.c0, problem.min_features,
-        problem.max_features, problem.constraints,
+        base.X, base.y, base.sample_weight, coef_lower, base.coef_upper, -wide, wide,
+        base.c0, base.min_features, base.max_features,
+        admissible=by_meaning(constraints, names),
     )
     result = solve(problem, backend="cbc" if seed % 2 else "highs", time_limit=60,
                    gap_tolerance=1e-9)
@@ -99,6 +145,43 @@ def test_random_constraint_sets_match_enumeration(seed):
     for row in problem.constraints:  # checked once more, independently of the checker
         value = row.points_coef @ points + row.used_coef @ (points != 0)
         assert row.lower - 1e-9 <= value <= row.upper + 1e-9, row.name
+    for constraint in constraints:  # and by meaning
+        assert holds_by_meaning(constraint, names, points[None, :])[0], constraint
+
+
+@pytest.mark.parametrize("kind", ["exactly", "at_most", "at_least"])
+@pytest.mark.parametrize("seed", [6, 9, 10, 14])
+def test_binding_count_constraints_match_enumeration(seed, kind):
+    """Count constraints the unconstrained optimum breaks, so each must change the
+    answer; random sets rarely bind (an Exactly compiled as AtLeast went unseen)."""
+    base = random_problem(seed)
+    names = [f"x{j}" for j in range(base.n_features)]
+    wide = base.intercept_upper + 50
+    box = (base.X, base.y, base.sample_weight, base.coef_lower, base.coef_upper, -wide,
+           wide, base.c0, base.min_features, base.max_features)
+    free = enumerate_optimum(*box).points[0]
+    used = [names[j] for j in np.flatnonzero(free)]
+    unused = [names[j] for j in np.flatnonzero(free == 0)]
+    assert len(used) >= 2 and unused, "a seed whose optimum uses 2+ features, not all"
+    constraint = {
+        "exactly": Exactly(1, used), "at_most": AtMost(1, used), "at_least": AtLeast(1, unused),
+    }[kind]
+    assert not holds_by_meaning(constraint, names, free[None, :])[0], "must bind"
+    truth = enumerate_optimum(*box, admissible=by_meaning([constraint], names))
+    compiled = compile_constraints(names, max_coef=int(base.coef_upper.max()),
+                                   constraints=[constraint])
+    problem = dataclasses.replace(
+        base, coef_lower=np.maximum(base.coef_lower, compiled.coef_lower),
+        coef_upper=np.minimum(base.coef_upper, compiled.coef_upper),
+        constraints=compiled.rows,
+    )
+    result = solve(problem, time_limit=60, gap_tolerance=1e-9)
+    if truth.n_models == 0:
+        assert result.status == SolverStatus.INFEASIBLE
+        return
+    assert result.status == SolverStatus.OPTIMAL, result.message
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert holds_by_meaning(constraint, names, result.model.points[None, :])[0]
 
 
 # ----------------------------------------------------------- real data, per kind

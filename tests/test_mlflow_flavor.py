@@ -30,7 +30,7 @@ from sk_riskscore import (  # noqa: E402
 )
 from sk_riskscore._io._envelope import _checksum  # noqa: E402
 
-from .conftest import DATASETS, load_dataset  # noqa: E402
+from .conftest import DATASETS, load_dataset, node_limit  # noqa: E402
 
 SMALL_FIT = dict(max_features=3, max_coef=3, time_limit=0.5, random_state=0)
 FIT_ROWS = 3000
@@ -476,8 +476,12 @@ def test_autolog_logs_a_pipeline_once_in_a_run_it_starts(
 def test_autolog_puts_a_second_fit_in_a_nested_run(mammo_split, tracking, autologging):
     X, y, _, _ = mammo_split
     with mlflow.start_run(experiment_id=tracking.experiment_id) as parent:
-        first = fit_quietly(RiskScoreClassifier(**SMALL_FIT), X, y)
-        second = fit_quietly(RiskScoreClassifier(**{**SMALL_FIT, "max_features": 2}), X, y)
+        # Node-limited, not 0.5 s: two fits that differ on every machine.
+        with node_limit(50):
+            first = fit_quietly(RiskScoreClassifier(**{**SMALL_FIT, "time_limit": 60}), X, y)
+            second = fit_quietly(
+                RiskScoreClassifier(**{**SMALL_FIT, "time_limit": 60, "max_features": 2}), X, y
+            )
         assert mlflow.active_run().info.run_id == parent.info.run_id
     client = MlflowClient()
     assert client.get_run(parent.info.run_id).data.params["max_features"] == "3"

@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import RiskScoreBinarizer, RiskScoreClassifier
 
-from .conftest import DATASETS, REPO, load_dataset
+from .conftest import DATASETS, REPO, load_dataset, node_limit
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -35,9 +35,10 @@ def fitted(name: str, with_binarizer: bool):
     """(model, X, y) for a data set; cached across tests in this module."""
     X, y = load_dataset(name)
     rows = np.random.default_rng(0).permutation(len(X))[:FIT_ROWS]
-    classifier = RiskScoreClassifier(max_features=4, max_coef=3, time_limit=1.5, random_state=0)
+    # A node limit, not a short time limit: the same model on any machine.
+    classifier = RiskScoreClassifier(max_features=4, max_coef=3, time_limit=60, random_state=0)
     model = make_pipeline(RiskScoreBinarizer(), classifier) if with_binarizer else classifier
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), node_limit(50):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X.iloc[rows], y.iloc[rows])
     return model, X, y

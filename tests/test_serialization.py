@@ -133,7 +133,7 @@ def test_file_is_plain_strict_json(fitted, tmp_path):
         "optimality_gap": clf.optimality_gap_, "status": clf.status_,
     }
     assert document["checksum"].startswith("sha256:")
-    assert not (tmp_path / "model.json.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
 
 
 @pytest.mark.parametrize(

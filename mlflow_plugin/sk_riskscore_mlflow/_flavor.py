@@ -406,7 +406,7 @@ def _log_onnx(model, info, input_example):
     return log_onnx_model(model, name=f"{info.name}-onnx", input_example=input_example)
 
 
-def load_model(model_uri, dst_path=None):
+def load_model(model_uri, dst_path=None, signing_key=None):
     """Load a risk score logged with this flavor, as the fitted estimator.
 
     Parameters
@@ -417,6 +417,11 @@ def load_model(model_uri, dst_path=None):
         ``models:/<name>@<alias>``.
     dst_path : str, default=None
         Local directory to download the model to.
+    signing_key : str or bytes, default=None
+        Require the model file to be signed with this key (HMAC-SHA256), as
+        :func:`sk_riskscore.load_json` does; ``SK_RISKSCORE_SIGNING_KEY`` in the
+        environment has the same effect, and is how ``mlflow.pyfunc.load_model``
+        and ``mlflow models serve`` are told the key.
 
     Returns
     -------
@@ -427,7 +432,8 @@ def load_model(model_uri, dst_path=None):
     ------
     mlflow.exceptions.MlflowException
         The model has no ``riskscore`` flavor, or its JSON file is malformed,
-        tampered with or of an unsupported schema version.
+        too large, tampered with, of an unsupported schema version, or not
+        signed with the key given.
 
     Examples
     --------
@@ -436,12 +442,14 @@ def load_model(model_uri, dst_path=None):
     local = _download_artifact_from_uri(artifact_uri=model_uri, output_path=dst_path)
     conf = _get_flavor_configuration(model_path=local, flavor_name=FLAVOR_NAME)
     _add_code_from_conf_to_system_path(local, conf)
-    return _load_json_file(os.path.join(local, conf.get("model_file", MODEL_FILE)))
+    return _load_json_file(
+        os.path.join(local, conf.get("model_file", MODEL_FILE)), signing_key=signing_key
+    )
 
 
-def _load_json_file(path):
+def _load_json_file(path, signing_key=None):
     try:
-        return load_json(path)
+        return load_json(path, signing_key=signing_key)
     except (InvalidModelFileError, FileNotFoundError) as exc:
         raise MlflowException(
             f"cannot load the risk score at {path}: {exc}",

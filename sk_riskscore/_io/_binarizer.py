@@ -20,11 +20,17 @@ from .._binning import (
 )
 from .._compat import validate_params
 from .._model import feature_names
+from ._fields import _quote
 
 __all__ = ["binarizer_from_dict", "binarizer_to_dict", "json_params"]
 
 _DICT_FORMAT = "sk_riskscore.RiskScoreBinarizer"
 _DICT_VERSION = 1
+_KEYS = (
+    "format", "version", "params", "feature_names_in", "n_features_in", "column_types",
+    "categories", "rules", "feature_groups",
+)
+_RULE_KEYS = ("column", "operator", "threshold", "name")
 
 
 def binarizer_to_dict(binarizer) -> dict:
@@ -78,24 +84,42 @@ def binarizer_from_dict(cls, data):
     ]
     if missing:
         raise ValueError(f"RiskScoreBinarizer description lacks the keys {missing}")
-
-    binarizer = cls(**dict(data.get("params") or {}))
-    validate_params(binarizer)
+    unknown = sorted(set(data) - set(_KEYS))
+    if unknown:
+        raise ValueError(
+            f"RiskScoreBinarizer description has unknown keys {_quote(unknown)}; it was "
+            "not written by this version of sk-riskscore"
+        )
+    params = _expect(data.get("params") or {}, dict, "params")
     names_in = data.get("feature_names_in")
-    n_features = int(data["n_features_in"])
+    n_features = data["n_features_in"]
+    if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+        raise ValueError(
+            f"n_features_in must be a positive integer, got {_quote(n_features)}"
+        )
+    column_types = _expect(data["column_types"], dict, "column_types")
+    # Every input column has a type (to_dict writes them all): the claimed
+    # count is checked against what the file holds before anything is sized by it.
+    if n_features != len(column_types):
+        raise ValueError(
+            f"n_features_in is {n_features} but column_types describes "
+            f"{len(column_types)} columns; it must describe every input column"
+        )
+    binarizer = cls(**params)
+    validate_params(binarizer)
     if names_in is not None:
+        names_in = _expect(names_in, list, "feature_names_in")
         if len(names_in) != n_features:
             raise ValueError(
                 f"feature_names_in has {len(names_in)} names but n_features_in is "
                 f"{n_features}"
             )
-        binarizer.feature_names_in_ = np.asarray(
-            [str(n) for n in names_in], dtype=object
-        )
+        if not all(isinstance(n, str) for n in names_in):
+            raise ValueError("feature_names_in must hold strings only")
+        binarizer.feature_names_in_ = np.asarray(list(names_in), dtype=object)
     binarizer.n_features_in_ = n_features
     names = feature_names(names_in, n_features)
 
-    column_types = dict(data["column_types"])
     for column, kind in column_types.items():
         if column not in names:
             raise ValueError(
@@ -107,11 +131,17 @@ def binarizer_from_dict(cls, data):
                 f"{list(COLUMN_TYPES)}"
             )
     categories = {
-        str(column): tuple(values)
-        for column, values in (data.get("categories") or {}).items()
+        str(column): tuple(_expect(values, list, f"categories[{column!r}]"))
+        for column, values in _expect(data.get("categories") or {}, dict,
+                                      "categories").items()
     }
     rules = []
-    for position, item in enumerate(data["rules"]):
+    for position, item in enumerate(_expect(data["rules"], list, "rules")):
+        if not isinstance(item, dict) or set(item) != set(_RULE_KEYS):
+            raise ValueError(
+                f"rule #{position + 1} must be an object with exactly the keys "
+                f"{list(_RULE_KEYS)}, got {_quote(item)}"
+            )
         try:
             rule = BinaryRule(
                 item["column"], item["operator"], item["threshold"], item["name"]
@@ -119,7 +149,7 @@ def binarizer_from_dict(cls, data):
         except (KeyError, TypeError) as exc:
             raise ValueError(
                 f"rule #{position + 1} must have column, operator, threshold and name: "
-                f"{item!r} ({exc})"
+                f"{_quote(item)} ({exc})"
             ) from None
         kind = column_types.get(rule.column)
         if kind is None:
@@ -143,7 +173,10 @@ def binarizer_from_dict(cls, data):
         rules.append(rule)
     check_unique_names(rules)
     known_names = {rule.name for rule in rules}
-    groups = [list(group) for group in data.get("feature_groups") or ()]
+    groups = [
+        _expect(group, list, "feature_groups[]")
+        for group in _expect(data.get("feature_groups") or [], list, "feature_groups")
+    ]
     for group in groups:
         unknown = [name for name in group if name not in known_names]
         if unknown:
@@ -155,3 +188,13 @@ def binarizer_from_dict(cls, data):
     }
     binarizer.categories_ = categories
     return binarizer
+
+
+def _expect(value, kind, key):
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"RiskScoreBinarizer description: {key} must be a {kind.__name__}, got "
+            f"{type(value).__name__}"
+        )
+    return value
+

@@ -8,10 +8,9 @@ stdout and write the per-person or per-card table and a plot on request.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from .._io._atomic import write_file_atomically
 from ._commands import (
     _column_list,
     _model_columns,
@@ -50,7 +49,7 @@ def run_recourse(args) -> None:
     else:
         _write_text(_recourse_text(audit), "-")
     if outputs.table is not None:
-        _write_atomically(outputs.table, lambda path: audit.to_frame().to_csv(
+        write_file_atomically(outputs.table, lambda path: audit.to_frame().to_csv(
             path, index=False, float_format="%.17g"))
         print(f"{len(X)} people written to {outputs.table}")
     if outputs.plot is not None:
@@ -75,7 +74,7 @@ def run_rashomon(args) -> None:
                         progress=not args.quiet)
     _write_text(_rashomon_text(rset, X, groups, threshold=args.threshold), "-")
     if outputs.table is not None:
-        _write_atomically(outputs.table, lambda path: rset.cards_.to_csv(
+        write_file_atomically(outputs.table, lambda path: rset.cards_.to_csv(
             path, index_label="rank", float_format="%.17g"))
         print(f"{len(rset)} cards written to {outputs.table}")
     if outputs.plot is not None:
@@ -164,26 +163,11 @@ def _column(frame, column, path, option):
     return values
 
 
-def _write_atomically(path: Path, write) -> None:
-    """``write(temporary_path)`` in the target's folder, then rename over ``path``:
-    a crash never leaves half a file behind.
-    """
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
-                                       dir=path.parent)
-    os.close(handle)
-    try:
-        write(partial)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-
-
 def _save_figure(figure, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     try:
-        _write_atomically(path, lambda partial: figure.savefig(partial, dpi=120))
+        write_file_atomically(path, lambda partial: figure.savefig(partial, dpi=120))
     finally:
         plt.close(figure)
     print(f"plot written to {path}")

@@ -17,6 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from .._io._atomic import write_atomically
 from .._model import prediction_frame, split_pipeline
 from ._parser import PROG, CommandError, UsageError, _message, build_parser
 from ._plugin import log_to_mlflow
@@ -26,6 +27,11 @@ __all__ = ["main"]
 
 # Errors whose message is meant for the user; anything else is a bug and says so.
 _EXPECTED_ERRORS = (CommandError, OSError, ValueError, TypeError, ImportError, KeyError)
+# An error line quotes user input; a hostile file must not make it megabytes long.
+_MESSAGE_HEAD = 300
+_MESSAGE_TAIL = 100
+# A constraints file lists a few constraints: kilobytes.
+_MAX_CONSTRAINTS_BYTES = 1024 * 1024
 
 
 # --------------------------------------------------------------------- main
@@ -84,7 +90,7 @@ def main(argv=None) -> int:
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {cli_words(' '.join(message.split()))}\n")
+    sys.stderr.write(f"{PROG}: error: {_one_short_line(cli_words(message))}\n")
     sys.stderr.flush()
 
 
@@ -106,6 +112,15 @@ def cli_words(message: str) -> str:
         message)
 
 
+def _one_short_line(message: str) -> str:
+    """The message on one line, its middle cut if long (the end often says the fix)."""
+    text = " ".join(str(message).split())
+    if len(text) <= _MESSAGE_HEAD + _MESSAGE_TAIL:
+        return text
+    omitted = len(text) - _MESSAGE_HEAD - _MESSAGE_TAIL
+    return f"{text[:_MESSAGE_HEAD]} [... {omitted} characters ...] {text[-_MESSAGE_TAIL:]}"
+
+
 def _note(message: str) -> None:
     sys.stderr.write(f"{PROG}: {message}\n")
     sys.stderr.flush()
@@ -116,7 +131,7 @@ def _one_line_warnings():
     """Show each warning as ``sk-riskscore: warning: ...``, without a source line."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(f"{PROG}: warning: {cli_words(' '.join(str(message).split()))}\n")
+        sys.stderr.write(f"{PROG}: warning: {_one_short_line(cli_words(str(message)))}\n")
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
@@ -166,8 +181,10 @@ def _run_fit(args) -> None:
 
     model.fit(X, y)
     classifier = split_pipeline(model)[1]
-    path = save_json(model, output)
+    # Everything that can still fail (the card) runs before the model file is
+    # written: a failed fit leaves no file, and an old file stays as it was.
     card = ScoreCard.from_estimator(model, X, y).to_text()
+    path = save_json(model, output)
     print(card)
     print()
     print(fit_summary(classifier))
@@ -356,7 +373,7 @@ def _run_export_onnx(args) -> None:
         graph = to_onnx(model, dtype=getattr(np, args.dtype))
     else:
         graph = _per_column_onnx(model, sample)
-    _writable(output).write_bytes(graph.SerializeToString())
+    write_atomically(_writable(output), graph.SerializeToString())
     if sample is not None:
         print(f"ONNX model written to {output}")
         print("one input per column, each [n_rows, 1]: " + ", ".join(
@@ -527,6 +544,11 @@ def _read_constraints(path):
     if not path.is_file():
         raise CommandError(f"{path}: no such constraints file")
     suffix = path.suffix.lower()
+    if path.stat().st_size > _MAX_CONSTRAINTS_BYTES:
+        raise CommandError(
+            f"{path}: larger than {_MAX_CONSTRAINTS_BYTES} bytes; a constraints file lists "
+            "a few constraints"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -548,7 +570,7 @@ def _read_constraints(path):
                 "write the constraints as JSON"
             ) from None
         try:
-            items = yaml.safe_load(text)
+            items = yaml.load(text, Loader=_loader_without_aliases(yaml))
         except yaml.YAMLError as exc:
             raise CommandError(f"{path}: not valid YAML ({_message(exc)})") from None
     else:
@@ -567,6 +589,28 @@ def _read_constraints(path):
         raise CommandError(f"{path}: {_message(exc)}") from None
 
 
+def _loader_without_aliases(yaml):
+    """PyYAML's SafeLoader, refusing aliases (``*name``).
+
+    Aliases let a few hundred bytes expand to gigabytes (the "billion laughs");
+    a list of constraints never needs them.
+    """
+
+    class NoAliasSafeLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    "YAML aliases (*name) are not allowed in a constraints file; write "
+                    "each constraint out in full",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasSafeLoader
+
+
 def _writable(path) -> Path:
     path = Path(path)
     if path.is_dir():
@@ -581,7 +625,7 @@ def _write_text(text: str, output) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        _writable(output).write_text(text, encoding="utf-8")
+        write_atomically(_writable(output), text.encode("utf-8"))
 
 
 _COMMANDS = {

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._io._atomic import write_atomically
+
 __all__ = ["DemoResult", "run_demo"]
 
 REGISTERED_NAME = "mammo-risk-score"
@@ -99,8 +101,8 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     say(card.to_text())
     model_file = save_json(model, output / "model.json")
     card_files = (output / "card.md", output / "card.html")
-    card_files[0].write_text(card.to_markdown() + "\n", encoding="utf-8")
-    card_files[1].write_text(card.to_html() + "\n", encoding="utf-8")
+    write_atomically(card_files[0], (card.to_markdown() + "\n").encode("utf-8"))
+    write_atomically(card_files[1], (card.to_html() + "\n").encode("utf-8"))
 
     say()
     say("== 4. MLflow: log, register, alias ==")
@@ -185,7 +187,7 @@ def _onnx_check(model, X, path):
 
     from ..onnx import to_onnx
 
-    path.write_bytes(to_onnx(model).SerializeToString())
+    write_atomically(path, to_onnx(model).SerializeToString())
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     labels, probabilities, scores = session.run(
         ["label", "probabilities", "score"], {"X": X.to_numpy(dtype=np.float64)}
