@@ -52,6 +52,11 @@ def json_params(params: dict) -> dict:
     out = dict(params)
     if out.get("categorical_features") is not None:
         out["categorical_features"] = [str(c) for c in out["categorical_features"]]
+    special = out.get("special_values")
+    if isinstance(special, dict):
+        out["special_values"] = {str(c): [float(v) for v in vs] for c, vs in special.items()}
+    elif special is not None:
+        out["special_values"] = [float(v) for v in special]
     return out
 
 
@@ -79,7 +84,11 @@ def binarizer_from_dict(cls, data):
     if missing:
         raise ValueError(f"RiskScoreBinarizer description lacks the keys {missing}")
 
-    binarizer = cls(**dict(data.get("params") or {}))
+    params = data.get("params")
+    if params is not None and "missing" not in params:
+        # Written before missing values had rules: such a binarizer refused them.
+        params = {**params, "missing": "error"}
+    binarizer = cls(**dict(params or {}))
     validate_params(binarizer)
     names_in = data.get("feature_names_in")
     n_features = int(data["n_features_in"])
@@ -114,12 +123,16 @@ def binarizer_from_dict(cls, data):
     for position, item in enumerate(data["rules"]):
         try:
             rule = BinaryRule(
-                item["column"], item["operator"], item["threshold"], item["name"]
+                item["column"],
+                item["operator"],
+                item["threshold"],
+                item["name"],
+                tuple(item.get("excluded") or ()),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(
-                f"rule #{position + 1} must have column, operator, threshold and name: "
-                f"{item!r} ({exc})"
+                f"rule #{position + 1} must have column, operator, threshold and name "
+                f"(and optionally excluded, a list of numbers): {item!r} ({exc})"
             ) from None
         kind = column_types.get(rule.column)
         if kind is None:
@@ -127,13 +140,19 @@ def binarizer_from_dict(cls, data):
                 f"rule {rule.name!r} reads column {rule.column!r}, which column_types "
                 f"does not describe; input columns are {names}"
             )
-        if (rule.operator == "==") != (kind == CATEGORICAL):
+        if rule.operator == "is":
+            if rule.threshold is not None and kind == CATEGORICAL:
+                raise ValueError(
+                    f"rule {rule.name!r} tests the special value {rule.threshold!r} of "
+                    f"a categorical column; use '==' for a category"
+                )
+        elif (rule.operator == "==") != (kind == CATEGORICAL):
             raise ValueError(
                 f"rule {rule.name!r} uses {rule.operator!r} on a {kind} column; "
                 "use '==' "
                 "on categorical columns and '>=' or '<' on numeric and binary ones"
             )
-        if kind == CATEGORICAL and rule.column in categories:
+        if rule.operator == "==" and kind == CATEGORICAL and rule.column in categories:
             if rule.threshold not in categories[rule.column]:
                 raise ValueError(
                     f"rule {rule.name!r} tests the category {rule.threshold!r}, "
