@@ -37,13 +37,13 @@ from ._binning import (
     BinaryRule,
     binary_rule,
     category_rules,
+    check_special_values,
     check_unique_names,
     count_below_from_value_counts,
     cut_points,
     excluded_value_rules,
     frequent_categories,
     is_binary,
-    is_number,
     missing_value_error,
     neighbour_pairs,
     plain,
@@ -267,20 +267,21 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             check_consistent_length(frame, y)
             check_classification_targets(y)
         forced = self._forced_categorical(names)
-        self._check_special_values(names)
+        kinds = [
+            _column_kind(frame.iloc[:, position], column, column in forced)
+            for position, column in enumerate(names)
+        ]
+        check_special_values(
+            self.special_values,
+            names,
+            [c for c, kind in zip(names, kinds, strict=True) if kind == CATEGORICAL],
+        )
 
         rules, groups, column_types, categories = [], [], {}, {}
-        for position, column in enumerate(names):
+        for position, (column, kind) in enumerate(zip(names, kinds, strict=True)):
             values = frame.iloc[:, position]
-            kind = _column_kind(values, column, column in forced)
             n_rows = len(values)
             if kind == CATEGORICAL:
-                if isinstance(self.special_values, dict) and column in self.special_values:
-                    raise ValueError(
-                        f"special_values names the categorical column {column!r}; special "
-                        "values are for numeric columns (a categorical column's codes are "
-                        "categories already). Remove it from special_values."
-                    )
                 objects = _categorical_values(values)
                 missing = pd.isna(values).to_numpy()
                 uniques, counts = _unique_objects(objects[~missing])
@@ -480,30 +481,6 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
                 f"{names[:20]}{' ...' if len(names) > 20 else ''}."
             )
         return forced
-
-    def _check_special_values(self, names) -> None:
-        special = self.special_values
-        if special is None:
-            return
-        lists = special.items() if isinstance(special, dict) else [(None, special)]
-        unknown = sorted(str(c) for c, _ in lists if c is not None and c not in names)
-        if unknown:
-            raise ValueError(
-                f"special_values names columns not in X: {unknown}. Columns are "
-                f"{names[:20]}{' ...' if len(names) > 20 else ''}."
-            )
-        for column, values in lists:
-            where = "special_values" if column is None else f"special_values[{column!r}]"
-            if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
-                raise ValueError(
-                    f"{where} must be a list of numbers, e.g. [-7, -8, -9]; got {values!r}."
-                )
-            bad = [v for v in values if not is_number(v) or not math.isfinite(float(v))]
-            if bad:
-                raise ValueError(
-                    f"{where} must hold finite numbers (missing values have their own "
-                    f"rule, see the missing parameter); got {bad}."
-                )
 
     def _cut_points(self, values, distinct, counts, y, n_rows) -> list[float]:
         """Readable cut points of one numeric column (the policy is in _binning).

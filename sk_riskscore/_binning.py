@@ -49,6 +49,7 @@ __all__ = [
     "binary_rule",
     "category_order",
     "category_rules",
+    "check_special_values",
     "check_unique_names",
     "count_below_from_value_counts",
     "cut_points",
@@ -380,6 +381,41 @@ def special_values_of(special_values, column) -> tuple[float, ...]:
     if isinstance(special_values, dict):
         special_values = special_values.get(column, ())
     return tuple(sorted({float(v) for v in special_values}))
+
+
+def check_special_values(special_values, names, categorical) -> None:
+    """Refuse special values that are not finite numbers, or that name a column
+    not in ``names`` or one of the ``categorical`` columns."""
+    if special_values is None:
+        return
+    if isinstance(special_values, dict):
+        lists = list(special_values.items())
+    else:
+        lists = [(None, special_values)]
+    unknown = sorted(str(c) for c, _ in lists if c is not None and c not in names)
+    if unknown:
+        raise ValueError(
+            f"special_values names columns not in X: {unknown}. Columns are "
+            f"{list(names)[:20]}{' ...' if len(names) > 20 else ''}."
+        )
+    for column, values in lists:
+        where = "special_values" if column is None else f"special_values[{column!r}]"
+        if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+            raise ValueError(
+                f"{where} must be a list of numbers, e.g. [-7, -8, -9]; got {values!r}."
+            )
+        bad = [v for v in values if not is_number(v) or not math.isfinite(float(v))]
+        if bad:
+            raise ValueError(
+                f"{where} must hold finite numbers (missing values have their own rule, "
+                f"see the missing parameter); got {bad}."
+            )
+        if column in categorical:
+            raise ValueError(
+                f"special_values names the categorical column {column!r}; special values "
+                "are for numeric columns (a categorical column's codes are categories "
+                "already). Remove it from special_values."
+            )
 
 
 def split_special_values(distinct, counts, specials):
