@@ -199,8 +199,9 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     >>> binarizer = RiskScoreBinarizer(
     ...     n_thresholds=1, directions=">=",
     ...     special_values={"MonthsSinceDelq": [-7, -8, -9]}).fit(X)
-    >>> binarizer.get_feature_names_out().tolist()
-    ['BMI >= 24', 'BMI is missing', 'MonthsSinceDelq >= 30', 'MonthsSinceDelq is -8', 'MonthsSinceDelq is -7']
+    >>> binarizer.get_feature_names_out().tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['BMI >= 24', 'BMI is missing', 'MonthsSinceDelq >= 30',
+     'MonthsSinceDelq is -8', 'MonthsSinceDelq is -7']
     >>> binarizer.transform(X.head(2))
     array([[0., 0., 0., 0., 1.],
            [0., 1., 0., 0., 0.]])
