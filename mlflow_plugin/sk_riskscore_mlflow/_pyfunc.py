@@ -1,7 +1,8 @@
-"""The ``python_function`` face of a risk score: score, probability and label."""
+"""The ``python_function`` face of a risk score: score, risk and label."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -9,11 +10,27 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+from sk_riskscore._model import OUTPUT_NAMES, prediction_frame
+
 #: What ``predict`` can return: a frame of all three, or one 1-D output.
-OUTPUTS = ("frame", "label", "probability")
+OUTPUTS = ("frame", "label", "risk")
+#: Output spellings of sk-riskscore 0.1, still accepted with a FutureWarning.
+RENAMED_OUTPUTS = {"probability": "risk"}
+#: The frame columns of models saved by sk-riskscore 0.1 (their signature names
+#: them, so these models keep them until they are logged again).
+LEGACY_COLUMNS = ("score", "probability", "label")
 
 
 def validate_output(output) -> str:
+    """``output`` checked, with the 0.1 spelling "probability" read as "risk"."""
+    if output in RENAMED_OUTPUTS:
+        warnings.warn(
+            f"output={output!r} is deprecated and will be removed in sk-riskscore 0.3; "
+            f"use output={RENAMED_OUTPUTS[output]!r} (the same values).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return RENAMED_OUTPUTS[output]
     if output not in OUTPUTS:
         raise MlflowException(
             f"output must be one of {list(OUTPUTS)}, got {output!r}",
@@ -25,16 +42,19 @@ def validate_output(output) -> str:
 class RiskScorePyfunc:
     """Wraps a fitted risk score (or binarizer pipeline) for ``mlflow.pyfunc``.
 
-    ``predict`` returns, per row, the integer total score, the probability
-    of ``classes_[1]`` and the predicted label; ``params={"output": "label"}``
-    or ``"probability"`` returns that column alone, 1-D. Bad input becomes an
+    ``predict`` returns, per row, the integer total ``score``, the ``risk``
+    (probability of ``classes_[1]``) and the predicted ``label``;
+    ``params={"output": "label"}`` or ``"risk"`` returns that column alone,
+    1-D. ``columns`` renames the frame's columns (models saved by 0.1 keep
+    :data:`LEGACY_COLUMNS`, which their signature declares). Bad input becomes an
     ``MlflowException`` with ``INVALID_PARAMETER_VALUE``, which the scoring
     server turns into an HTTP 400 carrying the message.
     """
 
-    def __init__(self, model, output: str = "frame"):
+    def __init__(self, model, output: str = "frame", columns=OUTPUT_NAMES):
         self.model = model
         self.output = validate_output(output)
+        self.columns = tuple(columns)
 
     def get_raw_model(self):
         """The fitted estimator."""
@@ -46,14 +66,9 @@ class RiskScorePyfunc:
         try:
             if output == "label":
                 return self.model.predict(X)
-            if output == "probability":
+            if output == "risk":
                 return self.model.predict_proba(X)[:, 1]
-            scores = self.model.decision_function(X)
-            return pd.DataFrame({
-                "score": _whole_if_possible(scores),
-                "probability": self.model.predict_proba(X)[:, 1],
-                "label": self.model.predict(X),
-            })
+            return prediction_frame(self.model, X).set_axis(list(self.columns), axis=1)
         except (ValueError, TypeError, KeyError) as exc:
             raise MlflowException(
                 f"cannot score this input: {exc}", error_code=INVALID_PARAMETER_VALUE
@@ -99,9 +114,3 @@ class RiskScorePyfunc:
             )
         return data.to_numpy()
 
-
-def _whole_if_possible(scores: np.ndarray) -> np.ndarray:
-    """Integer scores as int64: always so for binary or integer features."""
-    if np.all(np.isfinite(scores)) and np.all(scores == np.round(scores)):
-        return scores.astype(np.int64)
-    return scores
