@@ -662,10 +662,19 @@ def _column_contributions(binarizer, column, rules_and_points) -> np.ndarray:
         if binarizer.handle_unknown == "ignore" or any(c not in points for c in known):
             sums.add(0.0)
         return np.array(sorted(sums))
-    # Numeric: the pattern only changes at a threshold, so one value below all
-    # thresholds and each threshold itself cover every possible pattern.
-    thresholds = sorted({float(rule.threshold) for rule, _ in rules_and_points})
-    probes = np.array([-np.inf, *thresholds])
+    # Numeric: the pattern of regular values only changes at a threshold, so one
+    # value below all thresholds and each threshold itself cover them all; a
+    # missing value (if the column had any) and each special value give their
+    # own pattern.
+    thresholds = sorted(
+        {float(rule.threshold) for rule, _ in rules_and_points if rule.operator in (">=", "<")}
+    )
+    column_rules = [rule for rule in binarizer.rules_ if rule.column == column]
+    specials = {rule.threshold for rule in column_rules if rule.operator == "is"}
+    specials |= {value for rule in column_rules for value in rule.excluded}
+    probes = np.array(
+        [-np.inf, *thresholds, *(np.nan if v is None else v for v in specials)], dtype=float
+    )
     sums = np.zeros(len(probes))
     for rule, p in rules_and_points:
         sums += float(p) * rule.apply(probes)

@@ -98,3 +98,25 @@ def breastcancer():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# Real-valued data with special codes (../shared/data/real, see its README).
+REAL_DATA = SHARED_DATA.parent / "real"
+HELOC_SPECIAL_VALUES = [-7, -8, -9]
+
+
+def load_heloc(*, nan_share: float = 0.0, rows: int | None = None, seed: int = 0):
+    """(X, y) of HELOC, optionally with ``nan_share`` of the feature cells set to
+    NaN and a random subsample of ``rows`` rows (always including all-(-9) rows)."""
+    path = REAL_DATA / "heloc.csv"
+    if not path.exists():
+        pytest.skip(f"heloc.csv not found at {path}")
+    frame = pd.read_csv(path)
+    y, X = frame.iloc[:, 0], frame.iloc[:, 1:].astype(np.float64)
+    rng = np.random.default_rng(seed)
+    if nan_share:
+        X = X.mask(rng.random(X.shape) < nan_share)
+    if rows is not None:
+        keep = np.sort(rng.permutation(len(X))[:rows])
+        X, y = X.iloc[keep].reset_index(drop=True), y.iloc[keep].reset_index(drop=True)
+    return X, y

@@ -19,6 +19,8 @@ import pytest
 from sk_riskscore import ScoreCard, load_json, save_json
 from sk_riskscore.cli import main
 
+from .conftest import HELOC_SPECIAL_VALUES, load_heloc
+
 SCRIPT = Path(sys.executable).with_name("sk-riskscore")
 TIMEOUT = 300
 
@@ -331,7 +333,10 @@ MAIN_ERRORS = {
     "text features": (["fit", "text.csv", "--target", "y", "--no-binarize"], 1,
                       ["'b'", "drop --no-binarize"]),
     "pdf to stdout": (["show", "model.json", "--format", "pdf"], 2, ["-o CARD.pdf"]),
-    "missing values": (["fit", "nan.csv", "--target", "y"], 1, ["'b'", "missing"]),
+    "missing values": (["fit", "nan.csv", "--target", "y", "--no-binarize"], 1,
+                       ["'b'", "missing"]),
+    "special values without binarize": ([*FIT, "--no-binarize", "--special-values", "-7",
+                                         "-9"], 2, ["--special-values needs --binarize"]),
     "one class": (["fit", "one_class.csv", "--target", "y"], 1, ["one class"]),
     "missing target values": (["fit", "bad_target.csv", "--target", "y"], 1,
                               ["'y'", "missing"]),
@@ -597,3 +602,47 @@ def test_a_card_longer_than_a_screen_warns_in_cli_words(tmp_path, monkeypatch, c
     assert err[-1].startswith("sk-riskscore: warning: the card is ")
     assert err[-1].endswith("more than a screen: drop --no-binarize so that numeric "
                             "columns become threshold rules.")
+
+
+# ------------------------------------------------ missing and special values
+
+
+def test_heloc_with_empty_cells_and_special_codes_end_to_end(tmp_path, monkeypatch, capsys):
+    """fit, show, predict and export-onnx on HELOC rows with 5% empty cells and the
+    codes -7, -8, -9; ONNX equals the saved model on every row, NaN rows included."""
+    ort = pytest.importorskip("onnxruntime")
+    X, y = load_heloc(nan_share=0.05, rows=1200, seed=1)
+    X.assign(bad_credit=y).to_csv(tmp_path / "heloc.csv", index=False)
+    assert ",," in (tmp_path / "heloc.csv").read_text()  # empty cells, not "nan"
+    codes = [str(v) for v in HELOC_SPECIAL_VALUES]
+    result = run("fit", "heloc.csv", "--target", "bad_credit", "--binarize",
+                 "--special-values", *codes, "--max-features", "5", "--max-coef", "3",
+                 "--time-limit", "2", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "status:" in result.stdout and "model saved to" in result.stdout
+    model = load_json(tmp_path / "model.json")
+    binarizer = model[0]
+    assert binarizer.special_values == [-7.0, -8.0, -9.0]
+    names = set(binarizer.get_feature_names_out())
+    assert {"ExternalRiskEstimate is missing", "MSinceMostRecentDelq is -7"} <= names
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["show", "model.json", "--data", "heloc.csv", "--target", "bad_credit"]) == 0
+    card = capsys.readouterr().out
+    assert "OBSERVED" in card and "1200 rows" in card
+    assert main(["predict", "model.json", "heloc.csv", "-o", "predictions.csv"]) == 0
+    assert main(["export-onnx", "model.json", "-o", "model.onnx"]) == 0
+    capsys.readouterr()
+
+    frame = pd.read_csv(tmp_path / "heloc.csv").drop(columns="bad_credit")
+    assert frame.isna().any(axis=1).mean() > 0.5
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    np.testing.assert_array_equal(predictions["label"], model.predict(frame))
+    np.testing.assert_allclose(predictions["risk"], model.predict_proba(frame)[:, 1],
+                               rtol=0, atol=1e-15)
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    label, proba, score = session.run(None, {"X": frame.to_numpy(np.float64)})
+    np.testing.assert_array_equal(score, model.decision_function(frame).astype(np.int64))
+    np.testing.assert_array_equal(label, model.predict(frame))
+    np.testing.assert_allclose(proba, model.predict_proba(frame), rtol=0, atol=1e-12)

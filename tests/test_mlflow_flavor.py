@@ -176,6 +176,23 @@ def test_pyfunc_outputs_and_signature(mammo_model, mammo_split, tmp_path):
         pyfunc_model.predict(X_test, params={"output": "everything"})
 
 
+def test_pyfunc_scores_missing_values_in_integer_columns(mammo_split, tmp_path):
+    """A binarizer that scores missing values gets a signature that lets them in."""
+    X, y, _, _ = mammo_split
+    X = X.astype("int64")
+    model = fit_quietly(
+        Pipeline([("binarize", RiskScoreBinarizer(n_thresholds=2)),
+                  ("score", RiskScoreClassifier(**SMALL_FIT))]), X, y)
+    path = tmp_path / "model"
+    sk_riskscore_mlflow.save_model(model, path, input_example=X.head(5),
+                                   pip_requirements=REQUIREMENTS)
+    pyfunc_model = mlflow.pyfunc.load_model(str(path))
+    with_missing = X.head(20).astype(float)
+    with_missing.iloc[::3, 0] = np.nan
+    scores = pyfunc_model.predict(with_missing, params={"output": "risk"})
+    np.testing.assert_array_equal(scores, model.predict_proba(with_missing)[:, 1])
+
+
 def test_the_old_output_spellings_still_work_with_a_warning(mammo_model, mammo_split, tmp_path):
     """0.1 called the risk "probability": as an output, and as a saved model's column."""
     X, _, X_test, _ = mammo_split

@@ -417,3 +417,31 @@ def test_card_with_rashomon_set_adds_summary_and_point_ranges(breastcancer):
         assert line == f"  {row.Index}: {span} ({row.n_cards} of {len(rset)})"
     with pytest.raises(ValueError, match="rashomon needs X"):
         ScoreCard.from_estimator(clf, rashomon=rset)
+
+
+def test_missing_and_special_values_are_their_own_patterns():
+    """The card's scores are those a row can get: brute force over values,
+    NaN and special codes, which meet no threshold."""
+    X = pd.DataFrame(
+        {
+            "Months": [-7, 3, 14, -7, 30, -8, 45, np.nan, 8, 21, -7, 60],
+            "Sex": ["F", "M", None, "F", "M", "F", "M", "F", None, "M", "F", "M"],
+        }
+    )
+    binarizer = RiskScoreBinarizer(
+        n_thresholds=2, min_frequency=0, special_values={"Months": [-7, -8, -9]}
+    ).fit(X)
+    names = binarizer.get_feature_names_out().tolist()
+    assert {"Months is missing", "Months is -7", "Months is -8", "Sex is missing"} <= set(names)
+    points = np.resize(np.array([2, -1, 3, 1, -2, 4, 1, -3, 2]), len(names))
+    clf = hand_fitted_classifier(names, points, intercept=-1)
+    model = Pipeline([("bin", binarizer), ("clf", clf)]).set_output(transform="pandas")
+    card = ScoreCard.from_estimator(model)
+    assert "Months is -7" in card.to_text() and "Sex is missing" in card.to_text()
+
+    months = [np.nan, -9, -8, -7, *np.arange(0, 70, 0.5)]
+    grid = pd.DataFrame(
+        list(itertools.product(months, ["F", "M", None])), columns=["Months", "Sex"]
+    )
+    brute = set(np.round(model.decision_function(grid) - clf.intercept_[0], 9))
+    assert set(card.risk_table()["score"]) == brute

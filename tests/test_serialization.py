@@ -262,6 +262,46 @@ def test_pipeline_with_categorical_and_boolean_columns(binarizer_cls, tmp_path, 
     assert loaded[0].get_feature_names_out().tolist() == pipe[0].get_feature_names_out().tolist()
 
 
+def test_pipeline_with_missing_and_special_values(binarizer_cls, tmp_path, rng):
+    """Missing-value and special-value rules survive the model file; a file
+    written before they existed (no missing, special_values or excluded
+    fields) still loads, and refuses missing values as it did."""
+    n = 400
+    months = rng.integers(0, 60, n).astype(float)
+    months[rng.random(n) < 0.2] = -7.0
+    months[rng.random(n) < 0.1] = np.nan
+    X = pd.DataFrame({"months": months, "age": rng.integers(20, 90, n).astype(float)})
+    X.loc[rng.random(n) < 0.1, "age"] = np.nan
+    logit = 0.04 * (X["age"].fillna(55) - 55) + 1.5 * (X["months"] == -7) - X["months"].isna()
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    binarizer = binarizer_cls(n_thresholds=2, special_values={"months": [-7, -8]})
+    pipe = Pipeline([("binarize", binarizer), ("score", RiskScoreClassifier(**SMALL_FIT))])
+    pipe = fit_quietly(pipe.set_output(transform="pandas"), X, y)
+    path = save_json(pipe, tmp_path / "m.json")
+    loaded = load_json(path)
+    assert loaded[0].rules_ == pipe[0].rules_
+    assert loaded[0].special_values == {"months": [-7.0, -8.0]}
+    assert any(rule.excluded == (-8.0, -7.0) for rule in loaded[0].rules_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+    # The same file as an older sk-riskscore wrote it, for a binarizer without
+    # missing or special values.
+    complete = X.dropna().query("months >= 0")
+    old = fit_quietly(
+        Pipeline([("binarize", binarizer_cls(n_thresholds=2)),
+                  ("score", RiskScoreClassifier(**SMALL_FIT))]),
+        complete, y[complete.index],
+    )
+    document = model_to_dict(old)
+    for key in ("missing", "special_values"):
+        del document["pipeline"]["binarizer"]["params"][key]
+    loaded = model_from_dict(rechecksummed(document))
+    np.testing.assert_array_equal(loaded.predict_proba(complete), old.predict_proba(complete))
+    assert loaded[0].missing == "error"
+    with pytest.raises(ValueError, match="missing value"):
+        loaded.predict(X)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

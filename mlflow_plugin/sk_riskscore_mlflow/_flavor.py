@@ -245,6 +245,14 @@ def save_model(
 def _infer_signature(model, example, pyfunc_output):
     from mlflow.models import infer_signature
 
+    steps = getattr(model, "steps", None)
+    if steps and getattr(steps[0][1], "missing", None) == "indicator" and hasattr(
+        example, "select_dtypes"
+    ):
+        # The binarizer scores missing values, which MLflow's schema enforcement
+        # refuses in a column declared integer: declare such columns double.
+        integers = example.select_dtypes("integer").columns
+        example = example.astype(dict.fromkeys(integers, "float64"))
     wrapper = RiskScorePyfunc(model, pyfunc_output)
     output = wrapper.predict(example)
     return infer_signature(example, output, params={"output": pyfunc_output})

@@ -31,6 +31,8 @@ _KEYS = (
     "categories", "rules", "feature_groups",
 )
 _RULE_KEYS = ("column", "operator", "threshold", "name")
+# Written only when a threshold rule must give 0 on special values.
+_OPTIONAL_RULE_KEYS = ("excluded",)
 
 
 def binarizer_to_dict(binarizer) -> dict:
@@ -58,6 +60,11 @@ def json_params(params: dict) -> dict:
     out = dict(params)
     if out.get("categorical_features") is not None:
         out["categorical_features"] = [str(c) for c in out["categorical_features"]]
+    special = out.get("special_values")
+    if isinstance(special, dict):
+        out["special_values"] = {str(c): [float(v) for v in vs] for c, vs in special.items()}
+    elif special is not None:
+        out["special_values"] = [float(v) for v in special]
     return out
 
 
@@ -91,6 +98,9 @@ def binarizer_from_dict(cls, data):
             "not written by this version of sk-riskscore"
         )
     params = _expect(data.get("params") or {}, dict, "params")
+    if params and "missing" not in params:
+        # Written before missing values had rules: such a binarizer refused them.
+        params = {**params, "missing": "error"}
     names_in = data.get("feature_names_in")
     n_features = data["n_features_in"]
     if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
@@ -137,14 +147,26 @@ def binarizer_from_dict(cls, data):
     }
     rules = []
     for position, item in enumerate(_expect(data["rules"], list, "rules")):
-        if not isinstance(item, dict) or set(item) != set(_RULE_KEYS):
+        if not isinstance(item, dict) or not (
+            set(_RULE_KEYS) <= set(item) <= set(_RULE_KEYS) | set(_OPTIONAL_RULE_KEYS)
+        ):
             raise ValueError(
-                f"rule #{position + 1} must be an object with exactly the keys "
-                f"{list(_RULE_KEYS)}, got {_quote(item)}"
+                f"rule #{position + 1} must be an object with the keys {list(_RULE_KEYS)} "
+                f"and optionally {list(_OPTIONAL_RULE_KEYS)}, got {_quote(item)}"
+            )
+        excluded = _expect(item.get("excluded", []), list, f"rule #{position + 1} excluded")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in excluded):
+            raise ValueError(
+                f"rule #{position + 1}: excluded must be a list of numbers, got "
+                f"{_quote(excluded)}"
             )
         try:
             rule = BinaryRule(
-                item["column"], item["operator"], item["threshold"], item["name"]
+                item["column"],
+                item["operator"],
+                item["threshold"],
+                item["name"],
+                tuple(excluded),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(
@@ -157,13 +179,19 @@ def binarizer_from_dict(cls, data):
                 f"rule {rule.name!r} reads column {rule.column!r}, which column_types "
                 f"does not describe; input columns are {names}"
             )
-        if (rule.operator == "==") != (kind == CATEGORICAL):
+        if rule.operator == "is":
+            if rule.threshold is not None and kind == CATEGORICAL:
+                raise ValueError(
+                    f"rule {rule.name!r} tests the special value {rule.threshold!r} of "
+                    f"a categorical column; use '==' for a category"
+                )
+        elif (rule.operator == "==") != (kind == CATEGORICAL):
             raise ValueError(
                 f"rule {rule.name!r} uses {rule.operator!r} on a {kind} column; "
                 "use '==' "
                 "on categorical columns and '>=' or '<' on numeric and binary ones"
             )
-        if kind == CATEGORICAL and rule.column in categories:
+        if rule.operator == "==" and kind == CATEGORICAL and rule.column in categories:
             if rule.threshold not in categories[rule.column]:
                 raise ValueError(
                     f"rule {rule.name!r} tests the category {rule.threshold!r}, "

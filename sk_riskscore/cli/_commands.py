@@ -138,7 +138,8 @@ def _one_line_warnings():
         # Deprecation notices from dependencies are not the user's business.
         for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
             warnings.filterwarnings("ignore", category=category)
-        # MLflow's advice for data with missing values; risk scores reject those.
+        # MLflow's advice for integer columns with missing values: the binarizer
+        # reads them as floats anyway.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         warnings.showwarning = show
         yield
@@ -159,6 +160,9 @@ def _run_fit(args) -> None:
     )
     if args.alias is not None and args.registered_name is None:
         raise UsageError("--alias needs --registered-name (see 'sk-riskscore fit --help')")
+    if args.special_values is not None and args.binarize is False:
+        raise UsageError("--special-values needs --binarize, the default; drop "
+                         "--no-binarize (see 'sk-riskscore fit --help')")
     output = _writable(args.output)  # before a long fit, not after
     constraints = _read_constraints(args.constraints) if args.constraints else None
     frame = read_csv(args.data)
@@ -283,7 +287,8 @@ def _build_model(args, constraints, binarize):
     # the binarizer's DataFrame carries its rules and threshold groups to the
     # classifier (constraints on raw variables, one threshold per direction)
     return Pipeline(
-        [("binarize", RiskScoreBinarizer(n_thresholds=args.n_thresholds)),
+        [("binarize", RiskScoreBinarizer(n_thresholds=args.n_thresholds,
+                                          special_values=args.special_values)),
          ("score", classifier)]
     )
 
@@ -291,7 +296,7 @@ def _build_model(args, constraints, binarize):
 def _fit_params(args) -> dict:
     names = ("data", "target", "max_features", "max_coef", "c0", "time_limit",
              "gap_tolerance", "constraints", "calibrate_scale", "solver", "random_state",
-             "binarize", "n_thresholds")
+             "binarize", "n_thresholds", "special_values")
     return {name: getattr(args, name) for name in names}
 
 
@@ -478,13 +483,8 @@ def _check_features(X, path, *, binarize: bool) -> None:
 
     if X.shape[1] == 0:
         raise CommandError(f"{path}: no feature columns besides the target")
-    with_missing = [str(c) for c in X.columns[X.isna().any()]]
-    if with_missing:
-        raise CommandError(
-            f"{path}: missing values in {', '.join(map(repr, with_missing[:10]))}; "
-            "impute or drop them first"
-        )
     if not binarize:
+        _refuse_missing_values(X, path)
         text = [str(c) for c, t in X.dtypes.items()
                 if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
         if text:
@@ -512,13 +512,19 @@ def _model_columns(model, frame, path):
             f"{' ...' if len(missing) > 10 else ''}, which the file lacks"
         )
     X = frame[names]
+    if not hasattr(model, "steps"):  # a binarizer gives missing values their rules
+        _refuse_missing_values(X, path)
+    return X
+
+
+def _refuse_missing_values(X, path) -> None:
     with_missing = [str(c) for c in X.columns[X.isna().any()]]
     if with_missing:
         raise CommandError(
             f"{path}: missing values in {', '.join(map(repr, with_missing[:10]))}; "
-            "impute or drop them first"
+            "a model fitted with --binarize gives them their own rule ('X is missing'); "
+            "otherwise impute or drop them first"
         )
-    return X
 
 
 def load_model(path):

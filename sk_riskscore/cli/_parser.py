@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     binarize.add_argument("--n-thresholds", type=_integer(1), default=3, metavar="N",
                           help="cut points per numeric column when binarizing "
                           "(default: %(default)s)")
+    binarize.add_argument("--special-values", type=float, nargs="+", metavar="V",
+                          help="codes that are not measurements, e.g. -7 -8 -9, in every "
+                          "numeric column: with --binarize each gets its own rule "
+                          "('X is -7') and none falls into a threshold (empty cells get "
+                          "'X is missing' rules)")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     _add_mlflow_options(fit)
     fit.set_defaults(command="fit")
