@@ -128,6 +128,7 @@ def worker(data: str, k: int, time_limit: float) -> dict:
         "root_bound": seen.get("root_bound", float("nan")),
         "root_s": seen.get("root_s", float("nan")),
         "nodes": stats.n_nodes, "lp_solves": stats.n_lp_solves,
+        "dual_prunes": getattr(stats, "n_dual_prunes", 0),
         "nodes/s": stats.n_nodes / max(stats.time, 1e-9),
         "seconds": stats.time,
         "certify_s": stats.time if certified else float("nan"),

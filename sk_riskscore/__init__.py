@@ -1,7 +1,7 @@
 """sk-riskscore: certifiably optimal integer risk scores for scikit-learn."""
 
 from ._binarizer import BinaryRule, RiskScoreBinarizer
-from ._classifier import RiskScoreClassifier
+from ._classifier import RiskScoreClassifier, certify_card
 from ._constraints import (
     AtLeast,
     AtMost,
@@ -22,7 +22,7 @@ from ._serialization import (
     model_to_dict,
     save_json,
 )
-from ._solver import SolverError, SolverStatistics, SolverStatus
+from ._solver import CardCertificate, SolverError, SolverStatistics, SolverStatus
 
 __version__ = "0.1.0"
 
@@ -30,6 +30,7 @@ __all__ = [
     "AtLeast",
     "AtMost",
     "BinaryRule",
+    "CardCertificate",
     "Exactly",
     "Implies",
     "InvalidModelFileError",
@@ -44,6 +45,7 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "__version__",
+    "certify_card",
     "constraints_from_dict",
     "constraints_to_dict",
     "risk_score_metrics",

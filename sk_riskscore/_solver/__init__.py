@@ -2,7 +2,7 @@
 
 from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
-from ._certify import certify
+from ._certify import CardCertificate, certify, certify_points
 from ._problem import (
     LinearConstraint,
     RiskScoreProblem,
@@ -22,6 +22,7 @@ from ._scale import search_scale
 
 __all__ = [
     "BranchAndBound",
+    "CardCertificate",
     "LinearConstraint",
     "Progress",
     "RiskScoreProblem",
@@ -31,6 +32,7 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "certify",
+    "certify_points",
     "explain_infeasibility",
     "find_admissible_model",
     "intercept_bound",

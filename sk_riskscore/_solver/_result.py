@@ -67,6 +67,8 @@ class SolverStatistics:
     n_distinct_rows: int = 0
     backend: str = ""
     backend_fallbacks: int = 0
+    # nodes closed by the LP-free dual bound alone (counted in n_nodes too)
+    n_dual_prunes: int = 0
 
 
 @dataclass(frozen=True)
