@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ._admissible import find_admissible_model
-from ._dual import DualBound, FrankWolfePoint
+from ._dual import DualBound, root_point
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
@@ -55,6 +55,7 @@ _PROGRESS_INTERVAL = 0.5
 _PURGE_EVERY = 10
 _PLUNGE_FRACTION = 0.5
 _BEAM_SHARE = 0.25  # of the time limit, at most, for the first incumbent's beam search
+_FIRST_INCUMBENT_SHARE = 0.3  # of the time limit, at most, for polishing the empty model
 # With few features the tree finds good incumbents within a fraction of a second
 # and the beam's fixed cost dominates (breastcancer: 0.43 s without, 0.63 s with).
 _BEAM_MIN_FEATURES = 15
@@ -69,20 +70,24 @@ _STALL_FRACTION = 1e-2
 
 
 _CUT_MAX_IDLE = 100
-# Frank-Wolfe steps of the dual bound tried at a node before its LP: from the
-# parent's LP point five steps came within 1e-3 of the child's LP bound
-# (compas k=5), at about a third of an LP node's cost. Since a child's
-# relaxation is rarely much above its parent's, the attempt seldom prunes on
-# problems with a weak relaxation (bench_certify: 3 of 600 mammo k=5 nodes),
-# so the search stops trying once fewer than _DUAL_MIN_SUCCESS of the last
-# _DUAL_WINDOW attempts pruned.
-_DUAL_STEPS = 6
-_DUAL_WINDOW = 50
-_DUAL_MIN_SUCCESS = 0.35
-# The root's cut loop stops after this share of the time limit: on many rows
-# every round is a pass over the data, and 500,000 rows spent the whole limit
-# there.
-_ROOT_TIME_SHARE = 0.2
+# The root's LP-free dual bound (accelerated gradient steps on the relaxation,
+# bounded by tangent planes, see _dual): up to this share of the time limit,
+# in rounds of _ROOT_DUAL_STEPS steps while a round still lifts it by
+# _ROOT_DUAL_PROGRESS (relative). With many rows the LP's cut loop climbs
+# slowly (adult k=5: bound ~0 after 2 s of cuts on a loaded machine, 0.342
+# after 1,585 rounds) while the dual reaches 0.33 in 300 steps. Measured as a
+# pre-check at every node it did not pay: from the parent's point it never
+# rose above the parent's bound (3 prunes in 600 nodes), so nodes keep the LP.
+_ROOT_DUAL_SHARE = 0.1
+_ROOT_DUAL_STEPS = 50
+_ROOT_DUAL_ROUNDS = 20
+_ROOT_DUAL_PROGRESS = 1e-4
+# ... only on data this large (distinct rows x features): below it the LP's
+# cut rounds are cheap and reach the same bound.
+_ROOT_DUAL_MIN_ENTRIES = 100_000
+# The root's cut loop stops after this share of the time limit (it also stops
+# when stalled): 500,000 rows spent the whole limit there, leaving no tree.
+_ROOT_TIME_SHARE = 0.8
 
 
 @dataclass
@@ -91,7 +96,6 @@ class _Node:
     upper: np.ndarray
     bound: float
     depth: int
-    start: FrankWolfePoint | None = None  # the parent's LP point: the dual bound's warm start
 
 
 class BranchAndBound:
@@ -172,16 +176,14 @@ class BranchAndBound:
         else:
             self.oracle = self.rows.at_scale(problem.score_scale, max_abs)
         self.feasibility = FeasibilityChecker(problem)
+        self._twins, self._twin_chain = self._twin_pairs()
         self.real_intercept = not problem.integer_intercept
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept,
                                     deadline=self._start + self.time_limit)
         self.lp = RelaxationLP(problem, self.backend)
         self.dual = DualBound(self.oracle, problem)
-        self.n_dual_prunes = 0
-        self._dual_attempts = 0
-        self._dual_recent_prunes = 0
-        self._dual_enabled = True
+        self.root_dual_bound = -np.inf
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
         self.n_nodes = 0
@@ -268,9 +270,8 @@ class BranchAndBound:
         """Bound one node; return the children to explore, or None if pruned."""
         self.n_nodes += 1
         lower, upper = node.lower, node.upper
-        if self._dual_enabled and node.start is not None and self.incumbent is not None:
-            if self._dual_prunes(node):
-                return None
+        if root_node and self.oracle.n_rows * self.d >= _ROOT_DUAL_MIN_ENTRIES:
+            node.bound = max(node.bound, self._root_dual_bound(lower, upper))
         self.lp.set_bounds(lower, upper)
         rounds = _ROOT_CUT_ROUNDS if root_node else _NODE_CUT_ROUNDS
         tolerance = _ROOT_CUT_TOLERANCE if root_node else _NODE_CUT_TOLERANCE
@@ -335,24 +336,27 @@ class BranchAndBound:
         if self.n_nodes % _PURGE_EVERY == 0:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
         self._fix_by_reduced_cost(solution, node, lower, upper)
-        node.start = FrankWolfePoint(solution.intercept, solution.points, solution.used)
         return self._branch(solution, node)
 
-    def _dual_prunes(self, node: _Node) -> bool:
-        """Try to close the node by the LP-free dual bound; stop trying for
-        the rest of the solve when too few attempts succeed."""
-        threshold = self._prune_threshold()
-        bound, _ = self.dual.bound(node.start, node.lower, node.upper, _DUAL_STEPS,
-                                   target=threshold)
-        node.bound = max(node.bound, bound)
-        pruned = node.bound >= threshold
-        self.n_dual_prunes += pruned
-        self._dual_attempts += 1
-        self._dual_recent_prunes += pruned
-        if self._dual_attempts == _DUAL_WINDOW:
-            self._dual_enabled = self._dual_recent_prunes >= _DUAL_MIN_SUCCESS * _DUAL_WINDOW
-            self._dual_attempts = self._dual_recent_prunes = 0
-        return pruned
+    def _root_dual_bound(self, lower: np.ndarray, upper: np.ndarray) -> float:
+        """The root's dual bound; its last point also seeds the LP with a cut."""
+        point = root_point(self.problem)
+        bound = -np.inf
+        deadline = min(time.perf_counter() + _ROOT_DUAL_SHARE * self.time_limit,
+                       self._start + self.time_limit)
+        for _ in range(_ROOT_DUAL_ROUNDS):
+            if time.perf_counter() >= deadline:
+                break
+            lifted, point = self.dual.descend(point, lower, upper, _ROOT_DUAL_STEPS)
+            progress = lifted - bound
+            bound = max(bound, lifted)
+            if progress <= _ROOT_DUAL_PROGRESS * max(abs(bound), 1e-12):
+                break
+        if np.isfinite(bound):
+            self.lp.add_cut(*self.oracle.loss_and_gradient(point.intercept, point.points),
+                            point.intercept, point.points)
+        self.root_dual_bound = bound
+        return bound
 
     def _stalled(self, history: list[float]) -> bool:
         """Cutting planes at one point converge slowly (Kelley): stop once the
@@ -423,18 +427,34 @@ class BranchAndBound:
         lower[k], upper[k] = lo, hi
         if z_one is not None:
             lower[1 + self.d + z_one] = 1.0
-        return _Node(lower, upper, node.bound, node.depth + 1, node.start)
+        return _Node(lower, upper, node.bound, node.depth + 1)
 
     def _propagate(self, lower: np.ndarray, upper: np.ndarray) -> bool:
-        """Make the bounds of l and z consistent; False if nothing is left."""
+        """Make the bounds of l and z consistent; False if nothing is left.
+
+        Twin features (see ``_twin_pairs``) are used in index order: a later
+        twin only with the earlier one. Any model has a twin with the same
+        objective that obeys this (its used twins moved to the lowest
+        indices), so cutting the others off keeps the optimum and the bound.
+        """
         d = self.d
         lz, uz = lower[1 + d :], upper[1 + d :]
         ll, ul = lower[1 : 1 + d], upper[1 : 1 + d]
-        off = uz < 0.5
-        ll[off] = np.maximum(ll[off], 0.0)
-        ul[off] = np.minimum(ul[off], 0.0)
-        lz[(ll > 0) | (ul < 0)] = 1.0
-        uz[(ll == 0) & (ul == 0)] = 0.0
+        first, second = self._twins
+        for _ in range(self._twin_chain + 2):
+            off = uz < 0.5
+            ll[off] = np.maximum(ll[off], 0.0)
+            ul[off] = np.minimum(ul[off], 0.0)
+            lz[(ll > 0) | (ul < 0)] = 1.0
+            uz[(ll == 0) & (ul == 0)] = 0.0
+            if not len(first):
+                break
+            later_off = np.minimum(uz[second], uz[first])
+            earlier_on = np.maximum(lz[first], lz[second])
+            if np.array_equal(later_off, uz[second]) and np.array_equal(earlier_on, lz[first]):
+                break
+            uz[second] = later_off
+            lz[first] = earlier_on
         if np.any(ll > ul) or np.any(lz > uz) or lower[0] > upper[0]:
             return False
         if lz.sum() > self.feasibility.max_support:
@@ -442,6 +462,22 @@ class BranchAndBound:
         if uz.sum() < self.feasibility.min_support:
             return False
         return True
+
+    def _twin_pairs(self):
+        """Consecutive pairs ``(j, j')``, ``j < j'``, of features that are
+        interchangeable: equal columns, bounds, c0 and constraint
+        coefficients (binarized data repeat columns: mushroom 5 of 113).
+        Returns the two index arrays and the longest chain of twins."""
+        p, f = self.problem, self.feasibility
+        keys = np.vstack([self.oracle.X, p.coef_lower[None], p.coef_upper[None],
+                          p.c0[None], f.points_matrix, f.used_matrix]).T
+        _, group = np.unique(keys, axis=0, return_inverse=True)
+        group = group.ravel()
+        order = np.argsort(group, kind="stable")
+        same = group[order][1:] == group[order][:-1]
+        first, second = order[:-1][same], order[1:][same]
+        longest = int(np.bincount(group).max()) if len(group) else 0
+        return (first, second), longest
 
     def _fix_by_reduced_cost(self, solution, node, lower, upper):
         """Tighten bounds that would push the LP bound past the incumbent."""
@@ -481,7 +517,13 @@ class BranchAndBound:
             start = find_admissible_model(self.problem)
             if start is None:
                 return False
-        b, pts, _ = self.search.polish(0, start)
+        # On many rows polishing is slow (500,000 rows: the first incumbent came
+        # at 53 s of 60, leaving the root no LP): its time is capped.
+        self.search.deadline = self._start + _FIRST_INCUMBENT_SHARE * self.time_limit
+        try:
+            b, pts, _ = self.search.polish(0, start)
+        finally:
+            self.search.deadline = self._start + self.time_limit
         self._offer(b, pts)
         if self.d > _BEAM_MIN_FEATURES:
             deadline = self._start + _BEAM_SHARE * self.time_limit
@@ -646,7 +688,7 @@ class BranchAndBound:
             n_distinct_rows=self.oracle.n_rows,
             backend=self.lp.backend,
             backend_fallbacks=self.fallbacks,
-            n_dual_prunes=self.n_dual_prunes,
+            root_dual_bound=self.root_dual_bound,
         )
         pool = tuple(sorted(self.pool.values(), key=lambda m: m.objective)[: self.pool_size])
         # loss and penalty are never negative: a valid bound even before the root LP

@@ -175,6 +175,70 @@ class DualBound:
                                     (1.0 - gamma) * point.used + gamma * used)
         return best, point
 
+    def descend(self, start: FrankWolfePoint, lower: np.ndarray, upper: np.ndarray,
+                steps: int, target: float = np.inf, check_every: int = 4):
+        """Like :meth:`bound`, but the tangent point moves by accelerated
+        projected gradient steps (FISTA) on the node's relaxation
+        ``{l within bounds, sum over free features of |l_j| / L_j <= room}``,
+        which converge much faster than Frank-Wolfe's zigzag. The bound is
+        taken every ``check_every`` steps and at the end; as with
+        :meth:`bound`, its validity does not depend on the steps at all.
+        """
+        d = self.d
+        lo, hi = lower[1 : 1 + d], upper[1 : 1 + d]
+        fixed_in = lower[1 + d :] > 0.5
+        free = ~fixed_in & (upper[1 + d :] > 0.5) & ((lo < 0) | (hi > 0))
+        room = float(self.max_support - np.count_nonzero(fixed_in))
+        if room < 0:
+            return np.inf, start
+        step = 1.0 / self._lipschitz()
+        b_lo, b_hi = lower[0], upper[0]
+
+        def project(b, points):
+            return float(np.clip(b, b_lo, b_hi)), _project_budget(points, lo, hi, free, room)
+
+        b, points = project(start.intercept, start.points)
+        yb, ypoints = b, points
+        momentum = 1.0
+        best = -np.inf
+        for iteration in range(1, max(steps, 1) + 1):
+            slopes = self._slopes(yb + self.X @ ypoints)
+            nb, npoints = project(yb - step * float(slopes.sum()),
+                                  ypoints - step * (self.XT @ slopes))
+            following = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * momentum * momentum))
+            factor = (momentum - 1.0) / following
+            yb, ypoints = nb + factor * (nb - b), npoints + factor * (npoints - points)
+            b, points, momentum = nb, npoints, following
+            if iteration % check_every == 0 or iteration == steps:
+                point = self._as_point(b, points, lo, hi, fixed_in)
+                best = max(best, self.bound(point, lower, upper, 1)[0])
+                if best >= target:
+                    break
+        return best, self._as_point(b, points, lo, hi, fixed_in)
+
+    def _as_point(self, b, points, lo, hi, fixed_in) -> FrankWolfePoint:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            used = np.where(points > 0, points / hi, np.where(points < 0, points / lo, 0.0))
+        used = np.where(fixed_in, 1.0, np.nan_to_num(used))
+        return FrankWolfePoint(b, points, used)
+
+    def _lipschitz(self) -> float:
+        """An estimate of the largest curvature of the loss in (b, l): power
+        iteration on ``[1 X]' W [1 X] / (4 scale^2)``, with a margin."""
+        if getattr(self, "_lipschitz_value", None) is None:
+            vector = np.ones(self.d + 1) / np.sqrt(self.d + 1)
+            value = 1.0
+            for _ in range(30):
+                scores = vector[0] + self.X @ vector[1:]
+                weighted = self.weight * scores
+                image = np.concatenate([[weighted.sum()], self.XT @ weighted])
+                value = float(np.linalg.norm(image))
+                if value == 0:
+                    break
+                vector = image / value
+            self._lipschitz_value = max(1.1 * value / (4 * self.scale**2), 1e-12)
+        return self._lipschitz_value
+
     def _line_search(self, scores, vertex_scores, penalty, vertex_penalty, fw_gap) -> float:
         """Newton steps on the step length along the Frank-Wolfe direction."""
         if not fw_gap > 0:
@@ -189,6 +253,32 @@ class DualBound:
                 return 1.0 if first < 0 else gamma
             gamma = float(np.clip(gamma - first / second, 0.0, 1.0))
         return gamma
+
+
+def _project_budget(points, lo, hi, free, room):
+    """The Euclidean projection onto ``{lo <= l <= hi, sum over free j of
+    |l_j| / L_j <= room}``, ``L_j`` the bound on the side of l_j's sign
+    (features not free are only clipped). Soft-thresholding by ``tau / L_j``
+    then clipping is optimal for each ``tau``; ``tau`` by bisection."""
+    clipped = np.clip(points, lo, hi)
+    with np.errstate(divide="ignore"):
+        weight = np.where(points > 0, 1.0 / np.abs(hi), 1.0 / np.abs(lo))
+    weight = np.where(free, np.where(np.isfinite(weight), weight, 0.0), 0.0)
+
+    def used(tau):
+        shrunk = np.sign(points) * np.maximum(np.abs(points) - tau * weight, 0.0)
+        return np.where(free, np.clip(shrunk, lo, hi), clipped)
+
+    if float(weight @ np.abs(clipped)) <= room:
+        return clipped
+    low, high = 0.0, float(np.max(np.abs(points) / np.where(weight > 0, weight, np.inf)))
+    for _ in range(40):
+        tau = 0.5 * (low + high)
+        if float(weight @ np.abs(used(tau))) > room:
+            low = tau
+        else:
+            high = tau
+    return used(high)
 
 
 def root_point(problem: RiskScoreProblem) -> FrankWolfePoint:
