@@ -5,16 +5,17 @@
     .venv/bin/python benchmarks/bench_certify.py --solvers new --time-limit 60 --no-write
 
 Problems (issue 17): adult, mushroom, mammo, breastcancer (riskslim data) and
-heloc, compas (real data), and on request (``--data synthetic``) 500,000
-random 0/1 rows x 60 columns with a logistic truth of 5 points (seed 0); each binarized by ``RiskScoreBinarizer()`` with
-default settings on an 80 % training split (seed 0); k in {3, 5, 7, 10};
+heloc, compas (real data), each binarized by ``RiskScoreBinarizer()`` with
+default settings on an 80 % training split (seed 0), and on request
+(``--data synthetic``) 500,000 random 0/1 rows x 60 columns with a logistic
+truth of 5 points (seed 0); k in {3, 5, 7, 10};
 points in [-5, 5]; c0 = 1e-6; score scale 1; integer intercept within the
 derived bound; unit weights. Every fit runs in its own process (one BLAS
 thread, as the solver sets), with ``PYTHONPATH`` pointing at the solver's tree:
 "old" is the base commit (``--base``, default ffb0418, extracted with
 ``git archive`` under the git-ignored ``benchmarks/output/``), "new" this tree.
-The two run alternately on each problem, so drifts of a shared machine hit
-both alike.
+The two run one after the other on each problem, in alternating order, so
+drifts of a shared machine hit both alike.
 
 Per fit: certified (gap <= 1e-4) or not, the gap at 10 s and at the limit,
 the root bound, nodes per second, the time to certify, the first incumbent's
@@ -136,7 +137,8 @@ def worker(data: str, k: int, time_limit: float) -> dict:
     result = solve(problem, time_limit=time_limit, progress=progress, random_state=0)
     stats = result.statistics
     certified = result.status.value == "optimal" and result.gap <= 1e-4
-    gap_at_ten = result.gap if stats.time <= GAP_AT else at_ten.get("gap", float("nan"))
+    gap_at_ten = (result.gap if stats.time <= GAP_AT or time_limit <= GAP_AT
+                  else at_ten.get("gap", float("nan")))
     return {
         "n": n, "d": d, "rows": stats.n_distinct_rows,
         "status": result.status.value, "certified": certified,
@@ -218,7 +220,11 @@ def main(argv=None):
     for name in args.data:
         data = binarized(name)
         for k in args.k:
-            for solver in args.solvers:
+            # alternate which goes first: a machine whose load drifts then
+            # favours neither
+            order = args.solvers if (len(records) // len(args.solvers)) % 2 == 0 \
+                else args.solvers[::-1]
+            for solver in order:
                 record = {"data": name, "k": k, "solver": solver,
                           **run_fit(trees[solver], data, k, args.time_limit)}
                 records.append(record)

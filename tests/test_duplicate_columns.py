@@ -24,7 +24,10 @@ def with_twin(seed: int, constrained: bool):
             coef_upper=base.coef_upper[:5], c0=base.c0[:5],
             max_features=min(base.max_features, 5), min_features=min(base.min_features, 1))
     X = np.column_stack([base.X, base.X[:, 0]])
-    extend = (lambda a: np.append(a, a[0]))
+
+    def extend(values):
+        return np.append(values, values[0])
+
     # points within [-2, 2]: few enough models to enumerate quickly
     problem = dataclasses.replace(base, X=X,
                                   coef_lower=np.maximum(extend(base.coef_lower), -2),

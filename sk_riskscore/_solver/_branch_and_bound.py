@@ -56,6 +56,7 @@ _PURGE_EVERY = 10
 _PLUNGE_FRACTION = 0.5
 _BEAM_SHARE = 0.25  # of the time limit, at most, for the first incumbent's beam search
 _FIRST_INCUMBENT_SHARE = 0.3  # of the time limit, at most, for polishing the empty model
+_LARGE_ENTRIES = 5_000_000  # ... on data this large (distinct rows x features)
 # With few features the tree finds good incumbents within a fraction of a second
 # and the beam's fixed cost dominates (breastcancer: 0.43 s without, 0.63 s with).
 _BEAM_MIN_FEATURES = 15
@@ -518,8 +519,9 @@ class BranchAndBound:
             if start is None:
                 return False
         # On many rows polishing is slow (500,000 rows: the first incumbent came
-        # at 53 s of 60, leaving the root no LP): its time is capped.
-        self.search.deadline = self._start + _FIRST_INCUMBENT_SHARE * self.time_limit
+        # at 53 s of 60, leaving the root no LP): there its time is capped.
+        if self.oracle.n_rows * self.d >= _LARGE_ENTRIES:
+            self.search.deadline = self._start + _FIRST_INCUMBENT_SHARE * self.time_limit
         try:
             b, pts, _ = self.search.polish(0, start)
         finally:
