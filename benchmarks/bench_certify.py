@@ -101,12 +101,21 @@ def worker(data: str, k: int, time_limit: float) -> dict:
     from sk_riskscore._solver import RiskScoreProblem, intercept_bound, solve
     from sk_riskscore._solver import _branch_and_bound as bb
 
-    arrays = np.load(data)
-    X, y = arrays["X"], arrays["y"]
+    if data.startswith("reference:"):
+        # REFERENCE.md section 2: raw features, all rows, intercept within +-50
+        frame = pd.read_csv(RISKSLIM / f"{data.split(':')[1]}_data.csv")
+        X = frame.iloc[:, 1:].to_numpy(float)
+        y = np.where(frame.iloc[:, 0].to_numpy() == 1, 1, -1)
+        reach = 50
+    else:
+        arrays = np.load(data)
+        X, y = arrays["X"], arrays["y"]
+        reach = None
     n, d = X.shape
     lower, upper = np.full(d, -MAX_POINTS), np.full(d, MAX_POINTS)
     weights = np.ones(n)
-    reach = intercept_bound(X, y, weights, lower, upper, k)
+    if reach is None:
+        reach = intercept_bound(X, y, weights, lower, upper, k)
     problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(d, C0),
                                0, k)
     seen: dict = {}
@@ -206,6 +215,9 @@ def main(argv=None):
     parser.add_argument("--solvers", nargs="+", default=["old", "new"], choices=["old", "new"])
     parser.add_argument("--base", default="ffb0418")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--reference", type=int, default=0, metavar="RUNS",
+                        help="instead: time to certify the REFERENCE.md section 2 "
+                             "problems (breastcancer, mammo; k=5), RUNS runs per solver")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -216,6 +228,9 @@ def main(argv=None):
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "sk_riskscore"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
+    if args.reference:
+        reference(trees, args, commit)
+        return
     records = []
     for name in args.data:
         data = binarized(name)
@@ -254,6 +269,44 @@ def main(argv=None):
         + summary(frame) + "\n\n" + markdown_table(frame_out)
     )
     replace_section("bench_certify", body)
+
+
+def reference(trees: dict, args, commit: str) -> None:
+    """Median time to certify breastcancer and mammo (REFERENCE.md section
+    2 settings), old and new alternating, and the objectives."""
+    rows = []
+    for name in ("breastcancer", "mammo"):
+        runs = {solver: [] for solver in args.solvers}
+        for index in range(args.reference):
+            order = args.solvers if index % 2 == 0 else args.solvers[::-1]
+            for solver in order:
+                record = run_fit(trees[solver], f"reference:{name}", 5, args.time_limit)
+                runs[solver].append(record)
+                print(json.dumps({"data": name, "solver": solver, **record}), flush=True)
+        for solver, records in runs.items():
+            times = [r["seconds"] for r in records if r.get("certified")]
+            rows.append({
+                "data": name, "solver": solver,
+                "certified": f"{len(times)}/{len(records)}",
+                "median s": float(np.median(times)) if times else float("nan"),
+                "range s": f"{min(times):.2f}-{max(times):.2f}" if times else "",
+                "objective": f"{records[-1].get('objective', float('nan')):.14f}",
+                "nodes": records[-1].get("nodes"),
+            })
+    frame = pd.DataFrame(rows)
+    print(frame.to_string())
+    if args.no_write:
+        return
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._results import markdown_table, replace_section
+
+    replace_section("bench_certify reference", (
+        f"Command: `benchmarks/bench_certify.py --reference {args.reference} --time-limit "
+        f"{args.time_limit:g}`; new = commit {commit}, old = {args.base}; REFERENCE.md "
+        "section 2 settings (raw features, all rows, |points| <= 5, k = 5, c0 = 1e-6, "
+        "intercept within +-50); old and new alternating on a machine shared by several "
+        "agents (2 cores): compare the two columns, not absolute times.\n\n"
+        + markdown_table(frame)))
 
 
 if __name__ == "__main__":
