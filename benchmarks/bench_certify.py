@@ -246,7 +246,8 @@ def main(argv=None):
                 print(json.dumps(record), flush=True)
     frame = pd.DataFrame(records)
     OUTPUT.mkdir(exist_ok=True)
-    frame.to_csv(OUTPUT / "bench_certify.csv", index=False)
+    suffix = "_synthetic" if args.data == ["synthetic"] else ""
+    frame.to_csv(OUTPUT / f"bench_certify{suffix}.csv", index=False)
     columns = ["data", "k", "solver", "d", "rows", "certified", "gap@10s", "gap",
                "root_bound", "nodes/s", "certify_s", "first_objective", "objective",
                "train_logloss"]
