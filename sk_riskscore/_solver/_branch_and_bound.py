@@ -356,7 +356,7 @@ class BranchAndBound:
         if np.isfinite(bound):
             self.lp.add_cut(*self.oracle.loss_and_gradient(point.intercept, point.points),
                             point.intercept, point.points)
-        self.root_dual_bound = bound
+        self.root_dual_bound = float(bound)
         return bound
 
     def _stalled(self, history: list[float]) -> bool:
