@@ -2,7 +2,7 @@
 
 from ._actions import Action, ActionSet, InvalidActionSetError, Link
 from ._binarizer import BinaryRule, RiskScoreBinarizer
-from ._classifier import RiskScoreClassifier
+from ._classifier import RiskScoreClassifier, certify_card
 from ._constraints import (
     AtLeast,
     AtMost,
@@ -27,7 +27,7 @@ from ._rashomon import RashomonSet, RashomonStatistics, rashomon_set
 from ._recourse import RecourseResult, recourse
 from ._recourse_audit import RecourseAudit, audit_recourse
 from ._scorecard import ScoreCard
-from ._solver import SolverError, SolverStatistics, SolverStatus
+from ._solver import CardCertificate, SolverError, SolverStatistics, SolverStatus
 
 __version__ = "0.1.0"
 
@@ -37,6 +37,7 @@ __all__ = [
     "AtLeast",
     "AtMost",
     "BinaryRule",
+    "CardCertificate",
     "Exactly",
     "Implies",
     "InvalidActionSetError",
@@ -59,6 +60,7 @@ __all__ = [
     "SolverStatus",
     "__version__",
     "audit_recourse",
+    "certify_card",
     "constraints_from_dict",
     "constraints_to_dict",
     "recourse",

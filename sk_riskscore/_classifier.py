@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -28,6 +28,7 @@ from ._solver import (
     RiskScoreProblem,
     SolverError,
     SolverStatus,
+    certify_points,
     explain_infeasibility,
     intercept_bound,
     search_scale,
@@ -35,7 +36,7 @@ from ._solver import (
     solve,
 )
 
-__all__ = ["RiskScoreClassifier"]
+__all__ = ["RiskScoreClassifier", "certify_card"]
 
 
 class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
@@ -243,40 +244,8 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self : RiskScoreClassifier
         """
         started = time.perf_counter()
-        _reject_non_numeric_columns(X)
         target_name = getattr(y, "name", None)
-        constraints = list(self.constraints or ())
-        if self.binarizer_groups:
-            constraints += _binarizer_groups(X)
-        rules = _binarizer_rules(X)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
-            kind = "only one class" if len(self.classes_) < 2 else (
-                f"{len(self.classes_)} classes (multiclass)"
-            )
-            raise ValueError(
-                "Only binary classification is supported: RiskScoreClassifier "
-                f"predicts the risk of one event, but y has {kind}: "
-                f"{self.classes_.tolist()[:10]}. Provide labels of exactly two classes."
-            )
-        signs = np.where(y == self.classes_[1], 1, -1)
-        sample_weight = _validated_weights(sample_weight, X, signs)
-        if self.min_features > self.max_features:
-            raise ValueError(
-                f"min_features={self.min_features} exceeds max_features="
-                f"{self.max_features}; choose min_features <= max_features."
-            )
-        names = feature_names(getattr(self, "feature_names_in_", None), X.shape[1])
-        compiled = compile_constraints(
-            names,
-            max_coef=self.max_coef,
-            coef_bounds=self.coef_bounds,
-            constraints=constraints,
-            rules=rules,
-        )
-        problem = self._problem(X, signs, sample_weight, compiled)
+        problem, compiled, names, X, signs, sample_weight = self._prepare(X, y, sample_weight)
         run = with_progress(search_scale if self.calibrate_scale else solve, self.verbose)
         result = run(
             problem,
@@ -335,6 +304,43 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _prepare(self, X, y, sample_weight):
+        """Validate the inputs and build the solver's problem (fit and certify_card)."""
+        _reject_non_numeric_columns(X)
+        constraints = list(self.constraints or ())
+        if self.binarizer_groups:
+            constraints += _binarizer_groups(X)
+        rules = _binarizer_rules(X)
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) != 2:
+            kind = "only one class" if len(self.classes_) < 2 else (
+                f"{len(self.classes_)} classes (multiclass)"
+            )
+            raise ValueError(
+                "Only binary classification is supported: RiskScoreClassifier "
+                f"predicts the risk of one event, but y has {kind}: "
+                f"{self.classes_.tolist()[:10]}. Provide labels of exactly two classes."
+            )
+        signs = np.where(y == self.classes_[1], 1, -1)
+        sample_weight = _validated_weights(sample_weight, X, signs)
+        if self.min_features > self.max_features:
+            raise ValueError(
+                f"min_features={self.min_features} exceeds max_features="
+                f"{self.max_features}; choose min_features <= max_features."
+            )
+        names = feature_names(getattr(self, "feature_names_in_", None), X.shape[1])
+        compiled = compile_constraints(
+            names,
+            max_coef=self.max_coef,
+            coef_bounds=self.coef_bounds,
+            constraints=constraints,
+            rules=rules,
+        )
+        problem = self._problem(X, signs, sample_weight, compiled)
+        return problem, compiled, names, X, signs, sample_weight
 
     def _problem(self, X, signs, sample_weight, compiled) -> RiskScoreProblem:
         d = X.shape[1]
@@ -489,3 +495,74 @@ def whole_or_real(value) -> int | float:
     """
     value = float(value)
     return int(value) if value.is_integer() else value
+
+
+def certify_card(points, X, y, *, intercept=None, sample_weight=None, estimator=None):
+    """Prove how far a given risk score card is from the optimal one.
+
+    The card can come from anywhere: a peer's model (FasterRisk, imodels), a
+    published clinical score or a previous fit. The search starts from the
+    card (so it only has to prove a bound), and the lower bound it proves
+    holds for every model the estimator's settings admit.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_features,) or dict
+        The card's integer points, one per column of ``X``, or a mapping from
+        column names of ``X`` (a DataFrame) to points; absent names get 0.
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Two classes; ``classes_[1]`` (the larger in sort order) is the event.
+    intercept : float, optional
+        The card's intercept (in points); by default its best integer one.
+    sample_weight : array-like of shape (n_samples,), optional
+    estimator : RiskScoreClassifier, optional
+        Its parameters define the class of cards the bound covers
+        (``max_coef``, ``max_features``, ``c0``, constraints, ``time_limit``,
+        ``gap_tolerance``, ``solver``); the default is ``RiskScoreClassifier()``.
+        It is not fitted. ``calibrate_scale`` must be False: the points are
+        read as log-odds.
+
+    Returns
+    -------
+    CardCertificate
+        ``objective`` (the card's loss + c0 per point used), ``lower_bound``,
+        ``gap``, ``certified`` (gap within ``gap_tolerance``), ``best`` (the
+        best model met; below the card's objective, it proves the card
+        suboptimal) and the solver's ``result``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_riskscore import RiskScoreClassifier, certify_card
+    >>> rng = np.random.default_rng(0)
+    >>> X = (rng.random((300, 4)) < 0.5).astype(float)
+    >>> y = (X @ [2, -1, 0, 1] - 1 + rng.logistic(size=300) > 0).astype(int)
+    >>> card = certify_card([2, -1, 0, 1], X, y,
+    ...                     estimator=RiskScoreClassifier(max_features=3, time_limit=10))
+    >>> bool(card.gap >= 0), bool(card.lower_bound <= card.objective)
+    (True, True)
+    """
+    estimator = RiskScoreClassifier() if estimator is None else clone(estimator)
+    if estimator.calibrate_scale:
+        raise ValueError("certify_card reads the points as log-odds (scale 1); pass an "
+                         "estimator with calibrate_scale=False.")
+    if isinstance(points, dict):
+        columns = list(getattr(X, "columns", []))
+        unknown = sorted(set(points) - set(columns))
+        if unknown:
+            raise ValueError(f"points name columns that X does not have: {unknown[:5]}; "
+                             "pass X as a DataFrame with those columns, or points as an "
+                             "array with one entry per column.")
+        points = [points.get(name, 0) for name in columns]
+    points = np.asarray(points, dtype=float).ravel()
+    estimator._validate_params()
+    problem, *_ = estimator._prepare(X, y, sample_weight)
+    if points.shape != (problem.n_features,) or not np.all(points == np.round(points)):
+        raise ValueError(f"points must be {problem.n_features} integers (one per column of "
+                         f"X), got {points.shape[0]} values {points.tolist()[:10]}.")
+    return certify_points(
+        problem, points.astype(int), intercept, gap_tolerance=estimator.gap_tolerance,
+        backend=estimator.solver, time_limit=estimator.time_limit,
+        pool_size=estimator.pool_size,
+        random_state=check_random_state(estimator.random_state).randint(2**31 - 1))

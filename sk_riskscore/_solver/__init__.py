@@ -2,7 +2,7 @@
 
 from ._admissible import explain_infeasibility, find_admissible_model
 from ._branch_and_bound import BranchAndBound
-from ._certify import certify
+from ._certify import CardCertificate, certify, certify_points
 from ._problem import (
     ConstraintRow,
     RiskScoreProblem,
@@ -27,6 +27,7 @@ __all__ = [
     "BranchAndBound",
     "ConstraintRow",
     "Calibration",
+    "CardCertificate",
     "Progress",
     "RashomonResult",
     "RashomonStatistics",
@@ -38,6 +39,7 @@ __all__ = [
     "SolverStatus",
     "certify",
     "enumerate_rashomon",
+    "certify_points",
     "explain_infeasibility",
     "find_admissible_model",
     "intercept_bound",

@@ -1,7 +1,7 @@
 """Which integer models are admissible at all, ignoring the loss.
 
 A small MIP over the points alone (no loss, no callbacks: the part of CBC that
-REFERENCE section 4 found reliable) answers two questions: give me any model
+stayed correct on every problem checked by enumeration) answers two questions: give me any model
 that obeys every constraint (a first incumbent when the empty model does not),
 and, when there is none, which constraints conflict (a deletion filter that
 keeps a minimal infeasible subset).

@@ -5,8 +5,9 @@ the loss estimate ``theta``. The objective ``theta + c0 . z`` is bounded below
 by tangent planes of the (convex) logistic loss, so every optimum of this LP is a
 valid lower bound on the true objective within the current variable bounds.
 
-Only LP solves are used: python-mip's CBC callbacks are unreliable (REFERENCE
-section 4) and our own branch-and-bound owns every decision instead.
+Only LP solves are used: python-mip's CBC callbacks returned wrong "optimal"
+models on small problems checked by enumeration, and our own branch-and-bound
+owns every decision instead.
 """
 
 from __future__ import annotations

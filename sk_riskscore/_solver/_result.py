@@ -67,6 +67,8 @@ class SolverStatistics:
     n_distinct_rows: int = 0
     backend: str = ""
     backend_fallbacks: int = 0
+    # the root's LP-free dual bound (-inf when none was computed)
+    root_dual_bound: float = float("-inf")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,318 @@
+"""Certificates on real data: the solver of a base commit against this tree, side by side.
+
+    .venv/bin/python benchmarks/bench_certify.py --time-limit 15
+    .venv/bin/python benchmarks/bench_certify.py --data compas mammo --k 3 5 --time-limit 10
+    .venv/bin/python benchmarks/bench_certify.py --solvers new --time-limit 60 --no-write
+
+Problems (issue 17): adult, mushroom, mammo, breastcancer (riskslim data) and
+heloc, compas (real data), each binarized by ``RiskScoreBinarizer()`` with
+default settings on an 80 % training split (seed 0), and on request
+(``--data synthetic``) 500,000 random 0/1 rows x 60 columns with a logistic
+truth of 5 points (seed 0); k in {3, 5, 7, 10};
+points in [-5, 5]; c0 = 1e-6; score scale 1; integer intercept within the
+derived bound; unit weights. Every fit runs in its own process (one BLAS
+thread, as the solver sets), with ``PYTHONPATH`` pointing at the solver's tree:
+"old" is the base commit (``--base``, default ffb0418, extracted with
+``git archive`` under the git-ignored ``benchmarks/output/``), "new" this tree.
+The two run one after the other on each problem, in alternating order, so
+drifts of a shared machine hit both alike.
+
+Per fit: certified (gap <= 1e-4) or not, the gap at 10 s and at the limit,
+the root bound, nodes per second, the time to certify, the first incumbent's
+objective and the training log loss of the answer. Nodes are the nodes the
+search bounded (by an LP or, in the new solver, by a dual bound alone).
+The section "bench_certify" of RESULTS.md is replaced unless ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT = ROOT / "benchmarks" / "output"
+RISKSLIM = ROOT.parent / "shared" / "data" / "riskslim"
+REAL = ROOT.parent / "shared" / "data" / "real"
+DATA_SETS = ("adult", "mushroom", "mammo", "breastcancer", "heloc", "compas")
+KS = (3, 5, 7, 10)
+MAX_POINTS = 5
+C0 = 1e-6
+GAP_AT = 10.0
+
+
+def binarized(name: str) -> Path:
+    """The binarized training split of ``name`` as an .npz (made once, by this tree)."""
+    path = OUTPUT / "certify_data" / f"{name}.npz"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if name == "synthetic":
+        np.savez(path, **synthetic())
+        return path
+    sys.path.insert(0, str(ROOT))
+    from sklearn.model_selection import train_test_split
+
+    from sk_riskscore import RiskScoreBinarizer
+
+    source = RISKSLIM / f"{name}_data.csv" if (RISKSLIM / f"{name}_data.csv").exists() \
+        else REAL / f"{name}.csv"
+    frame = pd.read_csv(source)
+    X, y = frame.iloc[:, 1:], frame.iloc[:, 0].to_numpy(int)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=0)
+    binary = RiskScoreBinarizer().fit(X_train, y_train).transform(X_train)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, X=np.asarray(binary, dtype=float), y=np.where(y_train == 1, 1, -1))
+    return path
+
+
+def synthetic(n: int = 500_000, d: int = 60, seed: int = 0) -> dict:
+    """The issue's large-n problem: 0/1 columns (frequencies 0.1-0.5), labels
+    from a logistic model with 5 non-zero integer points.
+    """
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n, d)) < rng.uniform(0.1, 0.5, d)).astype(float)
+    truth = np.zeros(d)
+    truth[rng.choice(d, 5, replace=False)] = rng.choice([-3, -2, -1, 1, 2, 3], 5)
+    logits = X @ truth - truth[truth > 0].sum() * 0.3
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logits)), 1, -1)
+    return {"X": X, "y": y}
+
+
+def base_tree(commit: str) -> Path:
+    tree = OUTPUT / f"base_{commit}"
+    if not (tree / "sk_riskscore").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+# ---------------------------------------------------------------- one fit (worker)
+def worker(data: str, k: int, time_limit: float) -> dict:
+    """One fit with the solver found on sys.path; returns the measurements."""
+    from sk_riskscore._solver import RiskScoreProblem, intercept_bound, solve
+    from sk_riskscore._solver import _branch_and_bound as bb
+
+    if data.startswith("reference:"):
+        # REFERENCE.md section 2: raw features, all rows, intercept within +-50
+        frame = pd.read_csv(RISKSLIM / f"{data.split(':')[1]}_data.csv")
+        X = frame.iloc[:, 1:].to_numpy(float)
+        y = np.where(frame.iloc[:, 0].to_numpy() == 1, 1, -1)
+        reach = 50
+    else:
+        arrays = np.load(data)
+        X, y = arrays["X"], arrays["y"]
+        reach = None
+    n, d = X.shape
+    lower, upper = np.full(d, -MAX_POINTS), np.full(d, MAX_POINTS)
+    weights = np.ones(n)
+    if reach is None:
+        reach = intercept_bound(X, y, weights, lower, upper, k)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(d, C0),
+                               0, k)
+    seen: dict = {}
+    process, offer = bb.BranchAndBound._process, bb.BranchAndBound._offer
+
+    def traced_process(self, node, root_node=False):
+        try:
+            return process(self, node, root_node=root_node)
+        finally:
+            if root_node:
+                seen["root_bound"] = float(node.bound)
+                seen["root_s"] = self._elapsed()
+
+    def traced_offer(self, *args, **kwargs):
+        model = offer(self, *args, **kwargs)
+        if "first_objective" not in seen and self.incumbent is not None:
+            seen["first_objective"] = float(self.incumbent.objective)
+            seen["first_s"] = self._elapsed()
+        return model
+
+    bb.BranchAndBound._process, bb.BranchAndBound._offer = traced_process, traced_offer
+    at_ten = {}
+
+    def progress(snapshot):
+        if snapshot.elapsed <= GAP_AT:
+            at_ten["gap"] = snapshot.gap
+
+    result = solve(problem, time_limit=time_limit, progress=progress, random_state=0)
+    stats = result.statistics
+    certified = result.status.value == "optimal" and result.gap <= 1e-4
+    gap_at_ten = (result.gap if stats.time <= GAP_AT or time_limit <= GAP_AT
+                  else at_ten.get("gap", float("nan")))
+    return {
+        "n": n, "d": d, "rows": stats.n_distinct_rows,
+        "status": result.status.value, "certified": certified,
+        "gap@10s": gap_at_ten, "gap": result.gap,
+        "objective": result.objective, "lower_bound": result.lower_bound,
+        "root_bound": seen.get("root_bound", float("nan")),
+        "root_s": seen.get("root_s", float("nan")),
+        "nodes": stats.n_nodes, "lp_solves": stats.n_lp_solves,
+        "root_dual_bound": getattr(stats, "root_dual_bound", float("nan")),
+        "nodes/s": stats.n_nodes / max(stats.time, 1e-9),
+        "seconds": stats.time,
+        "certify_s": stats.time if certified else float("nan"),
+        "first_objective": seen.get("first_objective", float("nan")),
+        "first_s": seen.get("first_s", float("nan")),
+        "train_logloss": result.model.loss if result.model is not None else float("nan"),
+    }
+
+
+def run_fit(tree: Path, data: Path, k: int, time_limit: float) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data),
+               "--k", str(k), "--time-limit", str(time_limit)]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=str(tree), capture_output=True, text=True,
+                          timeout=10 * time_limit + 300)
+    if done.returncode != 0:
+        return {"status": f"crashed ({done.returncode})", "error": done.stderr[-400:],
+                "wall_s": time.perf_counter() - started}
+    record = json.loads(done.stdout.strip().splitlines()[-1])
+    record["wall_s"] = time.perf_counter() - started
+    return record
+
+
+# ------------------------------------------------------------------ the suite
+def summary(frame: pd.DataFrame) -> str:
+    lines = []
+    for solver, part in frame.groupby("solver", sort=False):
+        small = part[part["k"] <= 5]
+        lines.append(
+            f"- **{solver}**: certified {int(part['certified'].sum())}/{len(part)} "
+            f"(k <= 5: {int(small['certified'].sum())}/{len(small)}); worst gap "
+            f"{part['gap'].max():.3g}, median gap {part['gap'].median():.3g}; "
+            f"median nodes/s {part['nodes/s'].median():.4g}")
+    if set(frame["solver"]) >= {"old", "new"}:
+        old = frame[frame.solver == "old"].set_index(["data", "k"])
+        new = frame[frame.solver == "new"].set_index(["data", "k"])
+        ratio = (new["nodes/s"] / old["nodes/s"]).dropna()
+        if len(ratio):
+            lines.append(f"- nodes/s new / old: median {ratio.median():.3g}x, "
+                         f"range {ratio.min():.3g}-{ratio.max():.3g}x")
+        gaps = pd.concat([old["gap"], new["gap"]], axis=1, keys=["old", "new"]).dropna()
+        lines.append(f"- gap new < old on {int((gaps.new < gaps.old - 1e-12).sum())}, "
+                     f"equal on {int((abs(gaps.new - gaps.old) <= 1e-12).sum())}, "
+                     f"worse on {int((gaps.new > gaps.old + 1e-12).sum())} of {len(gaps)}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", default=list(DATA_SETS),
+                        choices=[*DATA_SETS, "synthetic"])
+    parser.add_argument("--k", nargs="+", type=int, default=list(KS))
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--solvers", nargs="+", default=["old", "new"], choices=["old", "new"])
+    parser.add_argument("--base", default="ffb0418")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--reference", type=int, default=0, metavar="RUNS",
+                        help="instead: time to certify the REFERENCE.md section 2 "
+                             "problems (breastcancer, mammo; k=5), RUNS runs per solver")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.k[0], args.time_limit)))
+        return
+    trees = {"old": base_tree(args.base), "new": ROOT}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "sk_riskscore"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    if args.reference:
+        reference(trees, args, commit)
+        return
+    records = []
+    for name in args.data:
+        data = binarized(name)
+        for k in args.k:
+            # alternate which goes first: a machine whose load drifts then
+            # favours neither
+            order = args.solvers if (len(records) // len(args.solvers)) % 2 == 0 \
+                else args.solvers[::-1]
+            for solver in order:
+                record = {"data": name, "k": k, "solver": solver,
+                          **run_fit(trees[solver], data, k, args.time_limit)}
+                records.append(record)
+                print(json.dumps(record), flush=True)
+    frame = pd.DataFrame(records)
+    OUTPUT.mkdir(exist_ok=True)
+    suffix = "_synthetic" if args.data == ["synthetic"] else ""
+    frame.to_csv(OUTPUT / f"bench_certify{suffix}.csv", index=False)
+    columns = ["data", "k", "solver", "d", "rows", "certified", "gap@10s", "gap",
+               "root_bound", "nodes/s", "certify_s", "first_objective", "objective",
+               "train_logloss"]
+    frame_out = frame[[c for c in columns if c in frame]]
+    print(frame_out.to_string())
+    print(summary(frame))
+    if args.no_write:
+        return
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._results import markdown_table, replace_section
+
+    command = "benchmarks/bench_certify.py " + " ".join(argv if argv is not None else
+                                                          sys.argv[1:])
+    body = (
+        f"Command: `{command}`; new = commit {commit}{' (uncommitted changes)' if dirty else ''}, "
+        f"old = {args.base}; time limit {args.time_limit:g} s per fit (issue 17 asks for 60 s: "
+        "the machine is shared by several agents on 2 cores, so read old against new, "
+        "not absolute times); one process and one BLAS thread per fit, old and new "
+        "alternating.\n\n"
+        + summary(frame) + "\n\n" + markdown_table(frame_out)
+    )
+    # the large synthetic problem keeps its own section
+    replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else ""),
+                    body)
+
+
+def reference(trees: dict, args, commit: str) -> None:
+    """Median time to certify breastcancer and mammo (REFERENCE.md section
+    2 settings), old and new alternating, and the objectives.
+    """
+    rows = []
+    for name in ("breastcancer", "mammo"):
+        runs = {solver: [] for solver in args.solvers}
+        for index in range(args.reference):
+            order = args.solvers if index % 2 == 0 else args.solvers[::-1]
+            for solver in order:
+                record = run_fit(trees[solver], f"reference:{name}", 5, args.time_limit)
+                runs[solver].append(record)
+                print(json.dumps({"data": name, "solver": solver, **record}), flush=True)
+        for solver, records in runs.items():
+            times = [r["seconds"] for r in records if r.get("certified")]
+            rows.append({
+                "data": name, "solver": solver,
+                "certified": f"{len(times)}/{len(records)}",
+                "median s": float(np.median(times)) if times else float("nan"),
+                "range s": f"{min(times):.2f}-{max(times):.2f}" if times else "",
+                "objective": f"{records[-1].get('objective', float('nan')):.14f}",
+                "nodes": records[-1].get("nodes"),
+            })
+    frame = pd.DataFrame(rows)
+    print(frame.to_string())
+    if args.no_write:
+        return
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._results import markdown_table, replace_section
+
+    replace_section("bench_certify reference", (
+        f"Command: `benchmarks/bench_certify.py --reference {args.reference} --time-limit "
+        f"{args.time_limit:g}`; new = commit {commit}, old = {args.base}; REFERENCE.md "
+        "section 2 settings (raw features, all rows, |points| <= 5, k = 5, c0 = 1e-6, "
+        "intercept within +-50); old and new alternating on a machine shared by several "
+        "agents (2 cores): compare the two columns, not absolute times.\n\n"
+        + markdown_table(frame)))
+
+
+if __name__ == "__main__":
+    main()
