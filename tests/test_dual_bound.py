@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
-from sk_riskscore._solver import LinearConstraint, intercept_bound
+from sk_riskscore._solver import ConstraintRow, intercept_bound
 from sk_riskscore._solver._dual import DualBound, FrankWolfePoint, oracle_bound
 from sk_riskscore._solver._loss import LossOracle
 from sk_riskscore._solver._problem import max_abs_score
@@ -53,7 +53,7 @@ def node_optimum(problem, lower, upper, scale=1.0, real_intercept=False):
     for j in np.flatnonzero(lower[1 + d :] > 0.5):
         used = np.zeros(d)
         used[j] = 1.0
-        rows.append(LinearConstraint(np.zeros(d), used, lower=1.0))
+        rows.append(ConstraintRow(np.zeros(d), used, lower=1.0))
     wide = 50 + max(abs(problem.intercept_lower), abs(problem.intercept_upper))
     return enumerate_optimum(
         problem.X, problem.y, problem.sample_weight, lower[1 : 1 + d], upper[1 : 1 + d],
@@ -72,7 +72,7 @@ def variant(seed):
         rule = np.zeros(d)
         rule[: min(2, d)] = 1.0
         problem = dataclasses.replace(problem, constraints=(
-            LinearConstraint(rule, np.zeros(d), upper=1.0),))
+            ConstraintRow(rule, np.zeros(d), upper=1.0),))
     if seed % 4 == 2:
         scale = float(rng.uniform(0.5, 3.0))
         reach = intercept_bound(problem.X, problem.y, problem.sample_weight,

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sk_riskscore._solver import BranchAndBound, LinearConstraint, SolverStatus, solve
+from sk_riskscore._solver import BranchAndBound, ConstraintRow, SolverStatus, solve
 
 from .oracle import enumerate_optimum
 from .test_solver_oracle import random_problem
@@ -38,7 +38,7 @@ def with_twin(seed: int, constrained: bool):
         rule = np.zeros(d)
         rule[[0, 1, d - 1]] = 1.0
         problem = dataclasses.replace(problem, constraints=(
-            LinearConstraint(np.zeros(d), rule, upper=2.0),))
+            ConstraintRow(np.zeros(d), rule, upper=2.0),))
     return problem
 
 
