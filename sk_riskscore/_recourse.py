@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from ._actions import Action, ActionSet, InvalidActionSetError, _quote
 from ._binarizer import RiskScoreBinarizer
+from ._binning import special_values_of
 from ._model import feature_names
 from ._scorecard import _column_contributions, _split
 
@@ -54,9 +55,11 @@ class _Variable:
     rules: tuple = ()  # ((BinaryRule, points), ...) for numeric and categorical
     points: float = 0.0  # for linear
     categories: tuple = ()  # known categories, for categorical
+    codes: tuple = ()  # special values of a numeric column: not amounts
 
     def thresholds(self) -> np.ndarray:
-        return np.unique([float(rule.threshold) for rule, _ in self.rules])
+        return np.unique([float(rule.threshold) for rule, _ in self.rules
+                          if rule.operator in (">=", "<")])
 
     def contribution(self, values) -> np.ndarray:
         values = np.asarray(values)
@@ -128,8 +131,36 @@ def _compile(model) -> _Card:
             known = tuple(binarizer.categories_.get(column, ()))
             variables[column] = _Variable(column, "categorical", tuple(rules), categories=known)
         else:
-            variables[column] = _Variable(column, "numeric", tuple(rules))
+            variables[column] = _Variable(column, "numeric", tuple(rules),
+                                          codes=_special_codes(binarizer, column))
     return _Card(model, classifier, binarizer, names, variables)
+
+
+def _special_codes(binarizer, column) -> tuple:
+    """The column's special values: declared to the binarizer, or read off its
+    rules ("column is -7", and the codes a threshold rule excludes)."""
+    codes = set(special_values_of(getattr(binarizer, "special_values", None), column))
+    for rule in binarizer.rules_:
+        if rule.column == column:
+            codes.update(rule.excluded)
+            if rule.operator == "is" and rule.threshold is not None:
+                codes.add(float(rule.threshold))
+    return tuple(sorted(codes))
+
+
+def _codes(card, action_set, name) -> tuple:
+    """Codes of one numeric variable a person can neither leave nor move into:
+    the card's special values and the action set's ``special_values``."""
+    codes = set(action_set[name].special_values) if name in action_set else set()
+    variable = card.variables.get(name)
+    if variable is not None:
+        codes.update(variable.codes)
+    return tuple(sorted(codes))
+
+
+def _not_amount(values, codes) -> np.ndarray:
+    """Missing values and special codes: not amounts a person can act on."""
+    return np.isnan(values) | np.isin(values, codes)
 
 
 # -- options per block -----------------------------------------------------------------
@@ -223,6 +254,9 @@ def _categorical_block(card, action, variable, X) -> _Block:
     allowed = list(action.categories) if action.categories is not None else list(
         variable.categories
     )
+    # nobody switches to or from a missing value: it is not a category one picks
+    allowed = [c for c in allowed if not pd.isna(c)]
+    missing = np.asarray(pd.isna(current), dtype=bool)
     levels_of = variable.contribution(np.array(allowed, dtype=object)) if allowed else []
     levels = np.unique(levels_of) if allowed else np.array([])
     n, k = len(current), len(levels) + 1
@@ -244,7 +278,7 @@ def _categorical_block(card, action, variable, X) -> _Block:
         first_other = np.argmax(~is_own, axis=1)
         new_value[:, i] = members[first_other]
         delta[:, i] = level - now
-        usable = (others > 0) & (delta[:, i] != 0)
+        usable = (others > 0) & (delta[:, i] != 0) & ~missing
         cost[usable, i] = action.weight
         measure[:, i] = others
     return _Block(action.variable, (variable.name,), new_value, delta, cost, measure)
@@ -262,9 +296,33 @@ class _Grid:
     x: np.ndarray  # (n, 1): the person's value
     low: np.ndarray  # (n, 1): feasible range of the new value (closed)
     high: np.ndarray
+    forbidden: np.ndarray  # (n, K): values no action moves into (special codes), NaN-padded
+
+    def is_forbidden(self, values: np.ndarray) -> np.ndarray:
+        return (values[..., None] == self.forbidden[:, None, :]).any(axis=-1)
 
     def above(self, start: np.ndarray) -> np.ndarray:
-        """Smallest feasible value >= start (start > x), NaN if none."""
+        """Smallest feasible value >= start (start > x) that is no code, NaN if none."""
+        value = self._above(start)
+        # each pass steps over one code, so K + 1 passes reach a value that is none
+        for _ in range(self.forbidden.shape[1]):
+            hit = self.is_forbidden(value)
+            if not hit.any():
+                break
+            value = np.where(hit, self._above(np.nextafter(value, np.inf)), value)
+        return value
+
+    def below(self, end: np.ndarray) -> np.ndarray:
+        """Largest feasible value < end (end <= x) that is no code, NaN if none."""
+        value = self._below(end)
+        for _ in range(self.forbidden.shape[1]):
+            hit = self.is_forbidden(value)
+            if not hit.any():
+                break
+            value = np.where(hit, self._below(value), value)
+        return value
+
+    def _above(self, start: np.ndarray) -> np.ndarray:
         a = self.action
         if a.step is not None:
             k = np.ceil((start - self.x) / a.step - _EPS)
@@ -278,8 +336,7 @@ class _Grid:
             value = start.astype(np.float64)
         return np.where(value <= self.high, value, np.nan)
 
-    def below(self, end: np.ndarray) -> np.ndarray:
-        """Largest feasible value < end (end <= x), NaN if none."""
+    def _below(self, end: np.ndarray) -> np.ndarray:
         a = self.action
         cap = np.minimum(np.nextafter(end, -np.inf), self.high)
         if a.step is not None:
@@ -295,9 +352,24 @@ class _Grid:
         return np.where(value >= self.low, value, np.nan)
 
     def count(self, start: np.ndarray, end: np.ndarray, closed_end: np.ndarray) -> np.ndarray:
-        """Feasible values other than x in [start, end) (or [start, end] where
-        closed_end), as a count, or a length for a continuous variable.
+        """Feasible values other than x and the codes in [start, end) (or
+        [start, end] where closed_end), as a count, or a length for a
+        continuous variable.
         """
+        count = self._count(start, end, closed_end)
+        if self.action.step is None and self.action.values is None:
+            return count  # codes are single points: no length
+        for code in self.forbidden.T[:, :, None]:
+            inside = (code >= start) & ((code < end) | (closed_end & (code == end)))
+            if self.action.step is not None:
+                k = (code - self.x) / self.action.step
+                on_grid = np.abs(k - np.round(k)) <= _EPS
+            else:
+                on_grid = np.isin(code, self.action.values)
+            count = count - (inside & on_grid & (code != self.x))
+        return count
+
+    def _count(self, start, end, closed_end):
         a = self.action
         if a.step is not None:
             first = np.ceil((start - self.x) / a.step - _EPS)
@@ -333,15 +405,18 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     if action.max_change is not None:
         low = np.maximum(low, x - action.max_change)
         high = np.minimum(high, x + action.max_change)
-    # a linked variable moves with its source unless it holds one of its special
-    # codes, and must stay within its own bounds
+    # a missing value or special code is no amount: its holder stays put, and no
+    # action moves a value into one
+    codes = _codes(card, action_set, name)
+    forbidden = [np.broadcast_to(np.asarray(codes, dtype=np.float64), (n, len(codes)))]
+    # a linked variable moves with its source unless it holds a missing value or
+    # a special code, and must stay within its own bounds
     linked = []
     for link in action.links:
         target_x = card.raw_column(X, link.target, numeric=True)
         target_action = action_set[link.target] if link.target in action_set else None
-        follows = np.ones(n, dtype=bool)
-        if target_action is not None and target_action.special_values:
-            follows = ~np.isin(target_x, target_action.special_values)
+        target_codes = _codes(card, action_set, link.target)
+        follows = ~_not_amount(target_x, target_codes)
         with np.errstate(invalid="ignore"):
             if target_action is not None and target_action.lower is not None:
                 reach = x + (target_action.lower - target_x) / link.scale
@@ -350,8 +425,14 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
                 reach = x + (target_action.upper - target_x) / link.scale
                 high = np.where(follows, np.minimum(high, reach), high)
         linked.append((link, target_x, follows))
-    frozen = np.isin(x, action.special_values) if action.special_values else np.zeros(n, bool)
-    grid = _Grid(action, x[:, None], low[:, None], high[:, None])
+        # the source values that would carry the target onto one of its codes
+        with np.errstate(invalid="ignore"):
+            onto = x[:, None] + (np.asarray(target_codes)[None, :] - target_x[:, None]) / (
+                link.scale)
+        forbidden.append(np.where(follows[:, None], onto, np.nan))
+    frozen = _not_amount(x, codes)
+    grid = _Grid(action, x[:, None], low[:, None], high[:, None],
+                 np.concatenate(forbidden, axis=1))
 
     source = card.variables.get(name)
     if source is not None and source.kind == "linear" or any(
@@ -441,6 +522,7 @@ def _grid_values(grid, name):
     if a.values is not None:
         values = np.broadcast_to(np.asarray(a.values), (len(x), len(a.values)))
         ok = (values >= grid.low) & (values <= grid.high) & (values != x)
+        ok &= ~grid.is_forbidden(values)
         candidates = np.where(ok, values, np.nan)
         return candidates, ok.astype(np.float64)
     if a.step is None or not (np.isfinite(grid.low).all() and np.isfinite(grid.high).all()):
@@ -459,6 +541,7 @@ def _grid_values(grid, name):
         )
     k = first + np.arange(max(width, 0))[None, :]
     ok = (k <= last) & (k != 0)
+    ok &= ~grid.is_forbidden(x + k * a.step)
     candidates = np.where(ok, x + k * a.step, np.nan)
     return candidates, ok.astype(np.float64)
 
