@@ -257,6 +257,7 @@ def _categorical_block(card, action, variable, X) -> _Block:
     # nobody switches to or from a missing value: it is not a category one picks
     allowed = [c for c in allowed if not pd.isna(c)]
     missing = np.asarray(pd.isna(current), dtype=bool)
+    leaves = action.leave_cost is not None
     levels_of = variable.contribution(np.array(allowed, dtype=object)) if allowed else []
     levels = np.unique(levels_of) if allowed else np.array([])
     n, k = len(current), len(levels) + 1
@@ -278,8 +279,8 @@ def _categorical_block(card, action, variable, X) -> _Block:
         first_other = np.argmax(~is_own, axis=1)
         new_value[:, i] = members[first_other]
         delta[:, i] = level - now
-        usable = (others > 0) & (delta[:, i] != 0) & ~missing
-        cost[usable, i] = action.weight
+        usable = (others > 0) & (delta[:, i] != 0) & (~missing | leaves)
+        cost[usable, i] = np.where(missing[usable], action.leave_cost or 0.0, action.weight)
         measure[:, i] = others
     return _Block(action.variable, (variable.name,), new_value, delta, cost, measure)
 
@@ -297,6 +298,7 @@ class _Grid:
     low: np.ndarray  # (n, 1): feasible range of the new value (closed)
     high: np.ndarray
     forbidden: np.ndarray  # (n, K): values no action moves into (special codes), NaN-padded
+    own: bool = True  # x is the person's value (else an anchor of the step grid)
 
     def is_forbidden(self, values: np.ndarray) -> np.ndarray:
         return (values[..., None] == self.forbidden[:, None, :]).any(axis=-1)
@@ -366,7 +368,7 @@ class _Grid:
                 on_grid = np.abs(k - np.round(k)) <= _EPS
             else:
                 on_grid = np.isin(code, self.action.values)
-            count = count - (inside & on_grid & (code != self.x))
+            count = count - (inside & on_grid & ((code != self.x) | ~self.own))
         return count
 
     def _count(self, start, end, closed_end):
@@ -377,7 +379,7 @@ class _Grid:
             last_closed = np.floor((end - self.x) / a.step + _EPS)
             last = np.where(closed_end, last_closed, last_open)
             count = np.maximum(last - first + 1, 0)
-            holds_x = (first <= 0) & (last >= 0)
+            holds_x = (first <= 0) & (last >= 0) & self.own
             return np.where(np.isfinite(count), count - holds_x, 0.0)
         if a.values is not None:
             grid = np.asarray(a.values)
@@ -385,7 +387,7 @@ class _Grid:
             hi = np.where(closed_end, np.searchsorted(grid, end, side="right"),
                           np.searchsorted(grid, end, side="left"))
             count = np.maximum(hi - lo, 0).astype(np.float64)
-            at_x = np.isin(self.x, grid) & (self.x >= start) & (
+            at_x = self.own & np.isin(self.x, grid) & (self.x >= start) & (
                 (self.x < end) | (closed_end & (self.x == end)))
             return count - at_x
         length = np.maximum(end - start, 0.0)
@@ -433,17 +435,32 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     frozen = _not_amount(x, codes)
     grid = _Grid(action, x[:, None], low[:, None], high[:, None],
                  np.concatenate(forbidden, axis=1))
-
     source = card.variables.get(name)
-    if source is not None and source.kind == "linear" or any(
-            card.variables[t].kind == "linear" for t in members if t != name):
-        candidates, measure = _grid_values(grid, name)
-        regions = None
-    else:
-        candidates, measure, regions = _interval_values(grid, card, source, linked, X, reference,
-                                                        name)
+    candidates, measure, regions = _options(grid, card, source, members, linked, X,
+                                            reference, name)
     candidates = np.where(frozen[:, None], np.nan, candidates)
+    # the option in the person's own interval changes nothing
+    cost = np.where(regions, np.inf, _cost(action, card, x, candidates, reference))
+    leaves = frozen & (action.leave_cost is not None)
+    if leaves.any():
+        # leaving a code for an amount: links stay put, bounds alone apply
+        anchor = next((b for b in (action.lower, action.upper) if b is not None), 0.0)
+        lower = -np.inf if action.lower is None else action.lower
+        upper = np.inf if action.upper is None else action.upper
+        leave_grid = _Grid(action, np.full((n, 1), anchor), np.full((n, 1), lower),
+                           np.full((n, 1), upper), forbidden[0], own=False)
+        still = [(link, target_x, np.zeros(n, dtype=bool)) for link, target_x, _ in linked]
+        away, away_measure, _ = _options(leave_grid, card, source, members, still, X,
+                                         reference, name)
+        candidates, away = _same_width(candidates, away)
+        measure, away_measure = _same_width(measure, away_measure)
+        cost, _ = _same_width(cost, away)
+        candidates = np.where(leaves[:, None], away, candidates)
+        measure = np.where(leaves[:, None], away_measure, measure)
+        cost = np.where(leaves[:, None], action.leave_cost, cost)
+        linked = [(link, target_x, follows & ~leaves) for link, target_x, follows in linked]
     feasible = np.isfinite(candidates)
+    cost = np.where(feasible, cost, np.inf)
     safe = np.where(feasible, candidates, x[:, None])
 
     delta = np.zeros(candidates.shape)
@@ -455,11 +472,7 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
             moved = target_x[:, None] + np.where(follows, link.scale, 0.0)[:, None] * (
                 safe - x[:, None])
             delta += target.contribution(moved) - target.contribution(target_x)[:, None]
-    cost = np.where(feasible, _cost(action, card, x, safe, reference), np.inf)
-    if regions is not None:
-        # the option in the person's own interval changes nothing
-        cost = np.where(regions, np.inf, cost)
-    measure = np.where(frozen[:, None], 0.0, measure)
+    measure = np.where(frozen[:, None] & ~leaves[:, None], 0.0, measure)
     new_value = np.concatenate([x[:, None], candidates], axis=1).astype(object)
     return _Block(
         name,
@@ -471,7 +484,28 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     )
 
 
-def _interval_values(grid, card, source, linked, X, reference, name):
+def _options(grid, card, source, members, linked, X, reference, name):
+    """(candidates, measure, holds_x) of a numeric block: one value per interval
+    between thresholds, or every value of a variable with points per unit."""
+    if source is not None and source.kind == "linear" or any(
+            card.variables[t].kind == "linear" for t in members if t != name):
+        candidates, measure = _grid_values(grid, name)
+        return candidates, measure, np.zeros(candidates.shape, dtype=bool)
+    candidates, measure, holds_x = _interval_values(grid, card, source, linked, reference, name)
+    return np.where(grid.is_forbidden(candidates), np.nan, candidates), measure, holds_x
+
+
+def _same_width(a, b):
+    """Two (n, k) option arrays padded with NaN to the same number of columns."""
+    width = max(a.shape[1], b.shape[1])
+
+    def pad(m):
+        return np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=np.nan)
+
+    return pad(a), pad(b)
+
+
+def _interval_values(grid, card, source, linked, reference, name):
     """One representative per interval between the thresholds the block reads.
 
     Returns (candidates (n, m+1), measure (n, m+1), holds_x (n, m+1)).
@@ -489,8 +523,8 @@ def _interval_values(grid, card, source, linked, X, reference, name):
     cuts = np.sort(np.concatenate(cuts, axis=1), axis=1) if cuts else np.empty((n, 0))
     starts = np.concatenate([np.full((n, 1), -np.inf), cuts], axis=1)
     ends = np.concatenate([cuts, np.full((n, 1), np.inf)], axis=1)
-    holds_x = (starts <= x[:, None]) & (x[:, None] < ends)
-    is_above = starts > x[:, None]
+    holds_x = (starts <= x[:, None]) & (x[:, None] < ends) & grid.own
+    is_above = (starts > x[:, None]) if grid.own else np.isfinite(starts)
     with np.errstate(invalid="ignore"):
         up = grid.above(np.maximum(starts, grid.low))
         up = np.where(up < ends, up, np.nan)
@@ -521,7 +555,7 @@ def _grid_values(grid, name):
     a, x = grid.action, grid.x
     if a.values is not None:
         values = np.broadcast_to(np.asarray(a.values), (len(x), len(a.values)))
-        ok = (values >= grid.low) & (values <= grid.high) & (values != x)
+        ok = (values >= grid.low) & (values <= grid.high) & ((values != x) | ~grid.own)
         ok &= ~grid.is_forbidden(values)
         candidates = np.where(ok, values, np.nan)
         return candidates, ok.astype(np.float64)
@@ -540,7 +574,7 @@ def _grid_values(grid, name):
             "searched for a card without binarizer. Use a coarser step or tighter bounds."
         )
     k = first + np.arange(max(width, 0))[None, :]
-    ok = (k <= last) & (k != 0)
+    ok = (k <= last) & ((k != 0) | ~grid.own)
     ok &= ~grid.is_forbidden(x + k * a.step)
     candidates = np.where(ok, x + k * a.step, np.nan)
     return candidates, ok.astype(np.float64)
