@@ -469,8 +469,10 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     for link, target_x, follows in linked:
         target = card.variables.get(link.target)
         if target is not None:
-            moved = target_x[:, None] + np.where(follows, link.scale, 0.0)[:, None] * (
-                safe - x[:, None])
+            with np.errstate(invalid="ignore"):  # x may be missing where it does not follow
+                moved = np.where(follows[:, None],
+                                 target_x[:, None] + link.scale * (safe - x[:, None]),
+                                 target_x[:, None])
             delta += target.contribution(moved) - target.contribution(target_x)[:, None]
     measure = np.where(frozen[:, None] & ~leaves[:, None], 0.0, measure)
     new_value = np.concatenate([x[:, None], candidates], axis=1).astype(object)

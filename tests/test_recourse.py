@@ -454,6 +454,13 @@ MISSING_ACTIONS = ActionSet((
     Action("t", actionable=False, upper=12),
     Action("c", categories=("x", "y")),
 ))
+# the same, but missing values and codes of m (and missing categories) can be left
+LEAVING_ACTIONS = ActionSet(tuple(
+    Action(a.variable, **{**{k: getattr(a, k) for k in (
+        "actionable", "direction", "lower", "upper", "step", "weight", "categories",
+        "links")}, "leave_cost": {"m": 3.0, "c": 0.5}.get(a.variable)})
+    for a in MISSING_ACTIONS.actions
+))
 
 
 @pytest.fixture(scope="module")
@@ -475,10 +482,11 @@ def _is_amount(value) -> bool:
     return not pd.isna(value) and value not in CODES
 
 
-def _brute_force_with_codes(model, X):
+def _brute_force_with_codes(model, X, action_set=MISSING_ACTIONS):
     """(reachable, min cost) per person: every combination of raw values on a grid
     holding NaN and the codes; a move is an action only between amounts (from and
-    to a value that is neither missing nor a code) and within the action's bounds."""
+    to a value that is neither missing nor a code) and within the action's bounds,
+    or from a missing value or code to an amount at ``leave_cost`` where given."""
     grid = {"m": [np.nan, *CODES, *range(-10, 11)], "s": [np.nan, *CODES, *range(-10, 11)],
             "c": [None, "x", "y"]}
     out = []
@@ -489,13 +497,14 @@ def _brute_force_with_codes(model, X):
             if name not in grid:
                 choices.append([row[name]])
                 continue
-            old, action = row[name], MISSING_ACTIONS[name]
+            old, action = row[name], action_set[name]
             allowed = [old]
+            leaving = not _is_amount(old) and action.leave_cost is not None
             for new in grid[name]:
-                if not (_is_amount(old) and _is_amount(new)) or new == old:
+                if not (_is_amount(old) or leaving) or not _is_amount(new) or new == old:
                     continue
                 if name == "c" or (action.lower <= new <= action.upper and (
-                        action.direction != "decrease" or new <= old)):
+                        leaving or action.direction != "decrease" or new <= old)):
                     allowed.append(new)
             choices.append(allowed)
         combos = pd.DataFrame(list(itertools.product(*choices)), columns=MISSING_COLUMNS)
@@ -506,10 +515,17 @@ def _brute_force_with_codes(model, X):
             ok = ~moved | ((combos["t"] <= 12) & ~combos["t"].isin(CODES))
             combos = combos[ok].reset_index(drop=True)
         attains = model.decision_function(combos) <= 0
-        with np.errstate(invalid="ignore"):
-            cost = (np.nan_to_num(np.abs(combos["m"].to_numpy(float) - row["m"]))
-                    + 2.0 * np.nan_to_num(np.abs(combos["s"].to_numpy(float) - row["s"]))
-                    + (combos["c"] != row["c"]).to_numpy() * (_is_amount(row["c"]) or 0))
+        cost = np.zeros(len(combos))
+        for name in ("m", "s", "c"):
+            action, old = action_set[name], row[name]
+            new = combos[name]
+            moved = ~(new.isna() & pd.isna(old)) & (new != old)
+            if not _is_amount(old):
+                cost += moved.to_numpy() * (action.leave_cost or 0.0)
+            elif name == "c":
+                cost += moved.to_numpy() * action.weight
+            else:
+                cost += action.weight * np.abs(new.to_numpy(float) - old)
         reach = bool(attains.any())
         out.append((reach, cost[attains].min() if reach else np.inf))
     return out
@@ -521,15 +537,21 @@ pytestmark_missing = pytest.mark.filterwarnings("ignore:RiskScoreBinarizer. the 
 
 @pytestmark_missing
 @pytest.mark.parametrize("method", ["enumerate", "ip"])
-def test_missing_and_special_values_equal_brute_force(missing_card, method):
+@pytest.mark.parametrize("leaving", [False, True])
+def test_missing_and_special_values_equal_brute_force(missing_card, method, leaving):
     X = _people_with_codes(60 if method == "enumerate" else 25, seed=11)
-    people = recourse(missing_card, X, MISSING_ACTIONS, method=method, n_alternatives=0).people
-    truth = _brute_force_with_codes(missing_card, X)
+    action_set = LEAVING_ACTIONS if leaving else MISSING_ACTIONS
+    people = recourse(missing_card, X, action_set, method=method, n_alternatives=0).people
+    truth = _brute_force_with_codes(missing_card, X, action_set)
     held = ~X[["m", "s"]].isin(CODES).any(axis=1) & ~X[["m", "s"]].isna().any(axis=1)
     unfavourable = ~people["favourable"]
     # the data must exercise the codes: unfavourable people holding them, some of
     # them fixed, and people who could reach a code but must not
-    assert (unfavourable & ~held).sum() >= 5 and (~people["reachable"]).sum() >= 2
+    assert (unfavourable & ~held).sum() >= 5
+    if leaving:  # some of the cheapest actions leave a missing value or code of m
+        assert people["action"].str.contains(r"m: (?:nan|-7|-8) ->").sum() >= 2
+    else:
+        assert (~people["reachable"]).sum() >= 2
     for i, (reach, cost) in enumerate(truth):
         assert people["reachable"].iloc[i] == reach, (i, X.iloc[i].tolist())
         assert people["cost"].iloc[i] == pytest.approx(cost), (i, X.iloc[i].tolist())
@@ -550,6 +572,18 @@ def test_actions_never_enter_or_leave_a_missing_value_or_code(missing_card):
             if variable == "m" and _is_amount(X.loc[person, "t"]):
                 changed["t"] = X.loc[person, "t"] + (new - X.loc[person, "m"])
                 assert _is_amount(changed["t"].iloc[0])
+        assert missing_card.decision_function(changed)[0] <= 0, (person, rank)
+    # with leave_cost, m leaves its missing value or code (t stays) and the actions work
+    leaving = recourse(missing_card, X, LEAVING_ACTIONS, n_alternatives=2).actions
+    left = leaving["current"].map(lambda v: not _is_amount(v))
+    assert left.sum() >= 3 and not leaving["new"].map(lambda v: not _is_amount(v)).any()
+    for (person, rank), rows in leaving.groupby(["person", "rank"]):
+        changed = X.loc[[person]].copy()
+        for variable, new in zip(rows["variable"], rows["new"]):
+            changed[variable] = new
+            if variable == "m" and _is_amount(X.loc[person, "m"]) and _is_amount(
+                    X.loc[person, "t"]):
+                changed["t"] = X.loc[person, "t"] + (new - X.loc[person, "m"])
         assert missing_card.decision_function(changed)[0] <= 0, (person, rank)
     # s = 0 moves down past the codes -7 and -8 to -9, the first amount below -6
     lone = pd.DataFrame({"m": [-7.0], "s": [0.0], "t": [np.nan], "c": ["x"]})
