@@ -760,7 +760,10 @@ def recourse(model, X, action_set, *, target=None, threshold=None, reference=Non
     feasible one closest to the person's) is all the search needs; the
     cheapest combination is found by enumeration or, when the product of
     options exceeds 4096, by an integer program (python-mip,
-    CBC). Read more in the :ref:`User Guide <recourse>`.
+    CBC). A missing value or special code (the binarizer's and the action
+    set's) is no amount: its holder stays put unless the action sets a
+    ``leave_cost``, and no action moves a value into one. Read more in the
+    :ref:`User Guide <recourse>`.
 
     Parameters
     ----------
