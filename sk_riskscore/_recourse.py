@@ -138,7 +138,8 @@ def _compile(model) -> _Card:
 
 def _special_codes(binarizer, column) -> tuple:
     """The column's special values: declared to the binarizer, or read off its
-    rules ("column is -7", and the codes a threshold rule excludes)."""
+    rules ("column is -7", and the codes a threshold rule excludes).
+    """
     codes = set(special_values_of(getattr(binarizer, "special_values", None), column))
     for rule in binarizer.rules_:
         if rule.column == column:
@@ -150,7 +151,8 @@ def _special_codes(binarizer, column) -> tuple:
 
 def _codes(card, action_set, name) -> tuple:
     """Codes of one numeric variable a person can neither leave nor move into:
-    the card's special values and the action set's ``special_values``."""
+    the card's special values and the action set's ``special_values``.
+    """
     codes = set(action_set[name].special_values) if name in action_set else set()
     variable = card.variables.get(name)
     if variable is not None:
@@ -305,23 +307,20 @@ class _Grid:
 
     def above(self, start: np.ndarray) -> np.ndarray:
         """Smallest feasible value >= start (start > x) that is no code, NaN if none."""
-        value = self._above(start)
-        # each pass steps over one code, so K + 1 passes reach a value that is none
-        for _ in range(self.forbidden.shape[1]):
-            hit = self.is_forbidden(value)
-            if not hit.any():
-                break
-            value = np.where(hit, self._above(np.nextafter(value, np.inf)), value)
-        return value
+        return self._off_codes(self._above(start),
+                               lambda value: self._above(np.nextafter(value, np.inf)))
 
     def below(self, end: np.ndarray) -> np.ndarray:
         """Largest feasible value < end (end <= x) that is no code, NaN if none."""
-        value = self._below(end)
+        return self._off_codes(self._below(end), self._below)
+
+    def _off_codes(self, value, next_value):
+        # each pass steps over one code, so K passes reach a value that is none
         for _ in range(self.forbidden.shape[1]):
             hit = self.is_forbidden(value)
             if not hit.any():
                 break
-            value = np.where(hit, self._below(value), value)
+            value = np.where(hit, next_value(value), value)
         return value
 
     def _above(self, start: np.ndarray) -> np.ndarray:
@@ -436,7 +435,7 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     grid = _Grid(action, x[:, None], low[:, None], high[:, None],
                  np.concatenate(forbidden, axis=1))
     source = card.variables.get(name)
-    candidates, measure, regions = _options(grid, card, source, members, linked, X,
+    candidates, measure, regions = _options(grid, card, source, members, linked,
                                             reference, name)
     candidates = np.where(frozen[:, None], np.nan, candidates)
     # the option in the person's own interval changes nothing
@@ -450,7 +449,7 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
         leave_grid = _Grid(action, np.full((n, 1), anchor), np.full((n, 1), lower),
                            np.full((n, 1), upper), forbidden[0], own=False)
         still = [(link, target_x, np.zeros(n, dtype=bool)) for link, target_x, _ in linked]
-        away, away_measure, _ = _options(leave_grid, card, source, members, still, X,
+        away, away_measure, _ = _options(leave_grid, card, source, members, still,
                                          reference, name)
         candidates, away = _same_width(candidates, away)
         measure, away_measure = _same_width(measure, away_measure)
@@ -486,9 +485,10 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     )
 
 
-def _options(grid, card, source, members, linked, X, reference, name):
+def _options(grid, card, source, members, linked, reference, name):
     """(candidates, measure, holds_x) of a numeric block: one value per interval
-    between thresholds, or every value of a variable with points per unit."""
+    between thresholds, or every value of a variable with points per unit.
+    """
     if source is not None and source.kind == "linear" or any(
             card.variables[t].kind == "linear" for t in members if t != name):
         candidates, measure = _grid_values(grid, name)
