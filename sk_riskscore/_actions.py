@@ -27,7 +27,7 @@ _COSTS = ("unit", "percentile")
 _QUOTE_LIMIT = 200
 _ACTION_KEYS = (
     "actionable", "direction", "lower", "upper", "max_change", "step", "values", "categories",
-    "cost", "weight", "special_values", "links",
+    "cost", "weight", "special_values", "leave_cost", "links",
 )
 
 
@@ -115,9 +115,17 @@ class Action:
     weight : float, default=1.0
         Positive multiplier of the cost.
     special_values : tuple of float, default=()
-        Codes that are not amounts (e.g. -7, -8, -9 for "no record"): a
-        person holding one cannot change this variable. They must lie
-        outside ``[lower, upper]``, so that no action moves into one.
+        Codes that are not amounts (e.g. -7, -8, -9 for "no record"), besides
+        the special values the model's binarizer knows. A person holding a
+        code or a missing value cannot change this variable (unless
+        ``leave_cost`` is given), and no action moves a value into one. They
+        must lie outside ``[lower, upper]``.
+    leave_cost : float or None, default=None
+        Cost of leaving a missing value or special code for an amount (one
+        within ``[lower, upper]``, on the ``step`` grid from ``lower`` (else
+        ``upper``, else 0) or on ``values``; ``direction``, ``max_change``
+        and links do not apply, as a code is no amount). ``None``: a person
+        holding one cannot act on this variable.
     links : tuple of Link, default=()
         Variables that rise with this one.
 
@@ -141,6 +149,7 @@ class Action:
     cost: str = "unit"
     weight: float = 1.0
     special_values: tuple = ()
+    leave_cost: float | None = None
     links: tuple = field(default=())
 
     def __post_init__(self):
@@ -163,10 +172,15 @@ class Action:
             raise InvalidActionSetError(
                 f"{where}: cost must be one of {list(_COSTS)}, got {_quote(self.cost)}"
             )
-        for key in ("lower", "upper", "max_change", "step"):
+        for key in ("lower", "upper", "max_change", "step", "leave_cost"):
             value = getattr(self, key)
             if value is not None:
                 object.__setattr__(self, key, _finite_number(value, f"{where}: {key}"))
+        if self.leave_cost is not None and self.leave_cost <= 0:
+            raise InvalidActionSetError(
+                f"{where}: leave_cost must be positive, got {self.leave_cost!r}; leave it "
+                "out for codes a person cannot leave"
+            )
         if self.step is not None and self.step <= 0:
             raise InvalidActionSetError(f"{where}: step must be positive, got {self.step!r}")
         if self.max_change is not None and self.max_change <= 0:
@@ -351,7 +365,8 @@ class ActionSet:
                 categories: [<category>, ...]   # reachable categories
                 cost: unit | percentile
                 weight: <number>                # default 1
-                special_values: [<number>, ...] # codes a person cannot leave
+                special_values: [<number>, ...] # codes that are not amounts
+                leave_cost: <number>            # cost of leaving a code or NaN
                 links: [{target: <column>, scale: <number>}]
 
         Examples

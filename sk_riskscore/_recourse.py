@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from ._actions import Action, ActionSet, InvalidActionSetError, _quote
 from ._binarizer import RiskScoreBinarizer
+from ._binning import special_values_of
 from ._model import feature_names
 from ._scorecard import _column_contributions, _split
 
@@ -54,9 +55,11 @@ class _Variable:
     rules: tuple = ()  # ((BinaryRule, points), ...) for numeric and categorical
     points: float = 0.0  # for linear
     categories: tuple = ()  # known categories, for categorical
+    codes: tuple = ()  # special values of a numeric column: not amounts
 
     def thresholds(self) -> np.ndarray:
-        return np.unique([float(rule.threshold) for rule, _ in self.rules])
+        return np.unique([float(rule.threshold) for rule, _ in self.rules
+                          if rule.operator in (">=", "<")])
 
     def contribution(self, values) -> np.ndarray:
         values = np.asarray(values)
@@ -128,8 +131,38 @@ def _compile(model) -> _Card:
             known = tuple(binarizer.categories_.get(column, ()))
             variables[column] = _Variable(column, "categorical", tuple(rules), categories=known)
         else:
-            variables[column] = _Variable(column, "numeric", tuple(rules))
+            variables[column] = _Variable(column, "numeric", tuple(rules),
+                                          codes=_special_codes(binarizer, column))
     return _Card(model, classifier, binarizer, names, variables)
+
+
+def _special_codes(binarizer, column) -> tuple:
+    """The column's special values: declared to the binarizer, or read off its
+    rules ("column is -7", and the codes a threshold rule excludes).
+    """
+    codes = set(special_values_of(getattr(binarizer, "special_values", None), column))
+    for rule in binarizer.rules_:
+        if rule.column == column:
+            codes.update(rule.excluded)
+            if rule.operator == "is" and rule.threshold is not None:
+                codes.add(float(rule.threshold))
+    return tuple(sorted(codes))
+
+
+def _codes(card, action_set, name) -> tuple:
+    """Codes of one numeric variable a person can neither leave nor move into:
+    the card's special values and the action set's ``special_values``.
+    """
+    codes = set(action_set[name].special_values) if name in action_set else set()
+    variable = card.variables.get(name)
+    if variable is not None:
+        codes.update(variable.codes)
+    return tuple(sorted(codes))
+
+
+def _not_amount(values, codes) -> np.ndarray:
+    """Missing values and special codes: not amounts a person can act on."""
+    return np.isnan(values) | np.isin(values, codes)
 
 
 # -- options per block -----------------------------------------------------------------
@@ -223,6 +256,10 @@ def _categorical_block(card, action, variable, X) -> _Block:
     allowed = list(action.categories) if action.categories is not None else list(
         variable.categories
     )
+    # nobody switches to or from a missing value: it is not a category one picks
+    allowed = [c for c in allowed if not pd.isna(c)]
+    missing = np.asarray(pd.isna(current), dtype=bool)
+    leaves = action.leave_cost is not None
     levels_of = variable.contribution(np.array(allowed, dtype=object)) if allowed else []
     levels = np.unique(levels_of) if allowed else np.array([])
     n, k = len(current), len(levels) + 1
@@ -244,8 +281,8 @@ def _categorical_block(card, action, variable, X) -> _Block:
         first_other = np.argmax(~is_own, axis=1)
         new_value[:, i] = members[first_other]
         delta[:, i] = level - now
-        usable = (others > 0) & (delta[:, i] != 0)
-        cost[usable, i] = action.weight
+        usable = (others > 0) & (delta[:, i] != 0) & (~missing | leaves)
+        cost[usable, i] = np.where(missing[usable], action.leave_cost or 0.0, action.weight)
         measure[:, i] = others
     return _Block(action.variable, (variable.name,), new_value, delta, cost, measure)
 
@@ -262,9 +299,31 @@ class _Grid:
     x: np.ndarray  # (n, 1): the person's value
     low: np.ndarray  # (n, 1): feasible range of the new value (closed)
     high: np.ndarray
+    forbidden: np.ndarray  # (n, K): values no action moves into (special codes), NaN-padded
+    own: bool = True  # x is the person's value (else an anchor of the step grid)
+
+    def is_forbidden(self, values: np.ndarray) -> np.ndarray:
+        return (values[..., None] == self.forbidden[:, None, :]).any(axis=-1)
 
     def above(self, start: np.ndarray) -> np.ndarray:
-        """Smallest feasible value >= start (start > x), NaN if none."""
+        """Smallest feasible value >= start (start > x) that is no code, NaN if none."""
+        return self._off_codes(self._above(start),
+                               lambda value: self._above(np.nextafter(value, np.inf)))
+
+    def below(self, end: np.ndarray) -> np.ndarray:
+        """Largest feasible value < end (end <= x) that is no code, NaN if none."""
+        return self._off_codes(self._below(end), self._below)
+
+    def _off_codes(self, value, next_value):
+        # each pass steps over one code, so K passes reach a value that is none
+        for _ in range(self.forbidden.shape[1]):
+            hit = self.is_forbidden(value)
+            if not hit.any():
+                break
+            value = np.where(hit, next_value(value), value)
+        return value
+
+    def _above(self, start: np.ndarray) -> np.ndarray:
         a = self.action
         if a.step is not None:
             k = np.ceil((start - self.x) / a.step - _EPS)
@@ -278,8 +337,7 @@ class _Grid:
             value = start.astype(np.float64)
         return np.where(value <= self.high, value, np.nan)
 
-    def below(self, end: np.ndarray) -> np.ndarray:
-        """Largest feasible value < end (end <= x), NaN if none."""
+    def _below(self, end: np.ndarray) -> np.ndarray:
         a = self.action
         cap = np.minimum(np.nextafter(end, -np.inf), self.high)
         if a.step is not None:
@@ -295,9 +353,24 @@ class _Grid:
         return np.where(value >= self.low, value, np.nan)
 
     def count(self, start: np.ndarray, end: np.ndarray, closed_end: np.ndarray) -> np.ndarray:
-        """Feasible values other than x in [start, end) (or [start, end] where
-        closed_end), as a count, or a length for a continuous variable.
+        """Feasible values other than x and the codes in [start, end) (or
+        [start, end] where closed_end), as a count, or a length for a
+        continuous variable.
         """
+        count = self._count(start, end, closed_end)
+        if self.action.step is None and self.action.values is None:
+            return count  # codes are single points: no length
+        for code in self.forbidden.T[:, :, None]:
+            inside = (code >= start) & ((code < end) | (closed_end & (code == end)))
+            if self.action.step is not None:
+                k = (code - self.x) / self.action.step
+                on_grid = np.abs(k - np.round(k)) <= _EPS
+            else:
+                on_grid = np.isin(code, self.action.values)
+            count = count - (inside & on_grid & ((code != self.x) | ~self.own))
+        return count
+
+    def _count(self, start, end, closed_end):
         a = self.action
         if a.step is not None:
             first = np.ceil((start - self.x) / a.step - _EPS)
@@ -305,7 +378,7 @@ class _Grid:
             last_closed = np.floor((end - self.x) / a.step + _EPS)
             last = np.where(closed_end, last_closed, last_open)
             count = np.maximum(last - first + 1, 0)
-            holds_x = (first <= 0) & (last >= 0)
+            holds_x = (first <= 0) & (last >= 0) & self.own
             return np.where(np.isfinite(count), count - holds_x, 0.0)
         if a.values is not None:
             grid = np.asarray(a.values)
@@ -313,7 +386,7 @@ class _Grid:
             hi = np.where(closed_end, np.searchsorted(grid, end, side="right"),
                           np.searchsorted(grid, end, side="left"))
             count = np.maximum(hi - lo, 0).astype(np.float64)
-            at_x = np.isin(self.x, grid) & (self.x >= start) & (
+            at_x = self.own & np.isin(self.x, grid) & (self.x >= start) & (
                 (self.x < end) | (closed_end & (self.x == end)))
             return count - at_x
         length = np.maximum(end - start, 0.0)
@@ -333,15 +406,18 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     if action.max_change is not None:
         low = np.maximum(low, x - action.max_change)
         high = np.minimum(high, x + action.max_change)
-    # a linked variable moves with its source unless it holds one of its special
-    # codes, and must stay within its own bounds
+    # a missing value or special code is no amount: its holder stays put, and no
+    # action moves a value into one
+    codes = _codes(card, action_set, name)
+    forbidden = [np.broadcast_to(np.asarray(codes, dtype=np.float64), (n, len(codes)))]
+    # a linked variable moves with its source unless it holds a missing value or
+    # a special code, and must stay within its own bounds
     linked = []
     for link in action.links:
         target_x = card.raw_column(X, link.target, numeric=True)
         target_action = action_set[link.target] if link.target in action_set else None
-        follows = np.ones(n, dtype=bool)
-        if target_action is not None and target_action.special_values:
-            follows = ~np.isin(target_x, target_action.special_values)
+        target_codes = _codes(card, action_set, link.target)
+        follows = ~_not_amount(target_x, target_codes)
         with np.errstate(invalid="ignore"):
             if target_action is not None and target_action.lower is not None:
                 reach = x + (target_action.lower - target_x) / link.scale
@@ -350,19 +426,40 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
                 reach = x + (target_action.upper - target_x) / link.scale
                 high = np.where(follows, np.minimum(high, reach), high)
         linked.append((link, target_x, follows))
-    frozen = np.isin(x, action.special_values) if action.special_values else np.zeros(n, bool)
-    grid = _Grid(action, x[:, None], low[:, None], high[:, None])
-
+        # the source values that would carry the target onto one of its codes
+        with np.errstate(invalid="ignore"):
+            onto = x[:, None] + (np.asarray(target_codes)[None, :] - target_x[:, None]) / (
+                link.scale)
+        forbidden.append(np.where(follows[:, None], onto, np.nan))
+    frozen = _not_amount(x, codes)
+    grid = _Grid(action, x[:, None], low[:, None], high[:, None],
+                 np.concatenate(forbidden, axis=1))
     source = card.variables.get(name)
-    if source is not None and source.kind == "linear" or any(
-            card.variables[t].kind == "linear" for t in members if t != name):
-        candidates, measure = _grid_values(grid, name)
-        regions = None
-    else:
-        candidates, measure, regions = _interval_values(grid, card, source, linked, X, reference,
-                                                        name)
+    candidates, measure, regions = _options(grid, card, source, members, linked,
+                                            reference, name)
     candidates = np.where(frozen[:, None], np.nan, candidates)
+    # the option in the person's own interval changes nothing
+    cost = np.where(regions, np.inf, _cost(action, card, x, candidates, reference))
+    leaves = frozen & (action.leave_cost is not None)
+    if leaves.any():
+        # leaving a code for an amount: links stay put, bounds alone apply
+        anchor = next((b for b in (action.lower, action.upper) if b is not None), 0.0)
+        lower = -np.inf if action.lower is None else action.lower
+        upper = np.inf if action.upper is None else action.upper
+        leave_grid = _Grid(action, np.full((n, 1), anchor), np.full((n, 1), lower),
+                           np.full((n, 1), upper), forbidden[0], own=False)
+        still = [(link, target_x, np.zeros(n, dtype=bool)) for link, target_x, _ in linked]
+        away, away_measure, _ = _options(leave_grid, card, source, members, still,
+                                         reference, name)
+        candidates, away = _same_width(candidates, away)
+        measure, away_measure = _same_width(measure, away_measure)
+        cost, _ = _same_width(cost, away)
+        candidates = np.where(leaves[:, None], away, candidates)
+        measure = np.where(leaves[:, None], away_measure, measure)
+        cost = np.where(leaves[:, None], action.leave_cost, cost)
+        linked = [(link, target_x, follows & ~leaves) for link, target_x, follows in linked]
     feasible = np.isfinite(candidates)
+    cost = np.where(feasible, cost, np.inf)
     safe = np.where(feasible, candidates, x[:, None])
 
     delta = np.zeros(candidates.shape)
@@ -371,14 +468,12 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     for link, target_x, follows in linked:
         target = card.variables.get(link.target)
         if target is not None:
-            moved = target_x[:, None] + np.where(follows, link.scale, 0.0)[:, None] * (
-                safe - x[:, None])
+            with np.errstate(invalid="ignore"):  # x may be missing where it does not follow
+                moved = np.where(follows[:, None],
+                                 target_x[:, None] + link.scale * (safe - x[:, None]),
+                                 target_x[:, None])
             delta += target.contribution(moved) - target.contribution(target_x)[:, None]
-    cost = np.where(feasible, _cost(action, card, x, safe, reference), np.inf)
-    if regions is not None:
-        # the option in the person's own interval changes nothing
-        cost = np.where(regions, np.inf, cost)
-    measure = np.where(frozen[:, None], 0.0, measure)
+    measure = np.where(frozen[:, None] & ~leaves[:, None], 0.0, measure)
     new_value = np.concatenate([x[:, None], candidates], axis=1).astype(object)
     return _Block(
         name,
@@ -390,7 +485,29 @@ def _numeric_block(card, action_set, action, members, X, reference) -> _Block:
     )
 
 
-def _interval_values(grid, card, source, linked, X, reference, name):
+def _options(grid, card, source, members, linked, reference, name):
+    """(candidates, measure, holds_x) of a numeric block: one value per interval
+    between thresholds, or every value of a variable with points per unit.
+    """
+    if source is not None and source.kind == "linear" or any(
+            card.variables[t].kind == "linear" for t in members if t != name):
+        candidates, measure = _grid_values(grid, name)
+        return candidates, measure, np.zeros(candidates.shape, dtype=bool)
+    candidates, measure, holds_x = _interval_values(grid, card, source, linked, reference, name)
+    return np.where(grid.is_forbidden(candidates), np.nan, candidates), measure, holds_x
+
+
+def _same_width(a, b):
+    """Two (n, k) option arrays padded with NaN to the same number of columns."""
+    width = max(a.shape[1], b.shape[1])
+
+    def pad(m):
+        return np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=np.nan)
+
+    return pad(a), pad(b)
+
+
+def _interval_values(grid, card, source, linked, reference, name):
     """One representative per interval between the thresholds the block reads.
 
     Returns (candidates (n, m+1), measure (n, m+1), holds_x (n, m+1)).
@@ -408,8 +525,8 @@ def _interval_values(grid, card, source, linked, X, reference, name):
     cuts = np.sort(np.concatenate(cuts, axis=1), axis=1) if cuts else np.empty((n, 0))
     starts = np.concatenate([np.full((n, 1), -np.inf), cuts], axis=1)
     ends = np.concatenate([cuts, np.full((n, 1), np.inf)], axis=1)
-    holds_x = (starts <= x[:, None]) & (x[:, None] < ends)
-    is_above = starts > x[:, None]
+    holds_x = (starts <= x[:, None]) & (x[:, None] < ends) & grid.own
+    is_above = (starts > x[:, None]) if grid.own else np.isfinite(starts)
     with np.errstate(invalid="ignore"):
         up = grid.above(np.maximum(starts, grid.low))
         up = np.where(up < ends, up, np.nan)
@@ -440,7 +557,8 @@ def _grid_values(grid, name):
     a, x = grid.action, grid.x
     if a.values is not None:
         values = np.broadcast_to(np.asarray(a.values), (len(x), len(a.values)))
-        ok = (values >= grid.low) & (values <= grid.high) & (values != x)
+        ok = (values >= grid.low) & (values <= grid.high) & ((values != x) | ~grid.own)
+        ok &= ~grid.is_forbidden(values)
         candidates = np.where(ok, values, np.nan)
         return candidates, ok.astype(np.float64)
     if a.step is None or not (np.isfinite(grid.low).all() and np.isfinite(grid.high).all()):
@@ -458,7 +576,8 @@ def _grid_values(grid, name):
             "searched for a card without binarizer. Use a coarser step or tighter bounds."
         )
     k = first + np.arange(max(width, 0))[None, :]
-    ok = (k <= last) & (k != 0)
+    ok = (k <= last) & ((k != 0) | ~grid.own)
+    ok &= ~grid.is_forbidden(x + k * a.step)
     candidates = np.where(ok, x + k * a.step, np.nan)
     return candidates, ok.astype(np.float64)
 
@@ -641,7 +760,10 @@ def recourse(model, X, action_set, *, target=None, threshold=None, reference=Non
     feasible one closest to the person's) is all the search needs; the
     cheapest combination is found by enumeration or, when the product of
     options exceeds 4096, by an integer program (python-mip,
-    CBC). Read more in the :ref:`User Guide <recourse>`.
+    CBC). A missing value or special code (the binarizer's and the action
+    set's) is no amount: its holder stays put unless the action sets a
+    ``leave_cost``, and no action moves a value into one. Read more in the
+    :ref:`User Guide <recourse>`.
 
     Parameters
     ----------

@@ -15,11 +15,14 @@ from sk_riskscore import (
     ActionSet,
     InvalidActionSetError,
     Link,
+    MustUse,
     RiskScoreBinarizer,
     RiskScoreClassifier,
     audit_recourse,
     recourse,
 )
+
+from .conftest import HELOC_SPECIAL_VALUES, load_heloc, node_limit
 
 # -- hand-made cards -------------------------------------------------------------------
 
@@ -45,8 +48,9 @@ def _pipeline(columns, rules, points, intercept, categories=None):
         "column_types": {c: "categorical" if c in categories else "numeric" for c in columns},
         "categories": {c: list(v) for c, v in categories.items()},
         "rules": [
-            {"column": c, "operator": op, "threshold": t, "name": f"{c} {op} {t}"}
-            for c, op, t in rules
+            {"column": c, "operator": op, "threshold": t, "name": f"{c} {op} {t}",
+             **({"excluded": list(excluded[0])} if excluded else {})}
+            for c, op, t, *excluded in rules
         ],
     })
     return Pipeline([("bin", binarizer), ("clf", _classifier(points, intercept))])
@@ -426,3 +430,199 @@ def test_continuous_variable_moves_just_across_the_threshold():
     assert result.people.loc[0, "cost"] == pytest.approx(3.5)
     assert new.loc[1, "new"] == 1.5 and result.people.loc[1, "cost"] == 1.25
     assert model.decision_function(X.assign(a=[new.loc[0, "new"], 0.0])).tolist()[0] <= 0
+
+
+# -- missing values and special codes ---------------------------------------------------
+
+CODES = (-7.0, -8.0)
+# "m is missing" and "m is -7" beside nested thresholds on m; s scores the code -7
+# and has a threshold just above the codes, so the nearest value below it is a code;
+# -8 is a code only through the thresholds' excluded values; t follows m; c is a
+# category with missing values
+MISSING_COLUMNS = ["m", "s", "t", "c"]
+MISSING_RULES = [
+    ("m", ">=", 2.0, CODES), ("m", ">=", 5.0, CODES), ("m", "<", 1.0, CODES),
+    ("m", "is", None), ("m", "is", -7.0),
+    ("s", "<", -6.0, CODES), ("s", ">=", 3.0, CODES), ("s", "is", -7.0),
+    ("t", ">=", 4.0, CODES), ("t", "is", -7.0),
+    ("c", "==", "x"), ("c", "is", None),
+]
+MISSING_POINTS = [-2, -1, 1, 2, 1, -2, 1, -3, 1, 2, -1, 2]
+MISSING_ACTIONS = ActionSet((
+    Action("m", lower=-9, upper=9, step=1, links=(Link("t"),)),
+    Action("s", direction="decrease", lower=-9, upper=8, step=1, weight=2.0),
+    Action("t", actionable=False, upper=12),
+    Action("c", categories=("x", "y")),
+))
+# the same, but missing values and codes of m (and missing categories) can be left
+LEAVING_ACTIONS = ActionSet(tuple(
+    Action(a.variable, **{**{k: getattr(a, k) for k in (
+        "actionable", "direction", "lower", "upper", "step", "weight", "categories",
+        "links")}, "leave_cost": {"m": 3.0, "c": 0.5}.get(a.variable)})
+    for a in MISSING_ACTIONS.actions
+))
+
+
+@pytest.fixture(scope="module")
+def missing_card():
+    return _pipeline(MISSING_COLUMNS, MISSING_RULES, MISSING_POINTS, 1, {"c": ("x", "y")})
+
+
+def _people_with_codes(n, seed):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "m": rng.choice([np.nan, -7.0, -8.0, *range(-2, 9)], n),
+        "s": rng.choice([np.nan, -7.0, -8.0, *range(-3, 7)], n),
+        "t": rng.choice([np.nan, -7.0, *range(0, 13)], n),
+        "c": rng.choice(np.array([None, "x", "y"], dtype=object), n),
+    })
+
+
+def _is_amount(value) -> bool:
+    return not pd.isna(value) and value not in CODES
+
+
+def _brute_force_with_codes(model, X, action_set=MISSING_ACTIONS):
+    """(reachable, min cost) per person: every combination of raw values on a grid
+    holding NaN and the codes; a move is an action only between amounts (from and
+    to a value that is neither missing nor a code) and within the action's bounds,
+    or from a missing value or code to an amount at ``leave_cost`` where given."""
+    grid = {"m": [np.nan, *CODES, *range(-10, 11)], "s": [np.nan, *CODES, *range(-10, 11)],
+            "c": [None, "x", "y"]}
+    out = []
+    for i in range(len(X)):
+        row = X.iloc[i]
+        choices = []
+        for name in MISSING_COLUMNS:
+            if name not in grid:
+                choices.append([row[name]])
+                continue
+            old, action = row[name], action_set[name]
+            allowed = [old]
+            leaving = not _is_amount(old) and action.leave_cost is not None
+            for new in grid[name]:
+                if not (_is_amount(old) or leaving) or not _is_amount(new) or new == old:
+                    continue
+                if name == "c" or (action.lower <= new <= action.upper and (
+                        leaving or action.direction != "decrease" or new <= old)):
+                    allowed.append(new)
+            choices.append(allowed)
+        combos = pd.DataFrame(list(itertools.product(*choices)), columns=MISSING_COLUMNS)
+        if _is_amount(row["t"]):  # t follows m, within its bound and onto no code
+            combos["t"] = row["t"] + (combos["m"] - row["m"]) if _is_amount(row["m"]) \
+                else row["t"]
+            moved = combos["t"] != row["t"]
+            ok = ~moved | ((combos["t"] <= 12) & ~combos["t"].isin(CODES))
+            combos = combos[ok].reset_index(drop=True)
+        attains = model.decision_function(combos) <= 0
+        cost = np.zeros(len(combos))
+        for name in ("m", "s", "c"):
+            action, old = action_set[name], row[name]
+            new = combos[name]
+            moved = ~(new.isna() & pd.isna(old)) & (new != old)
+            if not _is_amount(old):
+                cost += moved.to_numpy() * (action.leave_cost or 0.0)
+            elif name == "c":
+                cost += moved.to_numpy() * action.weight
+            else:
+                cost += action.weight * np.abs(new.to_numpy(float) - old)
+        reach = bool(attains.any())
+        out.append((reach, cost[attains].min() if reach else np.inf))
+    return out
+
+
+# the cards are made by hand: their binarizers warn about missing values in t and s
+pytestmark_missing = pytest.mark.filterwarnings("ignore:RiskScoreBinarizer. the columns")
+
+
+@pytestmark_missing
+@pytest.mark.parametrize("method", ["enumerate", "ip"])
+@pytest.mark.parametrize("leaving", [False, True])
+def test_missing_and_special_values_equal_brute_force(missing_card, method, leaving):
+    X = _people_with_codes(60 if method == "enumerate" else 25, seed=11)
+    action_set = LEAVING_ACTIONS if leaving else MISSING_ACTIONS
+    people = recourse(missing_card, X, action_set, method=method, n_alternatives=0).people
+    truth = _brute_force_with_codes(missing_card, X, action_set)
+    held = ~X[["m", "s"]].isin(CODES).any(axis=1) & ~X[["m", "s"]].isna().any(axis=1)
+    unfavourable = ~people["favourable"]
+    # the data must exercise the codes: unfavourable people holding them, some of
+    # them fixed, and people who could reach a code but must not
+    assert (unfavourable & ~held).sum() >= 5
+    if leaving:  # some of the cheapest actions leave a missing value or code of m
+        assert people["action"].str.contains(r"m: (?:nan|-7|-8) ->").sum() >= 2
+    else:
+        assert (~people["reachable"]).sum() >= 2
+    for i, (reach, cost) in enumerate(truth):
+        assert people["reachable"].iloc[i] == reach, (i, X.iloc[i].tolist())
+        assert people["cost"].iloc[i] == pytest.approx(cost), (i, X.iloc[i].tolist())
+
+
+@pytestmark_missing
+def test_actions_never_enter_or_leave_a_missing_value_or_code(missing_card):
+    X = _people_with_codes(60, seed=12)
+    result = recourse(missing_card, X, MISSING_ACTIONS, n_alternatives=2)
+    actions = result.actions
+    assert len(actions) > 0
+    assert not actions["new"].map(lambda v: not _is_amount(v)).any()
+    assert not actions["current"].map(lambda v: not _is_amount(v)).any()
+    for (person, rank), rows in actions.groupby(["person", "rank"]):
+        changed = X.loc[[person]].copy()
+        for variable, new in zip(rows["variable"], rows["new"]):
+            changed[variable] = new
+            if variable == "m" and _is_amount(X.loc[person, "t"]):
+                changed["t"] = X.loc[person, "t"] + (new - X.loc[person, "m"])
+                assert _is_amount(changed["t"].iloc[0])
+        assert missing_card.decision_function(changed)[0] <= 0, (person, rank)
+    # with leave_cost, m leaves its missing value or code (t stays) and the actions work
+    leaving = recourse(missing_card, X, LEAVING_ACTIONS, n_alternatives=2).actions
+    left = leaving["current"].map(lambda v: not _is_amount(v))
+    assert left.sum() >= 3 and not leaving["new"].map(lambda v: not _is_amount(v)).any()
+    for (person, rank), rows in leaving.groupby(["person", "rank"]):
+        changed = X.loc[[person]].copy()
+        for variable, new in zip(rows["variable"], rows["new"]):
+            changed[variable] = new
+            if variable == "m" and _is_amount(X.loc[person, "m"]) and _is_amount(
+                    X.loc[person, "t"]):
+                changed["t"] = X.loc[person, "t"] + (new - X.loc[person, "m"])
+        assert missing_card.decision_function(changed)[0] <= 0, (person, rank)
+    # s = 0 moves down past the codes -7 and -8 to -9, the first amount below -6
+    lone = pd.DataFrame({"m": [-7.0], "s": [0.0], "t": [np.nan], "c": ["x"]})
+    single = recourse(missing_card, lone, MISSING_ACTIONS).people
+    assert single.loc[0, "action"] == "s: 0 -> -9" and single.loc[0, "cost"] == 18.0
+
+
+def test_heloc_card_with_special_value_rules_gives_actions_that_work():
+    X, y = load_heloc(nan_share=0.02, rows=300, seed=3)
+    forced = ["MSinceMostRecentDelq is -7", "NetFractionRevolvingBurden is missing"]
+    model = Pipeline([
+        ("bin", RiskScoreBinarizer(special_values=HELOC_SPECIAL_VALUES)),
+        ("clf", RiskScoreClassifier(max_features=5, max_coef=3, time_limit=20.0,
+                                    constraints=[MustUse(forced)])),
+    ])
+    with node_limit(5):
+        model.fit(X, y)
+    binarizer, clf = model[0], model[-1]
+    used = [r for r, c in zip(binarizer.rules_, clf.coef_[0]) if c != 0]
+    assert set(forced) <= {r.name for r in used}
+    assert any(r.operator in (">=", "<") for r in used)
+    # every variable of the card is actionable, without bounds that keep the codes
+    # out: the card's own special values and missing values must do that
+    actions = ActionSet(tuple(
+        Action(name, step=1, upper=float(np.nanmax(X[name])) + 10)
+        for name in sorted({r.column for r in used})
+    ))
+    result = recourse(model, X, actions, n_alternatives=1)
+    people = result.people
+    unfavourable = ~people["favourable"]
+    assert unfavourable.sum() > 20 and people.loc[unfavourable, "reachable"].any()
+    codes = tuple(float(v) for v in HELOC_SPECIAL_VALUES)
+    card_columns = X[[r.column for r in used]]
+    holds_code = (card_columns.isin(codes) | card_columns.isna()).any(axis=1)
+    assert (unfavourable & holds_code).any()
+    not_amount = result.actions[["current", "new"]].map(lambda v: pd.isna(v) or v in codes)
+    assert not not_amount.any().any()
+    for (person, rank), rows in result.actions.groupby(["person", "rank"]):
+        changed = X.loc[[person]].copy()
+        for variable, new in zip(rows["variable"], rows["new"]):
+            changed[variable] = new
+        assert model.decision_function(changed)[0] <= 0, (person, rank)
