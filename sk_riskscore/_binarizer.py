@@ -206,7 +206,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     >>> binarizer.get_feature_names_out().tolist()  # doctest: +NORMALIZE_WHITESPACE
     ['BMI >= 24', 'BMI is missing', 'MonthsSinceDelq >= 30',
      'MonthsSinceDelq is -8', 'MonthsSinceDelq is -7']
-    >>> binarizer.transform(X.head(2))
+    >>> binarizer.transform(X.head(2)).to_numpy()
     array([[0., 0., 0., 0., 1.],
            [0., 1., 0., 0., 0.]])
     """

@@ -528,7 +528,7 @@ def test_special_values_global_list_and_binary_columns(rng):
     np.testing.assert_array_equal(binarizer.transform(X), recompute(binarizer, X))
     # A code unseen in fit still meets no threshold.
     row = pd.DataFrame({"score": [-9.0], "flag": [-9], "grade": ["x"]})
-    assert binarizer.transform(row).tolist() == [[0, 0, 1, 0, 1, 1, 0]]
+    assert binarizer.transform(row).to_numpy().tolist() == [[0, 0, 1, 0, 1, 1, 0]]
 
 
 def test_column_without_missing_values_in_fit(people):
@@ -537,11 +537,11 @@ def test_column_without_missing_values_in_fit(people):
     bad = people.astype({"Age": float})
     bad.loc[3, "Age"] = np.nan
     with pytest.warns(UserWarning, match=r"\['Age'\] had no missing values in fit"):
-        out = binarizer.transform(bad)
+        out = binarizer.transform(bad).to_numpy()
     age = [k for k, r in enumerate(binarizer.rules_) if r.column == "Age"]
     assert out[3, age].tolist() == [0.0] * len(age)
     np.testing.assert_array_equal(np.delete(out, 3, axis=0),
-                                  binarizer.transform(people.drop(index=3)))
+                                  binarizer.transform(people.drop(index=3)).to_numpy())
     strict = RiskScoreBinarizer(n_thresholds=2, missing="error").fit(people)
     with pytest.raises(ValueError, match=r"'Age' has 1 missing value.*missing='error'"):
         strict.transform(bad)
@@ -552,7 +552,7 @@ def test_missing_values_of_an_unseen_category_check(people):
     binarizer = RiskScoreBinarizer().fit(with_missing)
     assert [r.name for r in binarizer.rules_ if r.column == "Sex"] == [
         "Sex = F", "Sex = M", "Sex is missing"]
-    out = binarizer.transform(with_missing)
+    out = binarizer.transform(with_missing).to_numpy()
     assert out[2, -4:-1].tolist() == [0.0, 0.0, 1.0]
 
 

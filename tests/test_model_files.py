@@ -106,7 +106,7 @@ def test_integer_with_thousands_of_digits_is_refused_quickly(tmp_path):
         (lambda b: b.__setitem__("column_types", [["Age", "numeric"]]),
          "column_types must be a dict"),
         (lambda b: b.__setitem__("backdoor", 1), r"unknown keys \['backdoor'\]"),
-        (lambda b: b["rules"][0].__setitem__("extra", 1), "exactly the keys"),
+        (lambda b: b["rules"][0].__setitem__("extra", 1), "must be an object with the keys"),
     ],
 )
 def test_malformed_binarizer_block_is_refused(document, tmp_path, edit, match):
