@@ -320,3 +320,36 @@ def test_predict_checks_the_features(fitted, mammo_small):
 
     with pytest.raises(NotFittedError):
         RiskScoreClassifier().predict(X)
+
+
+# ------------------------------------------------------------------ threads
+_THREADED_FITS = """
+import threading
+from sk_riskscore import RiskScoreClassifier
+from sk_riskscore.datasets import load_breastcancer
+X, y = load_breastcancer(return_X_y=True, as_frame=True)
+def fit(seed):
+    RiskScoreClassifier(max_features=2, max_coef=2, random_state=seed).fit(X, y)
+for round_ in range(2):
+    threads = [threading.Thread(target=fit, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"caller output {round_}", flush=True)
+"""
+
+
+def test_fits_in_threads_keep_stdout_and_silence_the_engine():
+    # fd 1 is process-wide: a subprocess lets the test read what really
+    # reached it (capsys sees only Python's sys.stdout)
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", _THREADED_FITS], capture_output=True,
+                          text=True, timeout=300, env=env, check=True)
+    assert done.stdout.splitlines() == ["caller output 0", "caller output 1"]
