@@ -433,3 +433,17 @@ def test_model_saved_from_python_is_usable(tmp_path, breastcancer, monkeypatch, 
     assert "(1 to 10)" in capsys.readouterr().out  # integer features, ranges from the data
     assert main(["export-onnx", "m.json"]) == 0
     assert (tmp_path / "m.onnx").is_file()
+
+
+def test_fit_refuses_huge_values_in_one_line(tmp_path, breastcancer, monkeypatch, capsys):
+    # before: "unexpected InterfacingError ... please report it" after solving
+    X, y = breastcancer
+    X = X.astype(float)
+    X.iloc[0, 0] = 1e60
+    X.assign(y=y).to_csv(tmp_path / "cents.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    returned = main(["fit", "cents.csv", "--target", "y", "-o", "m.json"])
+    captured = capsys.readouterr()
+    result = subprocess.CompletedProcess([], returned, captured.out, captured.err)
+    assert_one_line_error(result, 1, "'ClumpThickness'", "2**24", "RiskScoreBinarizer")
+    assert "unexpected" not in captured.err
