@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import math
 
 import numpy as np
@@ -635,4 +636,12 @@ def _text_row(label, cells) -> str:
 
 
 def _markdown_escape(text) -> str:
-    return str(text).replace("|", "\\|").replace("*", "\\*")
+    """Text shown as itself in Markdown: no HTML tags (names come from data
+    files, and Markdown viewers render raw HTML), no emphasis, links or code,
+    and one table cell."""
+    text = " ".join(str(text).splitlines())
+    text = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+    return html.escape(text, quote=False)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]|#!~]")

@@ -447,3 +447,16 @@ def test_fit_refuses_huge_values_in_one_line(tmp_path, breastcancer, monkeypatch
     result = subprocess.CompletedProcess([], returned, captured.out, captured.err)
     assert_one_line_error(result, 1, "'ClumpThickness'", "2**24", "RiskScoreBinarizer")
     assert "unexpected" not in captured.err
+
+
+def test_show_markdown_escapes_html_in_names(tmp_path, mammo, monkeypatch, capsys):
+    X, y = mammo
+    X = X.rename(columns={"IrregularShape": "<script>alert(1)</script>"})
+    X.assign(y=y).to_csv(tmp_path / "hostile.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "hostile.csv", "--target", "y", "-o", "m.json", "--max-features",
+                 "4", "--max-coef", "3", "--time-limit", "20"]) == 0
+    capsys.readouterr()
+    assert main(["show", "m.json", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "<script" not in out and "&lt;script&gt;" in out

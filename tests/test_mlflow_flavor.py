@@ -550,3 +550,12 @@ def test_evaluator_refuses_labels_the_model_does_not_know(mammo_model, mammo_spl
                 info.model_uri, X_test.assign(outcome=np.where(y_test == 1, 7, 0)),
                 targets="outcome", model_type="classifier", evaluators=["riskscore"],
             )
+
+
+def test_markdown_card_escapes_html_in_names(mammo_split, tmp_path):
+    X, y, _, _ = mammo_split
+    hostile = X.rename(columns={"IrregularShape": "<script>alert(1)</script>"})
+    model = fit_quietly(RiskScoreClassifier(**SMALL_FIT), hostile, y)
+    sk_riskscore_mlflow.save_model(model, tmp_path / "model", pip_requirements=REQUIREMENTS)
+    markdown = (tmp_path / "model" / "card" / "score_card.md").read_text()
+    assert "<script" not in markdown and "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
