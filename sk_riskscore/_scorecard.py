@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import re
 import math
+import re
 
 import numpy as np
 import pandas as pd
