@@ -559,3 +559,40 @@ def test_markdown_card_escapes_html_in_names(mammo_split, tmp_path):
     sk_riskscore_mlflow.save_model(model, tmp_path / "model", pip_requirements=REQUIREMENTS)
     markdown = (tmp_path / "model" / "card" / "score_card.md").read_text()
     assert "<script" not in markdown and "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+
+
+@pytest.mark.parametrize("flavors", [["riskscore"], ["python_function"],
+                                     ["riskscore", "python_function"]])
+def test_loaders_refuse_a_code_entry_and_leave_sys_path_alone(mammo_model, tmp_path,
+                                                               flavors):
+    import importlib
+    import sys
+
+    import yaml
+
+    path = tmp_path / "model"
+    sk_riskscore_mlflow.save_model(mammo_model, path, pip_requirements=REQUIREMENTS)
+    (path / "code").mkdir()
+    module = f"planted_{'_'.join(flavors)}"
+    (path / "code" / f"{module}.py").write_text(
+        "import pathlib; pathlib.Path(__file__).with_name('ran').write_text('yes')\n")
+    mlmodel = yaml.safe_load((path / "MLmodel").read_text())
+    for flavor in flavors:
+        mlmodel["flavors"][flavor]["code"] = "code"
+    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+
+    for load in (sk_riskscore_mlflow.load_model, mlflow.pyfunc.load_model):
+        with pytest.raises(MlflowException, match="'code' entry"):
+            load(str(path))
+        assert str(path / "code") not in sys.path
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(module)
+    assert not (path / "code" / "ran").exists()
+
+
+def test_save_model_refuses_code_paths(mammo_model, tmp_path):
+    (tmp_path / "helper.py").write_text("")
+    with pytest.raises(MlflowException, match="code_paths is not supported"):
+        sk_riskscore_mlflow.save_model(mammo_model, tmp_path / "model",
+                                       code_paths=[str(tmp_path / "helper.py")])
+    assert not (tmp_path / "model").exists()
