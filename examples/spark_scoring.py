@@ -136,7 +136,8 @@ scored.groupBy("risk.score", "risk.probability").count().orderBy("score").show()
 # Every Spark score equals the model's own
 # ----------------------------------------
 rows = scored.select(*features, "risk.*").toPandas()
-assert np.array_equal(rows["score"], model.decision_function(rows[features]))
+# ``score`` is the card's total points; decision_function adds the intercept.
+assert np.array_equal(rows["score"] + clf.intercept_[0], model.decision_function(rows[features]))
 assert np.array_equal(rows["probability"], model.predict_proba(rows[features])[:, 1])
 assert np.array_equal(rows["label"], model.predict(rows[features]))
 print(f"{len(rows):,} Spark scores equal the in-process ones")

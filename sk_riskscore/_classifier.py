@@ -382,17 +382,26 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self.pool_ = pd.DataFrame(rows)
 
     def decision_function(self, X):
-        """Total score of each row: intercept plus the points of its features.
+        """Intercept plus the points of each row: the log-odds times ``scale_``.
+
+        The score a person adds up on the card (and the ``score`` output of
+        the CLI, MLflow and ONNX) is the points alone;
+        ``decision_function(X) = score + intercept_``, and
+        ``P(classes_[1]) = 1 / (1 + exp(-decision_function(X) / scale_))``.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,), dtype float64
-            Whole numbers when the features are integers.
+        decision : ndarray of shape (n_samples,), dtype float64
+            Whole numbers when the features and the intercept are.
         """
+        return self._total_points(X) + float(self.intercept_[0])
+
+    def _total_points(self, X):
+        """The card's score: the sum of each row's points, without the intercept."""
         check_is_fitted(self)
         _reject_non_numeric_columns(X)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_[0].astype(np.float64) + float(self.intercept_[0])
+        return X @ self.coef_[0].astype(np.float64)
 
     def predict_proba(self, X):
         """Risk of each class: ``P(classes_[1]) = 1 / (1 + exp(-score / scale_))``.

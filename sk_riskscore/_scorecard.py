@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._binarizer import RiskScoreBinarizer
 from ._classifier import RiskScoreClassifier, whole_or_real
-from ._model import feature_names, split_pipeline, whole_if_possible
+from ._model import feature_names, split_pipeline, total_points, whole_if_possible
 
 __all__ = ["ScoreCard"]
 
@@ -158,7 +158,7 @@ class ScoreCard:
         groups, ranges, notes = _contribution_groups(coef, names, binarizer, features)
         observed = None
         if y is not None:
-            observed = _observed_by_score(estimator, classifier, X, y, intercept)
+            observed = _observed_by_score(estimator, classifier, X, y)
         totals = _reachable_totals(groups)
         if observed is not None:
             totals = np.union1d(totals, observed.index.to_numpy(dtype=np.float64))
@@ -563,11 +563,9 @@ def _reachable_totals(groups) -> np.ndarray:
     return totals
 
 
-def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
+def _observed_by_score(estimator, classifier, X, y) -> pd.DataFrame:
     y = column_or_1d(y)
-    # a real (calibrated) intercept leaves rounding noise on whole totals
-    scores = np.round(np.asarray(estimator.decision_function(X), dtype=np.float64) - intercept,
-                      9)
+    scores = total_points(estimator, X)
     if len(y) != len(scores):
         raise ValueError(
             f"X has {len(scores)} rows but y has {len(y)}; pass one label per row."
@@ -581,7 +579,7 @@ def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
         )
     frame = pd.DataFrame(
         {
-            "score": np.round(scores, 9),
+            "score": scores,
             "count": 1.0,
             "events": (y == classifier.classes_[1]).astype(np.float64),
         }

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from sk_riskscore import ScoreCard, load_json, save_json
+from sk_riskscore._model import total_points
 from sk_riskscore.cli import main
 
 SCRIPT = Path(sys.executable).with_name("sk-riskscore")
@@ -98,11 +99,13 @@ def test_predict_writes_scores_risks_and_labels(work):
     assert list(out.columns) == ["id", "score", "risk", "label"]
     rows = X.head(20)
     assert out["id"].tolist() == list(range(100, 120))
-    np.testing.assert_array_equal(out["score"], model.decision_function(rows))
+    np.testing.assert_array_equal(out["score"], total_points(model, rows))
     np.testing.assert_array_equal(out["risk"], model.predict_proba(rows)[:, 1])
     np.testing.assert_array_equal(out["label"], model.predict(rows))
-    # risk = logistic(score): independent of the model's own predict_proba
-    np.testing.assert_allclose(out["risk"], 1 / (1 + np.exp(-out["score"])), rtol=1e-15)
+    # score: the card's points; risk = logistic(score + intercept), independent
+    # of the model's own predict_proba
+    decision = out["score"] + model.intercept_[0]
+    np.testing.assert_allclose(out["risk"], 1 / (1 + np.exp(-decision)), rtol=1e-15)
 
 
 def test_predict_to_a_file(work, tmp_path, capsys):
@@ -157,7 +160,7 @@ def test_export_onnx_matches_python(work, tmp_path):
     assert ", ".join(X.columns) in result.stdout
     session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     label, proba, score = session.run(None, {"X": X.to_numpy(np.float64)})
-    np.testing.assert_array_equal(score, model.decision_function(X))
+    np.testing.assert_array_equal(score, total_points(model, X))
     np.testing.assert_array_equal(label, model.predict(X))
     np.testing.assert_allclose(proba[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
 

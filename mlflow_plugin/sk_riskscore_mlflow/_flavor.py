@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 from mlflow import pyfunc
 from mlflow.exceptions import MlflowException
@@ -241,11 +243,28 @@ def save_model(
 
 
 def _infer_signature(model, example, pyfunc_output):
+    """The signature of ``example``'s columns, with integer columns as double.
+
+    Inferred from whole-number rows, a column would be ``long``, and
+    ``mlflow models serve`` would then cast a request's 5.99 to 5 and answer
+    for the wrong row (in process, pyfunc refuses the float instead). The
+    model computes in float64 anyway.
+    """
     from mlflow.models import infer_signature
 
     wrapper = RiskScorePyfunc(model, pyfunc_output)
     output = wrapper.predict(example)
-    return infer_signature(example, output, params={"output": pyfunc_output})
+    return infer_signature(_integers_as_double(example), output,
+                           params={"output": pyfunc_output})
+
+
+def _integers_as_double(example):
+    if isinstance(example, pd.DataFrame):
+        integer = [c for c, t in example.dtypes.items() if pd.api.types.is_integer_dtype(t)]
+        return example.astype(dict.fromkeys(integer, np.float64)) if integer else example
+    if isinstance(example, np.ndarray) and example.dtype.kind in "iu":
+        return example.astype(np.float64)
+    return example
 
 
 def _output_param(pyfunc_output):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+from sk_riskscore._model import total_points, whole_if_possible
+
+_logger = logging.getLogger(__name__)
 
 #: What ``predict`` can return: a frame of all three, or one 1-D output.
 OUTPUTS = ("frame", "label", "probability")
@@ -16,7 +21,7 @@ OUTPUTS = ("frame", "label", "probability")
 def validate_output(output) -> str:
     if output not in OUTPUTS:
         raise MlflowException(
-            f"output must be one of {list(OUTPUTS)}, got {output!r}",
+            f"output must be one of {list(OUTPUTS)}, got {str(output)[:100]!r}",
             error_code=INVALID_PARAMETER_VALUE,
         )
     return output
@@ -25,8 +30,9 @@ def validate_output(output) -> str:
 class RiskScorePyfunc:
     """Wraps a fitted risk score (or binarizer pipeline) for ``mlflow.pyfunc``.
 
-    ``predict`` returns, per row, the integer total score, the probability
-    of ``classes_[1]`` and the predicted label; ``params={"output": "label"}``
+    ``predict`` returns, per row, the score (the card's total points, without
+    the intercept: int64 when whole, float64 otherwise), the probability of
+    ``classes_[1]`` and the predicted label; ``params={"output": "label"}``
     or ``"probability"`` returns that column alone, 1-D. Bad input becomes an
     ``MlflowException`` with ``INVALID_PARAMETER_VALUE``, which the scoring
     server turns into an HTTP 400 carrying the message.
@@ -42,22 +48,26 @@ class RiskScorePyfunc:
 
     def predict(self, data, params: dict[str, Any] | None = None):
         output = validate_output((params or {}).get("output") or self.output)
-        X = self._as_features(data)
         try:
+            X = self._as_features(data)
             if output == "label":
                 return self.model.predict(X)
             if output == "probability":
                 return self.model.predict_proba(X)[:, 1]
-            scores = self.model.decision_function(X)
             return pd.DataFrame({
-                "score": _whole_if_possible(scores),
+                "score": whole_if_possible(total_points(self.model, X)),
                 "probability": self.model.predict_proba(X)[:, 1],
                 "label": self.model.predict(X),
             })
-        except (ValueError, TypeError, KeyError) as exc:
+        except MlflowException:
+            raise
+        except Exception as exc:
+            # The scoring server sends a stack trace with any other exception:
+            # one short line instead, the details in the server's log.
+            _logger.debug("scoring failed", exc_info=True)
             raise MlflowException(
-                f"cannot score this input: {exc}", error_code=INVALID_PARAMETER_VALUE
-            ) from exc
+                f"cannot score this input: {_short(exc)}", error_code=INVALID_PARAMETER_VALUE
+            ) from None
 
     def _as_features(self, data):
         """A frame with the model's input columns, or a clear error."""
@@ -100,8 +110,8 @@ class RiskScorePyfunc:
         return data.to_numpy()
 
 
-def _whole_if_possible(scores: np.ndarray) -> np.ndarray:
-    """Integer scores as int64: always so for binary or integer features."""
-    if np.all(np.isfinite(scores)) and np.all(scores == np.round(scores)):
-        return scores.astype(np.int64)
-    return scores
+def _short(exc: Exception, limit: int = 200) -> str:
+    """The first line of an error, at most ``limit`` characters: error bodies
+    of the server must not echo a whole request."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
