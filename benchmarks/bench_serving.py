@@ -11,7 +11,7 @@ mammo drawn with replacement (seed 0). Scorers:
   export (float64 input, all three outputs), one intra- and inter-op thread;
 * ``numpy``: the estimator's ``predict_proba`` on a float64 array;
 * ``pyfunc``: ``mlflow.pyfunc`` of the ``riskscore`` flavor (score,
-  probability and label as a DataFrame, from a DataFrame);
+  risk and label as a DataFrame, from a DataFrame);
 * ``pyfunc-onnx``: ``mlflow.pyfunc`` of the ``mlflow.onnx`` model logged by
   ``sk_riskscore_mlflow._onnx.log_onnx_model`` (from a float64 array).
 
@@ -174,7 +174,7 @@ def main(argv=None):
         "`classifier` is RiskScoreClassifier alone, `pipeline` is RiskScoreBinarizer + "
         "RiskScoreClassifier (max_features=5, max_coef=5). onnxruntime returns label, "
         "probabilities and integer score; numpy is `predict_proba`; pyfunc is the "
-        "`riskscore` MLflow flavor (score, probability, label frame from a DataFrame); "
+        "`riskscore` MLflow flavor (score, risk, label frame from a DataFrame); "
         "pyfunc-onnx is the `mlflow.onnx` model from `log_onnx_model` (from an array). "
         "ONNX labels were checked equal to Python's on the largest batch. The 2-core "
         "machine may be shared with other jobs: single cells can vary by 2x between "

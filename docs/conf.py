@@ -64,7 +64,8 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     # Run every example, not only plot_*.py: each is a test of the docs.
     "filename_pattern": r"\.py$",
-    "ignore_pattern": r"__init__\.py",
+    # recourse_audit_real.py needs the data beside the repository (../shared)
+    "ignore_pattern": r"(__init__|recourse_audit_real)\.py",
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("sk_riskscore", "sk_riskscore_mlflow"),
     "reference_url": {"sk_riskscore": None},

@@ -6,7 +6,7 @@ A risk score on data too big for one machine: Spark chooses the cut points of
 the numeric columns and shrinks the rows to their distinct combinations, the
 solver fits on that small table, and the model, registered in MLflow, scores
 the Spark DataFrame through ``mlflow.pyfunc.spark_udf`` with one struct column
-``(score, probability, label)`` per row.
+``(score, risk, label)`` per row.
 
 The breast-cancer data (683 rows, nine cytology scores from 1 to 10) is
 replicated 200 times (136,600 rows) to stand for a large table; replication
@@ -125,20 +125,20 @@ mlflow.MlflowClient().set_registered_model_alias(
 # --------------------------------
 # ``score_on_spark`` builds ``mlflow.pyfunc.spark_udf`` for the model, feeds it
 # the model's input columns by name and adds one struct column.
-scored = score_on_spark(df, "models:/breastcancer-risk@champion", result_col="risk")
+scored = score_on_spark(df, "models:/breastcancer-risk@champion")
 scored.printSchema()
 
 # %%
 # The struct's fields are ordinary columns: the risk table, counted on Spark.
-scored.groupBy("risk.score", "risk.probability").count().orderBy("score").show()
+scored.groupBy("prediction.score", "prediction.risk").count().orderBy("score").show()
 
 # %%
 # Every Spark score equals the model's own
 # ----------------------------------------
-rows = scored.select(*features, "risk.*").toPandas()
+rows = scored.select(*features, "prediction.*").toPandas()
 # ``score`` is the card's total points; decision_function adds the intercept.
 assert np.array_equal(rows["score"] + clf.intercept_[0], model.decision_function(rows[features]))
-assert np.array_equal(rows["probability"], model.predict_proba(rows[features])[:, 1])
+assert np.array_equal(rows["risk"], model.predict_proba(rows[features])[:, 1])
 assert np.array_equal(rows["label"], model.predict(rows[features]))
 print(f"{len(rows):,} Spark scores equal the in-process ones")
 

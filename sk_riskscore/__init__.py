@@ -1,5 +1,6 @@
 """sk-riskscore: certifiably optimal integer risk scores for scikit-learn."""
 
+from ._actions import Action, ActionSet, InvalidActionSetError, Link
 from ._binarizer import BinaryRule, RiskScoreBinarizer
 from ._classifier import RiskScoreClassifier
 from ._constraints import (
@@ -14,6 +15,8 @@ from ._constraints import (
     constraints_to_dict,
 )
 from ._metrics import RiskScoreMetrics, risk_score_metrics
+from ._recourse import RecourseResult, recourse
+from ._recourse_audit import RecourseAudit, audit_recourse
 from ._scorecard import ScoreCard
 from ._io._envelope import (
     InvalidModelFileError,
@@ -27,15 +30,21 @@ from ._solver import SolverError, SolverStatistics, SolverStatus
 __version__ = "0.1.0"
 
 __all__ = [
+    "Action",
+    "ActionSet",
     "AtLeast",
     "AtMost",
     "BinaryRule",
     "Exactly",
     "Implies",
+    "InvalidActionSetError",
     "InvalidModelFileError",
     "LinearConstraint",
+    "Link",
     "MustNotUse",
     "MustUse",
+    "RecourseAudit",
+    "RecourseResult",
     "RiskScoreBinarizer",
     "RiskScoreClassifier",
     "RiskScoreMetrics",
@@ -44,8 +53,10 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "__version__",
+    "audit_recourse",
     "constraints_from_dict",
     "constraints_to_dict",
+    "recourse",
     "risk_score_metrics",
     "load_json",
     "model_from_dict",

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
@@ -82,13 +83,13 @@ def mammo_model(mammo_split):
 
 
 def assert_pyfunc_matches(pyfunc_model, model, X):
-    """The pyfunc frame equals the estimator's own score, probability and label."""
+    """The pyfunc frame equals the estimator's own score, risk and label."""
     frame = pyfunc_model.predict(X)
-    assert list(frame.columns) == ["score", "probability", "label"]
+    assert list(frame.columns) == ["score", "risk", "label"]
     scores = total_points(model, X)  # the card's total points, without the intercept
     np.testing.assert_array_equal(frame["score"].to_numpy(), scores)
     assert frame["score"].dtype == np.int64  # binary / integer features: whole scores
-    np.testing.assert_array_equal(frame["probability"].to_numpy(), model.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(frame["risk"].to_numpy(), model.predict_proba(X)[:, 1])
     np.testing.assert_array_equal(frame["label"].to_numpy(), model.predict(X))
 
 
@@ -176,16 +177,43 @@ def test_pyfunc_outputs_and_signature(mammo_model, mammo_split, tmp_path):
     assert signature.inputs.input_names() == list(X.columns)
     assert_double_inputs(signature)
     assert [p.name for p in signature.params.params] == ["output"]
-    assert signature.outputs.input_names() == ["score", "probability", "label"]
+    assert signature.outputs.input_names() == ["score", "risk", "label"]
     labels = pyfunc_model.predict(X_test, params={"output": "label"})
     np.testing.assert_array_equal(labels, mammo_model.predict(X_test))
     assert np.ndim(labels) == 1
-    probability = pyfunc_model.predict(X_test, params={"output": "probability"})
-    np.testing.assert_array_equal(probability, mammo_model.predict_proba(X_test)[:, 1])
+    risk = pyfunc_model.predict(X_test, params={"output": "risk"})
+    np.testing.assert_array_equal(risk, mammo_model.predict_proba(X_test)[:, 1])
     assert_pyfunc_matches(pyfunc_model, mammo_model, X_test)
     assert pyfunc_model.get_raw_model() is not None
     with pytest.raises(MlflowException, match="output must be one of"):
         pyfunc_model.predict(X_test, params={"output": "everything"})
+
+
+def test_the_old_output_spellings_still_work_with_a_warning(mammo_model, mammo_split, tmp_path):
+    """0.1 called the risk "probability": as an output, and as a saved model's column."""
+    X, _, X_test, _ = mammo_split
+    path = tmp_path / "model"
+    with pytest.warns(FutureWarning, match="output='probability' is deprecated"):
+        sk_riskscore_mlflow.save_model(mammo_model, path, input_example=X.head(5),
+                                       pyfunc_output="probability",
+                                       pip_requirements=REQUIREMENTS)
+    pyfunc_model = mlflow.pyfunc.load_model(str(path))
+    expected = mammo_model.predict_proba(X_test)[:, 1]
+    np.testing.assert_array_equal(pyfunc_model.predict(X_test), expected)
+    with pytest.warns(FutureWarning, match="use output='risk'"):
+        old = pyfunc_model.predict(X_test, params={"output": "probability"})
+    np.testing.assert_array_equal(old, expected)
+
+    # A model saved by 0.1 has no output_columns in its MLmodel: it keeps the
+    # frame its signature declares, (score, probability, label).
+    legacy = tmp_path / "legacy"
+    sk_riskscore_mlflow.save_model(mammo_model, legacy, pip_requirements=REQUIREMENTS)
+    mlmodel = yaml.safe_load((legacy / "MLmodel").read_text())
+    assert mlmodel["flavors"]["riskscore"].pop("output_columns") == ["score", "risk", "label"]
+    (legacy / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    frame = mlflow.pyfunc.load_model(str(legacy)).predict(X_test)
+    assert list(frame.columns) == ["score", "probability", "label"]
+    np.testing.assert_array_equal(frame["probability"].to_numpy(), expected)
 
 
 def test_pyfunc_default_output_label_serves_the_builtin_evaluator(
@@ -355,7 +383,7 @@ def test_registry_aliases_round_trip(mammo_split, tracking):
         loaded = sk_riskscore_mlflow.load_model(f"models:/{name}@{alias}")
         assert loaded.coef_.tolist() == model.coef_.tolist()
         served = mlflow.pyfunc.load_model(f"models:/{name}@{alias}").predict(X_test)
-        np.testing.assert_array_equal(served["probability"], model.predict_proba(X_test)[:, 1])
+        np.testing.assert_array_equal(served["risk"], model.predict_proba(X_test)[:, 1])
     assert int(client.get_model_version_by_alias(name, "champion").version) == versions["small"]
 
 
@@ -624,7 +652,7 @@ def test_pyfunc_scores_fractional_input_to_a_model_logged_with_whole_numbers(
     used = X.columns[np.flatnonzero(mammo_model.coef_[0])[0]]
     fractional = X_test.head(20).astype(float).assign(**{used: 0.9})
     frame = pyfunc_model.predict(fractional)
-    np.testing.assert_array_equal(frame["probability"],
+    np.testing.assert_array_equal(frame["risk"],
                                   mammo_model.predict_proba(fractional)[:, 1])
     np.testing.assert_array_equal(frame["score"], total_points(mammo_model, fractional))
     assert frame["score"].dtype == np.float64  # 0.9 times a point: not a whole number

@@ -135,11 +135,10 @@ def server(tmp_path_factory):
 
 
 def assert_same_frame(predictions, expected):
-    assert [set(row) for row in predictions] == [{"score", "probability", "label"}] * len(
+    assert [set(row) for row in predictions] == [{"score", "risk", "label"}] * len(
         expected)
     np.testing.assert_array_equal([row["score"] for row in predictions], expected["score"])
-    np.testing.assert_array_equal([row["probability"] for row in predictions],
-                                  expected["probability"])
+    np.testing.assert_array_equal([row["risk"] for row in predictions], expected["risk"])
     np.testing.assert_array_equal([row["label"] for row in predictions], expected["label"])
 
 
@@ -150,7 +149,7 @@ def test_dataframe_split_matches_in_process(server):
     assert status == 200, body
     expected = server.in_process.predict(X.astype(float))  # the signature's type
     assert_same_frame(body["predictions"], expected)
-    np.testing.assert_array_equal(expected["probability"], server.model.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(expected["risk"], server.model.predict_proba(X)[:, 1])
 
 
 def test_inputs_payload_matches_in_process(server):
@@ -161,7 +160,7 @@ def test_inputs_payload_matches_in_process(server):
     assert_same_frame(body["predictions"], server.in_process.predict(X.astype(float)))
 
 
-@pytest.mark.parametrize("output", ["label", "probability"])
+@pytest.mark.parametrize("output", ["label", "risk", "probability"])
 def test_output_param_switches_to_one_column(server, output):
     X = server.X.head(20)
     status, body = request(server.invocations, {
@@ -182,7 +181,7 @@ def test_output_param_switches_to_one_column(server, output):
         ("text-Density", "Density"),
         ({"dataframe_split": {"columns": ["Density"], "data": [[1, 2]]}},
          "not a valid dataframe"),
-        ("bad-output", "output must be one of ['frame', 'label', 'probability']"),
+        ("bad-output", "output must be one of ['frame', 'label', 'risk']"),
         ("missing-values", "contains NaN"),
     ],
 )
@@ -216,7 +215,7 @@ def test_fractional_values_are_not_truncated(server):
     status, body = request(server.invocations,
                            {"dataframe_split": json.loads(X.to_json(orient="split"))})
     assert status == 200, body
-    np.testing.assert_array_equal([row["probability"] for row in body["predictions"]],
+    np.testing.assert_array_equal([row["risk"] for row in body["predictions"]],
                                   server.model.predict_proba(X)[:, 1])
 
 

@@ -543,12 +543,19 @@ def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, brea
 
     df = spark.createDataFrame(X.assign(row_id=np.arange(len(X)))).coalesce(1)
     scored = score_on_spark(df, "models:/bc-risk@champion")
-    assert scored.schema["risk"].dataType.fieldNames() == ["score", "probability", "label"]
-    out = scored.select("row_id", "risk.*").toPandas().sort_values("row_id")
+    assert scored.schema["prediction"].dataType.fieldNames() == ["score", "risk", "label"]
+    out = scored.select("row_id", "prediction.*").toPandas().sort_values("row_id")
 
     np.testing.assert_array_equal(out["score"], total_points(pipeline, X))  # the card's
-    np.testing.assert_array_equal(out["probability"], pipeline.predict_proba(X)[:, 1])
+    np.testing.assert_array_equal(out["risk"], pipeline.predict_proba(X)[:, 1])
     np.testing.assert_array_equal(out["label"], pipeline.predict(X))
+
+    # The old import path still works, warns, and keeps its default column name.
+    from sk_riskscore.spark import score_on_spark as old_score_on_spark
+
+    with pytest.warns(DeprecationWarning, match="sk_riskscore_mlflow.spark.score_on_spark"):
+        old = old_score_on_spark(df, "models:/bc-risk@champion")
+    assert old.schema["risk"].dataType.fieldNames() == ["score", "risk", "label"]
 
 
 def test_score_on_spark_errors(spark, tracking, mammo):

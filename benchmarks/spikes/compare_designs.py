@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/spikes/compare_designs.py
 
 Part 1: the 100 random oracle problems of tests/test_solver_oracle.py against
-brute-force enumeration. Part 2: the golden data sets (REFERENCE section 2).
+brute-force enumeration. Part 2: the golden data sets
+(|points| <= 5, at most 5 features, C0 = 1e-6).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 :class:`~sk_riskscore.RiskScoreClassifier` (or a binarizer + classifier
 pipeline) as the JSON document of :func:`sk_riskscore.save_json`, with its
 score card, plots and metrics; no pickle, so loading never runs code. The
-``python_function`` flavor predicts a frame of score, probability and label
+``python_function`` flavor predicts a frame of score, risk and label
 and is what ``mlflow models serve`` serves. ``autolog`` logs every fit;
 ``RiskScoreEvaluator`` (registered as the ``riskscore`` evaluator) computes
 risk-score metrics in ``mlflow.models.evaluate``.

@@ -47,9 +47,16 @@ from mlflow.utils.requirements_utils import _get_pinned_requirement
 import sk_riskscore
 from sk_riskscore import InvalidModelFileError, load_json, model_to_dict, save_json
 from sk_riskscore._io._envelope import SCHEMA_VERSION
+from sk_riskscore._model import OUTPUT_NAMES
 
 from ._card import compute_metrics, final_classifier, write_card
-from ._pyfunc import OUTPUTS, RiskScorePyfunc, validate_output
+from ._pyfunc import (
+    LEGACY_COLUMNS,
+    OUTPUTS,
+    RENAMED_OUTPUTS,
+    RiskScorePyfunc,
+    validate_output,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -133,12 +140,13 @@ def save_model(
     X, y : array-like, default=None
         Labelled data (a held-out set, ideally) for the data-dependent plots
         of the score card.
-    pyfunc_output : {"frame", "label", "probability"}, default="frame"
+    pyfunc_output : {"frame", "label", "risk"}, default="frame"
         What the ``python_function`` flavor's ``predict`` returns unless the
         call passes ``params={"output": ...}``: a DataFrame with ``score``,
-        ``probability`` (of ``classes_[1]``) and ``label``; the labels only
-        (1-D, as MLflow's built-in classifier evaluator needs); or the
-        probabilities only.
+        ``risk`` (probability of ``classes_[1]``) and ``label``; the labels
+        only (1-D, as MLflow's built-in classifier evaluator needs); or the
+        risks only. ``"probability"``, the 0.1 spelling of ``"risk"``, is
+        deprecated (FutureWarning).
     signature : mlflow.models.ModelSignature or False, default=None
         Inferred from ``input_example`` when not given. Either way it gets an
         ``output`` parameter, so callers can switch outputs per request with
@@ -172,7 +180,7 @@ def save_model(
     >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
-    validate_output(pyfunc_output)
+    pyfunc_output = validate_output(pyfunc_output)
     if code_paths:
         raise MlflowException(
             "code_paths is not supported: a risk score needs no code, and the "
@@ -219,6 +227,7 @@ def save_model(
         schema_version=SCHEMA_VERSION,
         model_type=type(model).__name__,
         pyfunc_output=pyfunc_output,
+        output_columns=list(OUTPUT_NAMES),
         card=[str(Path(CARD_DIR) / f.name) for f in card_files],
         **extra_files_config,
     )
@@ -313,7 +322,7 @@ def log_model(
         Name of the logged model.
     X, y : array-like, default=None
         Labelled data (a held-out set, ideally) for the metrics and plots.
-    pyfunc_output : {"frame", "label", "probability"}, default="frame"
+    pyfunc_output : {"frame", "label", "risk"}, default="frame"
         Default output of the ``python_function`` flavor; see :func:`save_model`.
     signature, input_example
         The signature is inferred from ``input_example`` when not given.
@@ -501,16 +510,24 @@ def _load_pyfunc(path, model_config=None):
     model_dir = os.path.dirname(model_file)
     if os.path.isfile(os.path.join(model_dir, MLMODEL_FILE_NAME)):
         _refuse_code(model_dir)
-    output = "frame"
+    output, columns = "frame", OUTPUT_NAMES
     try:
         conf = _get_flavor_configuration(model_path=model_dir, flavor_name=FLAVOR_NAME)
         output = conf.get("pyfunc_output", output)
+        # Saved by sk-riskscore 0.1: keep the columns its signature declares.
+        columns = tuple(conf.get("output_columns", LEGACY_COLUMNS))
     except MlflowException:
         _logger.warning("no %r flavor configuration next to %s; predicting frames",
                         FLAVOR_NAME, model_file)
-    if output not in OUTPUTS:
+    if output not in OUTPUTS and output not in RENAMED_OUTPUTS:
         raise MlflowException(
             f"MLmodel: pyfunc_output {output!r} is not one of {list(OUTPUTS)}",
             error_code=INVALID_PARAMETER_VALUE,
         )
-    return RiskScorePyfunc(_load_json_file(model_file), output)
+    if columns != OUTPUT_NAMES:
+        _logger.warning(
+            "%s was saved by sk-riskscore 0.1: its frame keeps the column %r for what is "
+            "now called 'risk'. Log the model again to get the columns %s.",
+            model_dir, "probability", list(OUTPUT_NAMES),
+        )
+    return RiskScorePyfunc(_load_json_file(model_file), output, columns)

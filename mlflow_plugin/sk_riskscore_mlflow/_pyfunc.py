@@ -1,8 +1,9 @@
-"""The ``python_function`` face of a risk score: score, probability and label."""
+"""The ``python_function`` face of a risk score: score, risk and label."""
 
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,15 +11,29 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-from sk_riskscore._model import total_points, whole_if_possible
+from sk_riskscore._model import OUTPUT_NAMES, prediction_frame
 
 _logger = logging.getLogger(__name__)
 
 #: What ``predict`` can return: a frame of all three, or one 1-D output.
-OUTPUTS = ("frame", "label", "probability")
+OUTPUTS = ("frame", "label", "risk")
+#: Output spellings of sk-riskscore 0.1, still accepted with a FutureWarning.
+RENAMED_OUTPUTS = {"probability": "risk"}
+#: The frame columns of models saved by sk-riskscore 0.1 (their signature names
+#: them, so these models keep them until they are logged again).
+LEGACY_COLUMNS = ("score", "probability", "label")
 
 
 def validate_output(output) -> str:
+    """``output`` checked, with the 0.1 spelling "probability" read as "risk"."""
+    if output in RENAMED_OUTPUTS:
+        warnings.warn(
+            f"output={output!r} is deprecated and will be removed in sk-riskscore 0.3; "
+            f"use output={RENAMED_OUTPUTS[output]!r} (the same values).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return RENAMED_OUTPUTS[output]
     if output not in OUTPUTS:
         raise MlflowException(
             f"output must be one of {list(OUTPUTS)}, got {str(output)[:100]!r}",
@@ -30,17 +45,20 @@ def validate_output(output) -> str:
 class RiskScorePyfunc:
     """Wraps a fitted risk score (or binarizer pipeline) for ``mlflow.pyfunc``.
 
-    ``predict`` returns, per row, the score (the card's total points, without
-    the intercept: int64 when whole, float64 otherwise), the probability of
-    ``classes_[1]`` and the predicted label; ``params={"output": "label"}``
-    or ``"probability"`` returns that column alone, 1-D. Bad input becomes an
+    ``predict`` returns, per row, the ``score`` (the card's total points,
+    without the intercept: int64 when whole, float64 otherwise), the ``risk``
+    (probability of ``classes_[1]``) and the predicted ``label``;
+    ``params={"output": "label"}`` or ``"risk"`` returns that column alone,
+    1-D. ``columns`` renames the frame's columns (models saved by 0.1 keep
+    :data:`LEGACY_COLUMNS`, which their signature declares). Bad input becomes an
     ``MlflowException`` with ``INVALID_PARAMETER_VALUE``, which the scoring
     server turns into an HTTP 400 carrying the message.
     """
 
-    def __init__(self, model, output: str = "frame"):
+    def __init__(self, model, output: str = "frame", columns=OUTPUT_NAMES):
         self.model = model
         self.output = validate_output(output)
+        self.columns = tuple(columns)
 
     def get_raw_model(self):
         """The fitted estimator."""
@@ -52,13 +70,9 @@ class RiskScorePyfunc:
             X = self._as_features(data)
             if output == "label":
                 return self.model.predict(X)
-            if output == "probability":
+            if output == "risk":
                 return self.model.predict_proba(X)[:, 1]
-            return pd.DataFrame({
-                "score": whole_if_possible(total_points(self.model, X)),
-                "probability": self.model.predict_proba(X)[:, 1],
-                "label": self.model.predict(X),
-            })
+            return prediction_frame(self.model, X).set_axis(list(self.columns), axis=1)
         except MlflowException:
             raise
         except Exception as exc:
@@ -108,6 +122,7 @@ class RiskScorePyfunc:
                 error_code=INVALID_PARAMETER_VALUE,
             )
         return data.to_numpy()
+
 
 
 def _short(exc: Exception, limit: int = 200) -> str:

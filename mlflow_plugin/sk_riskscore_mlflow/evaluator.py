@@ -179,9 +179,11 @@ def _risk_and_scores(model, dataset, predictions):
     if raw is not None:
         return raw.predict_proba(X)[:, 1], total_points(raw, X), _classes(raw)
     output = model.predict(X, params={"output": "frame"})
-    if isinstance(output, pd.DataFrame) and "probability" in output.columns:
+    # "probability": the frame of a model saved by sk-riskscore 0.1.
+    risk = next((c for c in ("risk", "probability") if c in getattr(output, "columns", ())), None)
+    if isinstance(output, pd.DataFrame) and risk is not None:
         scores = output["score"].to_numpy(float) if "score" in output.columns else None
-        return _as_probability(output["probability"], "the probability column"), scores, None
+        return _as_probability(output[risk], f"the {risk} column"), scores, None
     column = predictions if isinstance(output, pd.DataFrame) and predictions else None
     values = output[column] if column else output
     return _as_probability(values, "the model's output"), None, None

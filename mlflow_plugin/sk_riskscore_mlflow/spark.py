@@ -7,25 +7,29 @@ Requires the ``spark`` extra besides ``mlflow``: ``pip install
 
 from __future__ import annotations
 
+import warnings
+
 import mlflow.pyfunc
 from mlflow.models import get_model_info
 
+from sk_riskscore._model import OUTPUT_NAMES
 from sk_riskscore.spark._frames import _check_spark_frame, _column, _import_pyspark
+
+from ._pyfunc import LEGACY_COLUMNS
 
 __all__ = ["score_on_spark"]
 
-# The result columns of a risk score's pyfunc (see _pyfunc.py).
-_SCORE_FIELDS = ("score", "probability", "label")
 
-
-def score_on_spark(df, model_uri: str, *, result_col: str = "risk", env_manager: str = "local"):
+def score_on_spark(
+    df, model_uri: str, *, result_col: str = "prediction", env_manager: str = "local"
+):
     """Score a Spark DataFrame with a logged risk score, through ``spark_udf``.
 
     Wraps :func:`mlflow.pyfunc.spark_udf` around a model logged or saved by
     :mod:`sk_riskscore_mlflow` (any model URI: ``models:/<name>@<alias>``,
     ``models:/m-<id>``, ``runs:/<run_id>/<name>``, a local path...) and adds one struct
     column ``result_col`` with the fields ``score`` (total points),
-    ``probability`` (of ``classes_[1]``) and ``label``: the same values the
+    ``risk`` (probability of ``classes_[1]``) and ``label``: the same values the
     model gives in process, row by row. The model's input columns are read by
     name from its signature, so ``df`` may hold other columns too.
 
@@ -38,8 +42,10 @@ def score_on_spark(df, model_uri: str, *, result_col: str = "risk", env_manager:
         A risk score logged with ``sk_riskscore_mlflow.log_model(...,
         input_example=...)``: the signature says which columns it reads and
         the types of its results.
-    result_col : str, default="risk"
-        Name of the added struct column; ``df.select("*", "risk.*")`` flattens it.
+    result_col : str, default="prediction"
+        Name of the added struct column; ``df.select("*", "prediction.*")``
+        flattens it. (The deprecated ``sk_riskscore.spark.score_on_spark``
+        defaults to ``"risk"``.)
     env_manager : {"local", "virtualenv", "uv", "conda"}, default="local"
         Where the executors run the model; ``"local"`` uses their current
         Python environment, which must have sk-riskscore installed (set
@@ -66,8 +72,8 @@ def score_on_spark(df, model_uri: str, *, result_col: str = "risk", env_manager:
     >>> spark = SparkSession.builder.master("local[1]").getOrCreate()  # doctest: +SKIP
     >>> df = spark.createDataFrame(X.head(4))  # doctest: +SKIP
     >>> scored = score_on_spark(df, path)  # doctest: +SKIP
-    >>> scored.select("risk.*").toPandas().round(3)  # doctest: +SKIP
-       score  probability  label
+    >>> scored.select("prediction.*").toPandas().round(3)  # doctest: +SKIP
+       score   risk  label
     0      0        0.500      0
     1     -2        0.119      0
     2      1        0.731      1
@@ -80,10 +86,18 @@ def score_on_spark(df, model_uri: str, *, result_col: str = "risk", env_manager:
     outputs = (
         [] if signature is None or signature.outputs is None else signature.outputs.input_names()
     )
-    if list(outputs) != list(_SCORE_FIELDS):
+    if list(outputs) == list(LEGACY_COLUMNS):
+        warnings.warn(
+            f"The model at {model_uri!r} was logged by sk-riskscore 0.1: its struct "
+            "field 'probability' is what is now called 'risk'. Log it again to get the "
+            f"fields {list(OUTPUT_NAMES)}.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    elif list(outputs) != list(OUTPUT_NAMES):
         raise ValueError(
             f"The model at {model_uri!r} does not declare the outputs "
-            f"{list(_SCORE_FIELDS)} (it declares {list(outputs) or 'none'}). Log it "
+            f"{list(OUTPUT_NAMES)} (it declares {list(outputs) or 'none'}). Log it "
             "with sk_riskscore_mlflow.log_model(model, input_example=X.head(), "
             "pyfunc_output='frame') so that its signature tells Spark the result "
             "columns."

@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
 
 from .._model import prediction_frame, split_pipeline
-from ._parser import PROG, CommandError, UsageError, build_parser
+from ._parser import PROG, CommandError, UsageError, _message, build_parser
+from ._plugin import log_to_mlflow
 
 __all__ = ["main"]
 
@@ -81,15 +81,6 @@ def main(argv=None) -> int:
     return 0
 
 
-def _message(exc: BaseException) -> str:
-    text = str(exc)
-    if isinstance(exc, KeyError) and exc.args:
-        text = str(exc.args[0])
-    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
-        text = f"{exc.filename}: {exc.strerror}"
-    return " ".join(text.split()) or type(exc).__name__
-
-
 def _error(message: str) -> None:
     sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
     sys.stderr.flush()
@@ -149,7 +140,7 @@ def _run_fit(args) -> None:
           f"{classifier.lower_bound_:.6f})")
     print(f"model saved to {path}")
     if wants_mlflow:
-        logged = _log_to_mlflow(
+        logged = log_to_mlflow(
             model, X, y,
             tracking_uri=args.tracking_uri,
             experiment=args.experiment or "sk-riskscore",
@@ -453,25 +444,6 @@ def _write_text(text: str, output) -> None:
         sys.stdout.flush()
     else:
         _writable(output).write_text(text, encoding="utf-8")
-
-
-def _log_to_mlflow(model, X, y, **options):
-    """The MLflow plugin's log_and_register, with its errors as CommandError."""
-    # Nothing leaves the machine: no usage telemetry.
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "true")
-    try:
-        from mlflow.exceptions import MlflowException
-        from sk_riskscore_mlflow._registry import log_and_register
-    except ImportError as exc:
-        raise CommandError(
-            f'logging to MLflow needs the mlflow extra: pip install "sk-riskscore[mlflow]" '
-            f"({exc})"
-        ) from None
-    try:
-        return log_and_register(model, X, y, **options)
-    except MlflowException as exc:
-        raise CommandError(f"MLflow: {_message(exc)}") from None
 
 
 _COMMANDS = {

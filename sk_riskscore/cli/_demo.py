@@ -61,7 +61,7 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     from sklearn.model_selection import train_test_split
 
     from .._classifier import RiskScoreClassifier
-    from ._commands import _log_to_mlflow
+    from ._plugin import log_to_mlflow
     from .._scorecard import ScoreCard
     from .._io._envelope import save_json
     from ..datasets import load_mammo
@@ -106,7 +106,7 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     say("== 4. MLflow: log, register, alias ==")
     tracking_uri = f"sqlite:///{output / 'mlflow.db'}"
     artifact_location = output / "mlartifacts"
-    logged = _log_to_mlflow(
+    logged = log_to_mlflow(
         model, X_test, y_test,
         tracking_uri=tracking_uri,
         experiment=EXPERIMENT,

@@ -22,6 +22,16 @@ class CommandError(Exception):
 _EXPECTED_ERRORS = (CommandError, OSError, ValueError, TypeError, ImportError, KeyError)
 
 
+def _message(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, KeyError) and exc.args:
+        text = str(exc.args[0])
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text = f"{exc.filename}: {exc.strerror}"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{message} (see '{self.prog} --help')")
