@@ -192,6 +192,7 @@ def test_pyfunc_outputs_and_signature(mammo_model, mammo_split, tmp_path):
 def test_the_old_output_spellings_still_work_with_a_warning(mammo_model, mammo_split, tmp_path):
     """0.1 called the risk "probability": as an output, and as a saved model's column."""
     X, _, X_test, _ = mammo_split
+    X_test = X_test.astype(float)  # the signature's double columns, as MLflow wants
     path = tmp_path / "model"
     with pytest.warns(FutureWarning, match="output='probability' is deprecated"):
         sk_riskscore_mlflow.save_model(mammo_model, path, input_example=X.head(5),
