@@ -74,10 +74,10 @@ def score_on_spark(
     >>> scored = score_on_spark(df, path)  # doctest: +SKIP
     >>> scored.select("prediction.*").toPandas().round(3)  # doctest: +SKIP
        score   risk  label
-    0      0        0.500      0
-    1     -2        0.119      0
-    2      1        0.731      1
-    3     -2        0.119      0
+    0      1  0.500      0
+    1     -1  0.119      0
+    2      2  0.731      1
+    3     -1  0.119      0
     >>> tmp.cleanup()
     """
     DataFrame, F, T = _import_pyspark()
