@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# make test runs the suite on one pytest-xdist worker per CPU (PYTEST_WORKERS=0:
+# in one process). --dist loadfile keeps each test module on one worker, so a
+# module-scoped fixture (the Spark session, the MLflow model server, the CLI's
+# fitted model and demo run) is built once, not once per worker.
+PYTEST_WORKERS ?= logical
 
 .PHONY: demo test install install-test docs bench lint clean
 
@@ -28,7 +33,7 @@ demo: $(VENV)/.demo-installed
 
 ## make test: install with test extras and run the whole test suite
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 docs: $(VENV)/.test-installed
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
@@ -37,7 +42,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/bench_solver.py
 
 lint: $(VENV)/.test-installed
-	$(BIN)/python -m ruff check sk_riskscore mlflow_plugin tests benchmarks examples
+	$(BIN)/python -m ruff check sk_riskscore mlflow_plugin tests benchmarks examples .ci
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build demo_output

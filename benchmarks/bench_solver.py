@@ -89,7 +89,8 @@ def best_integer_intercept(score, y):
 
 def l1_rounded(X, y, k):
     """L1-logistic regression along its path, coefficients clipped and rounded;
-    of the rounded models with <= k features, the one with the best scale-1 loss."""
+    of the rounded models with <= k features, the one with the best scale-1 loss.
+    """
     best, best_objective = np.zeros(X.shape[1], dtype=int), np.inf
     for C in np.logspace(-4, 1, 40):
         lr = LogisticRegression(l1_ratio=1.0, C=C, solver="liblinear", max_iter=2000).fit(X, y)

@@ -42,7 +42,8 @@ PARTS = {
 
 def breakdown(stats: pstats.Stats) -> dict[str, float]:
     """Seconds per part: edges from the branch-and-bound module to the rest,
-    plus the module's own time; nothing is counted twice."""
+    plus the module's own time; nothing is counted twice.
+    """
     parts: dict[str, float] = {}
     for (filename, _, function), (_, _, own, _, callers) in stats.stats.items():
         if filename.endswith(BNB_MODULE):

@@ -29,12 +29,12 @@ import mlflow
 import numpy as np
 import sk_riskscore_mlflow
 from pyspark.sql import SparkSession
+from sk_riskscore_mlflow.spark import score_on_spark
 from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import RiskScoreBinarizer, RiskScoreClassifier, ScoreCard
 from sk_riskscore.datasets import load_breastcancer
 from sk_riskscore.spark import binarize_on_spark, fit_on_spark
-from sk_riskscore_mlflow.spark import score_on_spark
 
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support")
 

@@ -9,15 +9,12 @@ from ._constraints import (
     Exactly,
     Implies,
     LinearConstraint,
+    Monotonic,
     MustNotUse,
     MustUse,
     constraints_from_dict,
     constraints_to_dict,
 )
-from ._metrics import RiskScoreMetrics, risk_score_metrics
-from ._recourse import RecourseResult, recourse
-from ._recourse_audit import RecourseAudit, audit_recourse
-from ._scorecard import ScoreCard
 from ._io._envelope import (
     InvalidModelFileError,
     load_json,
@@ -25,6 +22,11 @@ from ._io._envelope import (
     model_to_dict,
     save_json,
 )
+from ._metrics import RiskScoreMetrics, risk_score_metrics
+from ._rashomon import RashomonSet, RashomonStatistics, rashomon_set
+from ._recourse import RecourseResult, recourse
+from ._recourse_audit import RecourseAudit, audit_recourse
+from ._scorecard import ScoreCard
 from ._solver import SolverError, SolverStatistics, SolverStatus
 
 __version__ = "0.1.0"
@@ -41,10 +43,13 @@ __all__ = [
     "InvalidModelFileError",
     "LinearConstraint",
     "Link",
+    "Monotonic",
     "MustNotUse",
     "MustUse",
     "RecourseAudit",
     "RecourseResult",
+    "RashomonSet",
+    "RashomonStatistics",
     "RiskScoreBinarizer",
     "RiskScoreClassifier",
     "RiskScoreMetrics",
@@ -57,6 +62,7 @@ __all__ = [
     "constraints_from_dict",
     "constraints_to_dict",
     "recourse",
+    "rashomon_set",
     "risk_score_metrics",
     "load_json",
     "model_from_dict",

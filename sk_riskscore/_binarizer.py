@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -31,18 +32,25 @@ from ._binning import (
     CATEGORICAL,
     CONSTANT,
     FEATURE_GROUPS_ATTR,
+    MISSING_OPTIONS,
     NUMERIC,
+    RULES_ATTR,
     BinaryRule,
     binary_rule,
     category_rules,
+    check_special_values,
     check_unique_names,
     count_below_from_value_counts,
     cut_points,
+    excluded_value_rules,
     frequent_categories,
     is_binary,
+    missing_value_error,
     neighbour_pairs,
     plain,
     slack_rows,
+    special_values_of,
+    split_special_values,
     threshold_rules,
     tie_aware_pairs,
 )
@@ -51,7 +59,6 @@ from ._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
-    pandas_output_requested,
 )
 from ._io._binarizer import binarizer_from_dict, binarizer_to_dict
 from ._model import feature_names
@@ -84,16 +91,24 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     training rows across it (none with fewer than 100 rows), so a card reads
     "BMI >= 24.3", not "BMI >= 24.2891".
 
-    The thresholds of one column and one direction are nested ("Age >= 45"
-    holds whenever "Age >= 60" does), so :attr:`feature_groups_` lists them,
-    and a pandas output of :meth:`transform` carries these groups in
-    ``X_out.attrs["sk_riskscore.feature_groups"]``: a
-    :class:`RiskScoreClassifier` fitted on it then gives points to at most one
-    threshold per column and direction.
+    :meth:`transform` returns a DataFrame whose columns are the rule names, so
+    in a plain ``make_pipeline(RiskScoreBinarizer(), RiskScoreClassifier())``
+    the classifier sees "Age >= 60" rather than ``x7``. The DataFrame also
+    carries the rules (``X_out.attrs["sk_riskscore.rules"]``): the classifier
+    then accepts constraints on raw variables (``MustNotUse("Age")``,
+    ``Monotonic("Age", "increasing")``). The thresholds of one column and one
+    direction are nested ("Age >= 45" holds whenever "Age >= 60" does), so
+    :attr:`feature_groups_` lists them and travels in
+    ``X_out.attrs["sk_riskscore.feature_groups"]``: the classifier gives points
+    to at most one threshold per column and direction.
 
-    Missing values are rejected with an error naming the column: impute them
-    first (e.g. ``sklearn.impute.SimpleImputer``), or add an explicit
-    "missing" category to a categorical column.
+    Missing values (NaN, None) and declared special values (``special_values``,
+    e.g. the codes -7, -8, -9 of credit bureau data) never fall into a
+    threshold: they are left out of the quantiles, every threshold rule of
+    their column gives them 0, and each one seen in ``fit`` gets its own
+    rule, ``"BMI is missing"`` or ``"MSinceMostRecentDelq is -7"``, so the
+    card states what it scores. ``missing="error"`` refuses missing values
+    instead.
 
     Read more in the :ref:`User Guide <binarizer>`.
 
@@ -120,6 +135,25 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     handle_unknown : {"error", "ignore"}, default="error"
         What :meth:`transform` does with a category not seen in ``fit``:
         raise, or set every indicator of that column to 0.
+    missing : {"indicator", "error"}, default="indicator"
+        ``"indicator"``: a column with missing values (NaN or None) in ``fit``
+        gets the rule ``"column is missing"``, and its missing values are
+        left out of the quantiles and give 0 on its other rules. A column
+        without missing values in ``fit`` gets no such rule; a missing value
+        there at :meth:`transform` gives 0 on all the column's rules (no
+        points from it, as in ONNX and Spark), with a warning naming the
+        column. ``"error"``: refuse missing values in ``fit`` and
+        :meth:`transform`. The default keeps them apart because imputing
+        silently puts them into a threshold, the most frequent bug of
+        scorecard tools.
+    special_values : list of float, dict or None, default=None
+        Codes that are not measurements, such as -7 "no record" or -9 "no
+        bureau file". A list applies to every numeric column, a dict maps a
+        column name to its list (``{"MSinceMostRecentDelq": [-7, -8, -9]}``).
+        Like missing values, they are left out of the quantiles, give 0 on
+        every threshold rule, and each one present in ``fit`` gets its own
+        rule, ``"MSinceMostRecentDelq is -7"``. Categorical columns take no
+        special values (their codes are categories already).
 
     Attributes
     ----------
@@ -146,6 +180,7 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
     Examples
     --------
+    >>> import numpy as np
     >>> import pandas as pd
     >>> from sk_riskscore import RiskScoreBinarizer
     >>> X = pd.DataFrame({"Age": [25, 38, 47, 52, 61, 70, 83, 90],
@@ -156,10 +191,24 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
     ['Age >= 50', 'Age >= 70', 'Sex = F', 'Sex = M', 'Smoker']
     >>> binarizer.feature_groups_
     [['Age >= 50', 'Age >= 70']]
-    >>> binarizer.transform(X.head(3))
+    >>> binarizer.transform(X.head(3)).to_numpy()
     array([[0., 0., 1., 0., 0.],
            [0., 0., 0., 1., 1.],
            [0., 0., 1., 0., 0.]])
+
+    Missing and special values get their own rules and never meet a threshold:
+
+    >>> X = pd.DataFrame({"BMI": [19.5, np.nan, 24.0, 31.2, 27.8, 22.1],
+    ...                   "MonthsSinceDelq": [-7, 3, 14, -7, 30, -8]})
+    >>> binarizer = RiskScoreBinarizer(
+    ...     n_thresholds=1, directions=">=",
+    ...     special_values={"MonthsSinceDelq": [-7, -8, -9]}).fit(X)
+    >>> binarizer.get_feature_names_out().tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['BMI >= 24', 'BMI is missing', 'MonthsSinceDelq >= 30',
+     'MonthsSinceDelq is -8', 'MonthsSinceDelq is -7']
+    >>> binarizer.transform(X.head(2))
+    array([[0., 0., 0., 0., 1.],
+           [0., 1., 0., 0., 0.]])
     """
 
     _parameter_constraints: dict = {
@@ -169,6 +218,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         "categorical_features": [list, tuple, None],
         "min_frequency": [Interval(numbers.Real, 0, 0.5, closed="left")],
         "handle_unknown": [StrOptions({"error", "ignore"})],
+        "missing": [StrOptions(set(MISSING_OPTIONS))],
+        "special_values": [list, tuple, dict, None],
     }
 
     def __init__(
@@ -180,6 +231,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         categorical_features=None,
         min_frequency=0.01,
         handle_unknown="error",
+        missing="indicator",
+        special_values=None,
     ):
         self.n_thresholds = n_thresholds
         self.strategy = strategy
@@ -187,6 +240,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         self.categorical_features = categorical_features
         self.min_frequency = min_frequency
         self.handle_unknown = handle_unknown
+        self.missing = missing
+        self.special_values = special_values
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -195,7 +250,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-            Numeric, boolean and categorical columns, no missing values.
+            Numeric, boolean and categorical columns; missing values as NaN
+            or None (see ``missing``).
         y : array-like of shape (n_samples,), default=None
             Class labels; needed only by ``strategy="supervised"``.
 
@@ -216,36 +272,65 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             check_consistent_length(frame, y)
             check_classification_targets(y)
         forced = self._forced_categorical(names)
+        kinds = [
+            _column_kind(frame.iloc[:, position], column, column in forced)
+            for position, column in enumerate(names)
+        ]
+        check_special_values(
+            self.special_values,
+            names,
+            [c for c, kind in zip(names, kinds, strict=True) if kind == CATEGORICAL],
+        )
 
         rules, groups, column_types, categories = [], [], {}, {}
-        for position, column in enumerate(names):
+        for position, (column, kind) in enumerate(zip(names, kinds, strict=True)):
             values = frame.iloc[:, position]
-            kind = _column_kind(values, column, column in forced)
+            n_rows = len(values)
             if kind == CATEGORICAL:
-                uniques, counts = _unique_objects(_categorical_values(values, column))
-                known, kept = frequent_categories(
-                    uniques, counts, len(values), self.min_frequency
+                objects = _categorical_values(values)
+                missing = pd.isna(values).to_numpy()
+                uniques, counts = _unique_objects(objects[~missing])
+                known, kept = frequent_categories(uniques, counts, n_rows, self.min_frequency)
+                extra = excluded_value_rules(
+                    column, int(missing.sum()), {}, n_rows, self.missing
                 )
                 categories[column] = known
-                column_types[column] = CATEGORICAL if len(known) > 1 else CONSTANT
+                column_types[column] = CATEGORICAL if len(known) > 1 or extra else CONSTANT
                 if len(known) > 1:
                     rules += category_rules(column, kept)
+                rules += extra
             else:
                 numeric = _numeric_values(values, column, "fit")
-                distinct = np.unique(numeric)
+                missing = np.isnan(numeric)
+                specials = special_values_of(self.special_values, column)
+                distinct, counts = np.unique(numeric[~missing], return_counts=True)
+                distinct, counts, special_counts = split_special_values(
+                    distinct, counts, specials
+                )
+                extra = excluded_value_rules(
+                    column, int(missing.sum()), special_counts, n_rows, self.missing
+                )
                 if len(distinct) < 2:
-                    column_types[column] = CONSTANT
+                    column_types[column] = NUMERIC if extra else CONSTANT
                 elif is_binary(distinct):
                     column_types[column] = BINARY
-                    rules.append(binary_rule(column))
+                    rules.append(binary_rule(column, specials))
                 else:
                     column_types[column] = NUMERIC
-                    cuts = self._cut_points(numeric, distinct, y)
+                    regular = ~missing & ~np.isin(numeric, specials)
+                    cuts = self._cut_points(
+                        numeric[regular],
+                        distinct,
+                        counts,
+                        None if y is None else np.asarray(y)[regular],
+                        n_rows,
+                    )
                     column_rules, column_groups = threshold_rules(
-                        column, cuts, self.directions
+                        column, cuts, self.directions, specials
                     )
                     rules += column_rules
                     groups += column_groups
+                rules += extra
             if not rules or rules[-1].column != column:
                 logger.info("RiskScoreBinarizer: column %r gives no feature", column)
 
@@ -266,32 +351,51 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features_out), or DataFrame
-            Float 0/1 indicators. With pandas output (``set_output``), a
-            DataFrame whose ``attrs["sk_riskscore.feature_groups"]`` holds
-            :attr:`feature_groups_`.
+        X_out : DataFrame of shape (n_samples, n_features_out)
+            Float 0/1 indicators named after the rules, with the index of
+            ``X`` (when a DataFrame). ``attrs["sk_riskscore.rules"]`` holds
+            :attr:`rules_` and ``attrs["sk_riskscore.feature_groups"]``
+            :attr:`feature_groups_`, for the classifier that follows. Use
+            ``X_out.to_numpy()`` for an array.
         """
         check_is_fitted(self, "rules_")
         frame = self._as_frame(X, reset=False)
         names = self._input_names()
         position_of = {name: j for j, name in enumerate(names)}
-        cache = {}
+        cache, unseen_missing = {}, []
+        with_missing_rule = {rule.column for rule in self.rules_ if rule.is_missing_rule}
         out = np.zeros((frame.shape[0], len(self.rules_)), dtype=np.float64)
         for k, rule in enumerate(self.rules_):
             if rule.column not in cache:
-                cache[rule.column] = self._column_for_rules(
-                    frame.iloc[:, position_of[rule.column]], rule.column
-                )
+                values = frame.iloc[:, position_of[rule.column]]
+                n_missing = int(pd.isna(values).sum())
+                if n_missing and rule.column not in with_missing_rule:
+                    if self.missing == "error":
+                        raise missing_value_error(rule.column, n_missing)
+                    unseen_missing.append(rule.column)
+                cache[rule.column] = self._column_for_rules(values, rule.column)
             out[:, k] = rule.apply(cache[rule.column])
-        if pandas_output_requested(self):
-            result = pd.DataFrame(
-                out,
-                columns=list(self.get_feature_names_out()),
-                index=frame.index if isinstance(X, pd.DataFrame) else None,
+        if unseen_missing:
+            warnings.warn(
+                f"RiskScoreBinarizer: the columns {unseen_missing} had no missing values "
+                "in fit, so they have no 'is missing' rule; their missing values get 0 "
+                "on every rule of the column (no points from it). Refit on data with "
+                "missing values to give them their own rule.",
+                UserWarning,
+                stacklevel=2,
             )
-            result.attrs[FEATURE_GROUPS_ATTR] = [list(g) for g in self.feature_groups_]
-            return result
-        return out
+        # A DataFrame by default (the "default" of ``set_output``): the rule
+        # names and the rules themselves then reach the next step of a plain
+        # Pipeline, so a RiskScoreClassifier there sees "Age >= 60", not x7,
+        # and can resolve constraints on the raw variable "Age".
+        result = pd.DataFrame(
+            out,
+            columns=list(self.get_feature_names_out()),
+            index=frame.index if isinstance(X, pd.DataFrame) else None,
+        )
+        result.attrs[FEATURE_GROUPS_ATTR] = [list(g) for g in self.feature_groups_]
+        result.attrs[RULES_ATTR] = self.rules_
+        return result
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: the rule names, e.g. ``"Age >= 60"``.
@@ -323,8 +427,8 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         >>> binarizer = RiskScoreBinarizer(n_thresholds=1).fit(X)
         >>> text = json.dumps(binarizer.to_dict())
         >>> copy = RiskScoreBinarizer.from_dict(json.loads(text))
-        >>> (copy.transform(X) == binarizer.transform(X)).all()
-        np.True_
+        >>> bool((copy.transform(X) == binarizer.transform(X)).all(axis=None))
+        True
         """
         check_is_fitted(self, "rules_")
         return binarizer_to_dict(self)
@@ -388,15 +492,18 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
             )
         return forced
 
-    def _cut_points(self, values, distinct, y) -> list[float]:
-        """Readable cut points of one numeric column (the policy is in _binning)."""
+    def _cut_points(self, values, distinct, counts, y, n_rows) -> list[float]:
+        """Readable cut points of one numeric column (the policy is in _binning).
+
+        ``values`` are the column's regular values (no missing or special value),
+        ``n_rows`` counts every row.
+        """
         n = len(values)
-        counts = np.diff(np.searchsorted(np.sort(values), distinct, side="left"), append=n)
         if self.strategy == "supervised":
             # Imported here: only this strategy needs the tree module.
             from sklearn.tree import DecisionTreeClassifier
 
-            leaf = max(1, math.ceil(self.min_frequency * n))
+            leaf = max(1, math.ceil(self.min_frequency * n_rows))
             tree = DecisionTreeClassifier(
                 max_leaf_nodes=self.n_thresholds + 1,
                 min_samples_leaf=leaf,
@@ -407,16 +514,19 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
         else:
             pairs = tie_aware_pairs(distinct, counts, n, self.n_thresholds)
         count_below = count_below_from_value_counts(distinct, counts)
-        return cut_points(pairs, count_below, n, self.min_frequency, slack_rows(n))
+        return cut_points(
+            pairs, count_below, n, self.min_frequency, slack_rows(n), n_rows=n_rows
+        )
 
     def _column_for_rules(self, values: pd.Series, column: str):
         kind = self.column_types_.get(column)
         if kind in (NUMERIC, BINARY):
             return _numeric_values(values, column, "transform")
-        objects = _categorical_values(values, column)
+        objects = _categorical_values(values)
         if self.handle_unknown == "error" and column in self.categories_:
             known = self.categories_[column]
             seen = pd.Series(objects, dtype=object).isin(list(known)).to_numpy()
+            seen = seen | pd.isna(values).to_numpy()
             if not seen.all():
                 unseen, _ = _unique_objects(objects[~seen])
                 raise ValueError(
@@ -432,10 +542,12 @@ class RiskScoreBinarizer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.missing == "indicator"
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         tags.target_tags.required = False
+        # 0/1 indicators in a float64 DataFrame whatever the input's dtype
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
 
@@ -476,7 +588,9 @@ def _column_kind(values: pd.Series, column: str, forced_categorical: bool) -> st
 
 
 def _numeric_values(values: pd.Series, column: str, stage: str) -> np.ndarray:
-    """Column as float64, with a clear error for text and missing values."""
+    """Column as float64 (missing values as NaN), with a clear error for text
+    and infinite values.
+    """
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         try:
@@ -495,14 +609,6 @@ def _numeric_values(values: pd.Series, column: str, stage: str) -> np.ndarray:
                 ". Pass the same numeric column as in fit."
             )
         out = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
-    missing = np.isnan(out)
-    if missing.any():
-        raise ValueError(
-            f"Column {column!r} has {int(missing.sum())} missing value(s) (NaN). "
-            "RiskScoreBinarizer does not guess what a missing value means: impute it "
-            "first (e.g. sklearn.impute.SimpleImputer in the Pipeline) or drop the "
-            "rows."
-        )
     infinite = np.isinf(out)
     if infinite.any():
         raise ValueError(
@@ -512,16 +618,8 @@ def _numeric_values(values: pd.Series, column: str, stage: str) -> np.ndarray:
     return out
 
 
-def _categorical_values(values: pd.Series, column: str) -> np.ndarray:
-    objects = values.astype(object).to_numpy()
-    missing = pd.isna(values).to_numpy()
-    if missing.any():
-        raise ValueError(
-            f"Column {column!r} has {int(missing.sum())} missing value(s). Fill them "
-            f"with an explicit category first, e.g. X[{column!r}].fillna('missing'), "
-            "or drop the rows."
-        )
-    return objects
+def _categorical_values(values: pd.Series) -> np.ndarray:
+    return values.astype(object).to_numpy()
 
 
 def _unique_objects(values: np.ndarray):

@@ -17,7 +17,12 @@ The policy:
   rows across it ("BMI >= 24.3", not "BMI >= 24.2891");
 * a cut is kept only with ``min_frequency`` of the rows on each side;
 * **frequent categories**: one ``"Sex = F"`` rule per category covering at
-  least ``min_frequency`` of the rows, in a stable order.
+  least ``min_frequency`` of the rows, in a stable order;
+* **missing and special values** never fall into a threshold: they are left
+  out of the quantiles and every threshold rule gives them 0. Each one seen in
+  training gets its own rule, ``"BMI is missing"`` (``missing="indicator"``)
+  or ``"MSinceMostRecentDelq is -7"`` (a declared special value), so the card
+  says what it scores; ``missing="error"`` refuses missing values instead.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "BINARY",
@@ -36,25 +42,32 @@ __all__ = [
     "COLUMN_TYPES",
     "CONSTANT",
     "FEATURE_GROUPS_ATTR",
+    "MISSING_OPTIONS",
     "NUMERIC",
     "ROUNDING_SLACK",
+    "RULES_ATTR",
     "BinaryRule",
     "binary_rule",
     "category_order",
     "category_rules",
+    "check_special_values",
     "check_unique_names",
     "count_below_from_value_counts",
     "cut_points",
+    "excluded_value_rules",
     "format_category",
     "frequent_categories",
     "is_binary",
     "is_number",
     "json_value",
+    "missing_value_error",
     "neighbour_pairs",
     "plain",
     "readable_candidates",
     "readable_cut",
     "slack_rows",
+    "special_values_of",
+    "split_special_values",
     "threshold_rules",
     "tie_aware_pairs",
 ]
@@ -66,11 +79,21 @@ ROUNDING_SLACK = 0.01
 #: hands its feature groups to :class:`RiskScoreClassifier`.
 FEATURE_GROUPS_ATTR = "sk_riskscore.feature_groups"
 
+#: Key of ``DataFrame.attrs`` under which :meth:`RiskScoreBinarizer.transform`
+#: hands its rules (a tuple of :class:`BinaryRule`, one per column) to
+#: :class:`RiskScoreClassifier`, which resolves constraints on raw variables
+#: ("Age") and monotone points with them.
+RULES_ATTR = "sk_riskscore.rules"
+
 #: How a binarizer reads an input column.
 NUMERIC, BINARY, CATEGORICAL, CONSTANT = "numeric", "binary", "categorical", "constant"
 COLUMN_TYPES = (NUMERIC, BINARY, CATEGORICAL, CONSTANT)
 
-_OPERATORS = (">=", "<", "==")
+#: What a binarizer does with missing values (NaN, None): give them their own
+#: rule, or refuse them.
+MISSING_OPTIONS = ("indicator", "error")
+
+_OPERATORS = (">=", "<", "==", "is")
 
 CountBelow = Callable[[float], int]
 
@@ -83,28 +106,38 @@ class BinaryRule:
     ----------
     column : str
         Input column the rule reads.
-    operator : {">=", "<", "=="}
+    operator : {">=", "<", "==", "is"}
         ``">="`` and ``"<"`` compare a numeric column (in float64) with
-        ``threshold``; ``"=="`` tests equality with a category.
-    threshold : float, str, int or bool
+        ``threshold``; ``"=="`` tests equality with a category; ``"is"``
+        tests for a missing value (``threshold=None``: NaN or None) or for a
+        special value of a numeric column (a number such as ``-7``).
+    threshold : float, str, int, bool or None
         The cut point (a float) for ``">="`` and ``"<"``; the category value
-        for ``"=="``.
+        for ``"=="``; ``None`` or the special value for ``"is"``.
     name : str
-        Output feature name, e.g. ``"Age >= 60"``.
+        Output feature name, e.g. ``"Age >= 60"`` or ``"BMI is missing"``.
+    excluded : tuple of float, default=()
+        Special values on which a ``">="`` or ``"<"`` rule gives 0, whatever
+        the threshold (e.g. ``(-9.0, -8.0, -7.0)``). A missing value always
+        gives 0 on a ``">="`` or ``"<"`` rule.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sk_riskscore import BinaryRule
     >>> rule = BinaryRule("Age", ">=", 60.0, "Age >= 60")
-    >>> rule.apply(np.array([59.0, 60.0, 71.5])).tolist()
-    [0.0, 1.0, 1.0]
+    >>> rule.apply(np.array([59.0, 60.0, 71.5, np.nan])).tolist()
+    [0.0, 1.0, 1.0, 0.0]
+    >>> BinaryRule("BMI", "is", None, "BMI is missing").apply(
+    ...     np.array([22.5, np.nan])).tolist()
+    [0.0, 1.0]
     """
 
     column: str
     operator: str
-    threshold: float | int | str | bool
+    threshold: float | int | str | bool | None
     name: str
+    excluded: tuple = ()
 
     def __post_init__(self):
         if self.operator not in _OPERATORS:
@@ -113,32 +146,60 @@ class BinaryRule:
                 f"{list(_OPERATORS)}, "
                 f"got {self.operator!r}"
             )
-        if self.operator != "==":
-            threshold = self.threshold
-            if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-                raise TypeError(
-                    f"BinaryRule {self.name!r}: a {self.operator!r} rule needs a "
-                    "numeric "
-                    f"threshold, got {threshold!r}"
-                )
-            if not math.isfinite(float(threshold)):
-                raise ValueError(
-                    f"BinaryRule {self.name!r}: threshold must be finite, got "
-                    f"{threshold!r}"
-                )
-            object.__setattr__(self, "threshold", float(threshold))
+        if self.operator in (">=", "<") or (self.operator == "is" and self.threshold is not None):
+            object.__setattr__(self, "threshold", self._finite(self.threshold, "threshold"))
+        excluded = tuple(self.excluded or ())
+        if excluded and self.operator not in (">=", "<"):
+            raise ValueError(
+                f"BinaryRule {self.name!r}: only '>=' and '<' rules exclude special "
+                f"values, not {self.operator!r} rules"
+            )
+        object.__setattr__(
+            self, "excluded", tuple(sorted({self._finite(v, "excluded value") for v in excluded}))
+        )
+
+    def _finite(self, value, what) -> float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"BinaryRule {self.name!r}: a {self.operator!r} rule needs a numeric "
+                f"{what}, got {value!r}"
+            )
+        if not math.isfinite(float(value)):
+            raise ValueError(f"BinaryRule {self.name!r}: {what} must be finite, got {value!r}")
+        return float(value)
+
+    @property
+    def is_missing_rule(self) -> bool:
+        """True for the rule of missing values, ``"column is missing"``."""
+        return self.operator == "is" and self.threshold is None
 
     def apply(self, values) -> np.ndarray:
         """The rule on one column of values, as 0.0 / 1.0 floats.
 
         Numeric comparisons are done in float64; ``"=="`` compares numbers in
-        float64 and anything else as Python objects.
+        float64 and anything else as Python objects. A missing value gives 0
+        on every rule but the missing rule, and a special value in
+        ``excluded`` 0 on a threshold.
         """
         values = np.asarray(values)
-        if self.operator == ">=":
-            hit = values.astype(np.float64) >= self.threshold
-        elif self.operator == "<":
-            hit = values.astype(np.float64) < self.threshold
+        if self.is_missing_rule:
+            hit = (
+                np.isnan(values.astype(np.float64))
+                if values.dtype.kind in "biuf"
+                else np.asarray(pd.isna(values), dtype=bool)
+            )
+        elif self.operator in (">=", "<", "is"):
+            as_float = values.astype(np.float64)
+            if self.operator == ">=":
+                hit = as_float >= self.threshold
+            elif self.operator == "<":
+                hit = as_float < self.threshold
+            else:
+                hit = as_float == self.threshold
+            # Explicit, though NaN compares False: Spark and ONNX must match it.
+            hit &= ~np.isnan(as_float)
+            if self.excluded:
+                hit &= ~np.isin(as_float, self.excluded)
         elif values.dtype.kind in "biuf" and is_number(self.threshold):
             hit = values.astype(np.float64) == float(self.threshold)
         else:
@@ -147,12 +208,15 @@ class BinaryRule:
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible description of the rule."""
-        return {
+        out = {
             "column": self.column,
             "operator": self.operator,
             "threshold": json_value(self.threshold, self.column),
             "name": self.name,
         }
+        if self.excluded:
+            out["excluded"] = list(self.excluded)
+        return out
 
 
 # -- numeric columns -----------------------------------------------------------
@@ -168,9 +232,9 @@ def is_binary(distinct) -> bool:
     return len(distinct) == 2 and distinct[0] == 0.0 and distinct[1] == 1.0
 
 
-def binary_rule(column) -> BinaryRule:
+def binary_rule(column, excluded=()) -> BinaryRule:
     """The feature of a 0/1 column: the column itself, named after it."""
-    return BinaryRule(column, ">=", 1.0, column)
+    return BinaryRule(column, ">=", 1.0, column, tuple(excluded))
 
 
 def tie_aware_pairs(distinct, counts, n_rows, n_thresholds) -> list[tuple[float, float]]:
@@ -205,13 +269,21 @@ def count_below_from_value_counts(distinct, counts) -> CountBelow:
     return count_below
 
 
-def cut_points(pairs, count_below: CountBelow, n_rows, min_frequency, slack) -> list[float]:
-    """Readable cut points leaving ``min_frequency`` of the rows on each side."""
+def cut_points(
+    pairs, count_below: CountBelow, n_values, min_frequency, slack, *, n_rows=None
+) -> list[float]:
+    """Readable cut points leaving ``min_frequency`` of the rows on each side.
+
+    ``n_values`` rows hold a regular value (``count_below`` counts among
+    them); ``n_rows`` (default ``n_values``) also counts the missing and
+    special values, and sets the share ``min_frequency`` is taken of.
+    """
+    needed = max(min_frequency * (n_values if n_rows is None else n_rows), 1)
     cuts = set()
     for low, high in pairs:
         cut = readable_cut(low, high, count_below, slack)
         below = count_below(cut)
-        if min(below, n_rows - below) >= max(min_frequency * n_rows, 1):
+        if min(below, n_values - below) >= needed:
             cuts.add(cut)
     return sorted(cuts)
 
@@ -265,12 +337,23 @@ def readable_candidates(low, high, slack) -> list[float]:
     return values
 
 
-def threshold_rules(column, cuts, directions) -> tuple[list[BinaryRule], list[list[str]]]:
-    """The rules of one numeric column's cuts, and its groups of nested thresholds."""
+def threshold_rules(
+    column, cuts, directions, excluded=()
+) -> tuple[list[BinaryRule], list[list[str]]]:
+    """The rules of one numeric column's cuts, and its groups of nested thresholds.
+
+    ``excluded`` are the column's special values, on which every threshold
+    gives 0.
+    """
     text = [format_number(t) for t in cuts]
-    below = [BinaryRule(column, "<", t, f"{column} < {s}") for t, s in zip(cuts, text, strict=True)]
+    excluded = tuple(excluded)
+    below = [
+        BinaryRule(column, "<", t, f"{column} < {s}", excluded)
+        for t, s in zip(cuts, text, strict=True)
+    ]
     above = [
-        BinaryRule(column, ">=", t, f"{column} >= {s}") for t, s in zip(cuts, text, strict=True)
+        BinaryRule(column, ">=", t, f"{column} >= {s}", excluded)
+        for t, s in zip(cuts, text, strict=True)
     ]
     chosen = {"both": below + above, ">=": above, "<": below}[directions]
     groups = [
@@ -292,6 +375,100 @@ def check_unique_names(rules) -> None:
                 "category so that every feature name is unique."
             )
         seen[rule.name] = rule.column
+
+
+# -- missing and special values ------------------------------------------------
+
+
+def special_values_of(special_values, column) -> tuple[float, ...]:
+    """The special values of one numeric column, sorted: from a global list
+    (every numeric column) or a per-column dict.
+    """
+    if special_values is None:
+        return ()
+    if isinstance(special_values, dict):
+        special_values = special_values.get(column, ())
+    return tuple(sorted({float(v) for v in special_values}))
+
+
+def check_special_values(special_values, names, categorical) -> None:
+    """Refuse special values that are not finite numbers, or that name a column
+    not in ``names`` or one of the ``categorical`` columns.
+    """
+    if special_values is None:
+        return
+    if isinstance(special_values, dict):
+        lists = list(special_values.items())
+    else:
+        lists = [(None, special_values)]
+    unknown = sorted(str(c) for c, _ in lists if c is not None and c not in names)
+    if unknown:
+        raise ValueError(
+            f"special_values names columns not in X: {unknown}. Columns are "
+            f"{list(names)[:20]}{' ...' if len(names) > 20 else ''}."
+        )
+    for column, values in lists:
+        where = "special_values" if column is None else f"special_values[{column!r}]"
+        if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+            raise ValueError(
+                f"{where} must be a list of numbers, e.g. [-7, -8, -9]; got {values!r}."
+            )
+        bad = [v for v in values if not is_number(v) or not math.isfinite(float(v))]
+        if bad:
+            raise ValueError(
+                f"{where} must hold finite numbers (missing values have their own rule, "
+                f"see the missing parameter); got {bad}."
+            )
+        if column in categorical:
+            raise ValueError(
+                f"special_values names the categorical column {column!r}; special values "
+                "are for numeric columns (a categorical column's codes are categories "
+                "already). Remove it from special_values."
+            )
+
+
+def split_special_values(distinct, counts, specials):
+    """(regular distinct values, their counts, {special value: count}).
+
+    ``distinct`` (sorted, finite) and ``counts`` describe a column without its
+    missing values; the special values seen are taken out.
+    """
+    distinct = np.asarray(distinct, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    special = np.isin(distinct, specials)
+    seen = {float(v): int(c) for v, c in zip(distinct[special], counts[special], strict=True)}
+    return distinct[~special], counts[~special], seen
+
+
+def missing_value_error(column, count, *, where="") -> ValueError:
+    """The error of ``missing="error"`` (and of NaN in a Spark job told to refuse it)."""
+    return ValueError(
+        f"Column {column!r} has {count} missing value(s) (NaN or None){where}. With "
+        "missing='error' RiskScoreBinarizer refuses them: impute them first (e.g. "
+        "sklearn.impute.SimpleImputer in the Pipeline) or drop the rows, or use "
+        "missing='indicator' to give them their own rule."
+    )
+
+
+def excluded_value_rules(column, n_missing, special_counts, n_rows, missing) -> list[BinaryRule]:
+    """The rules of one column's missing and special values seen in training.
+
+    One ``"column is missing"`` rule when ``missing="indicator"`` and the column
+    has missing values (``missing="error"`` raises), and one ``"column is -7"``
+    rule per special value present, in increasing order. Every value seen
+    gets its rule whatever ``min_frequency``: a card must say what a missing
+    or special value scores, and the solver gives it points only if they pay.
+    A value held by every row gives no rule (it would be constant).
+    """
+    rules = []
+    if n_missing and missing == "error":
+        raise missing_value_error(column, n_missing)
+    if 0 < n_missing < n_rows:
+        rules.append(BinaryRule(column, "is", None, f"{column} is missing"))
+    for value, count in sorted(special_counts.items()):
+        if 0 < count < n_rows:
+            rules.append(BinaryRule(column, "is", value, f"{column} is {format_number(value)}"))
+    return rules
 
 
 # -- categorical columns -------------------------------------------------------
@@ -348,7 +525,7 @@ def _object_equal(values: np.ndarray, category) -> np.ndarray:
 
 
 def plain(value):
-    """numpy scalars to Python scalars, so categories compare and serialize."""
+    """Numpy scalars to Python scalars, so categories compare and serialize."""
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._binning import FEATURE_GROUPS_ATTR
+from ._binning import FEATURE_GROUPS_ATTR, RULES_ATTR
 from ._compat import Interval, StrOptions, _fit_context
 from ._constraints import AtMost, compile_constraints
 from ._model import feature_names
@@ -84,11 +84,13 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     constraints : list of constraint objects, default=None
         Operational constraints (:class:`MustUse`, :class:`MustNotUse`,
         :class:`AtMost`, :class:`AtLeast`, :class:`Exactly`,
-        :class:`Implies`, :class:`LinearConstraint`), honoured exactly by the
-        solver and by every heuristic it runs.
+        :class:`Implies`, :class:`LinearConstraint`, :class:`Monotonic`),
+        honoured exactly by the solver and by every heuristic it runs. Behind
+        a :class:`RiskScoreBinarizer` (e.g. in ``make_pipeline``) they may
+        name raw variables: ``MustNotUse("Age")`` excludes every Age rule.
     binarizer_groups : bool, default=True
-        When ``X`` is the pandas output of :class:`RiskScoreBinarizer` (e.g. in a
-        ``Pipeline`` with ``set_output(transform="pandas")``), give at most one
+        When ``X`` is the output of :class:`RiskScoreBinarizer` (e.g. in a
+        ``Pipeline``), give at most one
         threshold of each variable and direction non-zero points, so the card
         reads "Age >= 60: +2" rather than a stack of nested thresholds. The
         groups travel in ``X.attrs["sk_riskscore.feature_groups"]``.
@@ -154,6 +156,11 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     pool_ : pandas.DataFrame
         The best distinct models found, best first: objective, loss,
         intercept and the points of every feature.
+    target_name_ : str or None
+        Name of ``y`` (a named Series), used as the card's title ("Risk of
+        <name>"); None otherwise.
+    n_samples_fit_ : int
+        Number of training rows.
 
     See Also
     --------
@@ -247,9 +254,11 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         """
         started = time.perf_counter()
         _reject_non_numeric_columns(X)
+        target_name = getattr(y, "name", None)
         constraints = list(self.constraints or ())
         if self.binarizer_groups:
             constraints += _binarizer_groups(X)
+        rules = _binarizer_rules(X)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
@@ -275,6 +284,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             max_coef=self.max_coef,
             coef_bounds=self.coef_bounds,
             constraints=constraints,
+            rules=rules,
         )
         problem = self._problem(X, signs, sample_weight, compiled, names)
         run = with_progress(search_scale if self.calibrate_scale else solve, self.verbose)
@@ -306,6 +316,8 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
                 "raise time_limit or relax the constraints."
             )
         self._store(result, names)
+        self.target_name_ = target_name if isinstance(target_name, str) else None
+        self.n_samples_fit_ = int(X.shape[0])
         self.scale_ = float(result.score_scale)
         if self.calibrate_scale and separating_gap(
                 X @ self.coef_.ravel(), sample_weight * (signs > 0),
@@ -443,6 +455,16 @@ def _binarizer_groups(X) -> list:
             if len(group) > 1 and set(map(str, group)) <= columns]
 
 
+def _binarizer_rules(X):
+    """The BinaryRule of each column when X came from a RiskScoreBinarizer."""
+    if not isinstance(X, pd.DataFrame):
+        return None
+    rules = X.attrs.get(RULES_ATTR)
+    if not rules or [rule.name for rule in rules] != [str(c) for c in X.columns]:
+        return None  # columns selected or renamed after the binarizer
+    return tuple(rules)
+
+
 def _reject_non_numeric_columns(X) -> None:
     """A clear message instead of numpy's 'could not convert string to float'."""
     if isinstance(X, pd.DataFrame):
@@ -516,6 +538,7 @@ def _validated_weights(sample_weight, X, signs) -> np.ndarray:
 
 def whole_or_real(value) -> int | float:
     """An intercept as a Python number: an int when whole (always, unless the
-    scale was calibrated), else the real number."""
+    scale was calibrated), else the real number.
+    """
     value = float(value)
     return int(value) if value.is_integer() else value

@@ -4,6 +4,12 @@ Each constraint is a small immutable object; :func:`compile_constraints` turns a
 list of them into point bounds plus rows ``lower <= a . points + c . used <=
 upper`` that the solver and every heuristic obey. Contradictions are found
 before solving and reported by name.
+
+Behind a :class:`RiskScoreBinarizer` a constraint may also name a raw
+variable ("Age"): it then stands for every rule the binarizer made of that
+column ("Age >= 45", "Age < 30", ...). :class:`MustNotUse` excludes them all,
+:class:`MustUse` needs at least one, the counting constraints count them, and
+:class:`Monotonic` bounds the steps of the card's points along the variable.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ __all__ = [
     "Exactly",
     "Implies",
     "LinearConstraint",
+    "Monotonic",
     "MustNotUse",
     "MustUse",
     "compile_constraints",
@@ -49,24 +56,32 @@ class _Constraint:
     def feature_names(self) -> tuple:
         return self.features
 
-    def rows(self, column_of: Mapping, d: int) -> list[ConstraintRow]:
-        """Linear rows over ``d`` features; ``column_of`` maps names to columns."""
+    def rows(self, columns_of: Mapping, d: int, rules) -> list[ConstraintRow]:
+        """Linear rows over ``d`` features.
+
+        ``columns_of`` maps each name of :meth:`feature_names` to its columns:
+        one for a feature, every rule of a raw variable for a variable.
+        ``rules[j]`` is the binarizer rule of column ``j`` (None when unknown).
+        """
         raise NotImplementedError
 
     def to_dict(self) -> dict:
         raise NotImplementedError
 
 
-def _count_row(column_of, d, features, lower, upper, name) -> ConstraintRow:
+def _count_row(columns_of, d, features, lower, upper, name) -> ConstraintRow:
     used = np.zeros(d)
     for f in features:
-        used[column_of[f]] = 1.0
+        used[list(columns_of[f])] = 1.0  # a rule named twice counts once
     return ConstraintRow(np.zeros(d), used, float(lower), float(upper), name)
 
 
 @dataclass(frozen=True, init=False)
 class MustUse(_Constraint):
     """Every listed feature gets non-zero points.
+
+    A raw variable behind a :class:`RiskScoreBinarizer` (``MustUse("Age")``)
+    needs at least one of its rules.
 
     Examples
     --------
@@ -81,8 +96,9 @@ class MustUse(_Constraint):
     def __init__(self, features):
         object.__setattr__(self, "features", _as_features(features))
 
-    def rows(self, column_of, d):
-        return [_count_row(column_of, d, [f], 1, 1, f"MustUse({f!r})") for f in self.features]
+    def rows(self, columns_of, d, rules):
+        return [_count_row(columns_of, d, [f], 1, math.inf, f"MustUse({f!r})")
+                for f in self.features]
 
     def to_dict(self):
         return {"kind": self.kind, "features": list(self.features)}
@@ -91,6 +107,9 @@ class MustUse(_Constraint):
 @dataclass(frozen=True, init=False)
 class MustNotUse(_Constraint):
     """Every listed feature gets zero points.
+
+    A raw variable behind a :class:`RiskScoreBinarizer` (``MustNotUse("Race")``)
+    excludes every one of its rules.
 
     Examples
     --------
@@ -105,7 +124,7 @@ class MustNotUse(_Constraint):
     def __init__(self, features):
         object.__setattr__(self, "features", _as_features(features))
 
-    def rows(self, column_of, d):
+    def rows(self, columns_of, d, rules):
         return []  # compiled into point bounds (0, 0)
 
     def to_dict(self):
@@ -133,6 +152,9 @@ class _CountConstraint(_Constraint):
 class AtMost(_CountConstraint):
     """At most ``k`` of the listed features get non-zero points.
 
+    A raw variable counts each of its rules: ``AtMost(1, ["Age"])`` allows one
+    Age rule on the card.
+
     Examples
     --------
     >>> from sk_riskscore import AtMost
@@ -142,8 +164,8 @@ class AtMost(_CountConstraint):
 
     kind = "at_most"
 
-    def rows(self, column_of, d):
-        return [_count_row(column_of, d, self.features, -math.inf, self.k, self._name())]
+    def rows(self, columns_of, d, rules):
+        return [_count_row(columns_of, d, self.features, -math.inf, self.k, self._name())]
 
 
 class AtLeast(_CountConstraint):
@@ -158,8 +180,8 @@ class AtLeast(_CountConstraint):
 
     kind = "at_least"
 
-    def rows(self, column_of, d):
-        return [_count_row(column_of, d, self.features, self.k, math.inf, self._name())]
+    def rows(self, columns_of, d, rules):
+        return [_count_row(columns_of, d, self.features, self.k, math.inf, self._name())]
 
 
 class Exactly(_CountConstraint):
@@ -174,13 +196,16 @@ class Exactly(_CountConstraint):
 
     kind = "exactly"
 
-    def rows(self, column_of, d):
-        return [_count_row(column_of, d, self.features, self.k, self.k, self._name())]
+    def rows(self, columns_of, d, rules):
+        return [_count_row(columns_of, d, self.features, self.k, self.k, self._name())]
 
 
 @dataclass(frozen=True, init=False)
 class Implies(_Constraint):
     """If ``if_used`` gets points, every feature of ``then_used`` gets points too.
+
+    With raw variables: if any rule of ``if_used`` gets points, each variable
+    of ``then_used`` has a rule with points.
 
     Examples
     --------
@@ -203,14 +228,15 @@ class Implies(_Constraint):
     def feature_names(self):
         return (self.if_used, *self.then_used)
 
-    def rows(self, column_of, d):
+    def rows(self, columns_of, d, rules):
         out = []
-        for target in self.then_used:
-            used = np.zeros(d)
-            used[column_of[self.if_used]] += 1.0
-            used[column_of[target]] -= 1.0
-            out.append(ConstraintRow(np.zeros(d), used, -math.inf, 0.0,
-                            f"Implies({self.if_used!r}, {target!r})"))
+        for source in columns_of[self.if_used]:
+            for target in self.then_used:
+                used = np.zeros(d)
+                used[source] += 1.0
+                used[list(columns_of[target])] -= 1.0
+                out.append(ConstraintRow(np.zeros(d), used, -math.inf, 0.0,
+                                         f"Implies({self.if_used!r}, {target!r})"))
         return out
 
     def to_dict(self):
@@ -259,12 +285,17 @@ class LinearConstraint(_Constraint):
     def feature_names(self):
         return tuple(f for f, _ in self.points) + tuple(f for f, _ in self.used)
 
-    def rows(self, column_of, d):
+    def rows(self, columns_of, d, rules):
         a, c = np.zeros(d), np.zeros(d)
-        for f, v in self.points:
-            a[column_of[f]] += v
-        for f, v in self.used:
-            c[column_of[f]] += v
+        for coefficients, names in ((a, self.points), (c, self.used)):
+            for f, v in names:
+                if len(columns_of[f]) != 1:
+                    raise ValueError(
+                        f"{self!r}: {f!r} is a variable with {len(columns_of[f])} rules; "
+                        "a LinearConstraint names single features (its rules, e.g. "
+                        f"{rules[columns_of[f][0]].name!r})"
+                    )
+                coefficients[columns_of[f][0]] += v
         return [ConstraintRow(a, c, self.lower, self.upper, repr(self))]
 
     def to_dict(self):
@@ -276,9 +307,94 @@ class LinearConstraint(_Constraint):
         return out
 
 
+_DIRECTIONS = ("increasing", "decreasing")
+
+
+@dataclass(frozen=True, init=False)
+class Monotonic(_Constraint):
+    """The risk the card gives can only rise (or only fall) with a variable.
+
+    For a raw variable behind a :class:`RiskScoreBinarizer`, the card's points
+    for the variable are a step function of its value, built from all its
+    threshold rules ("Age >= 45", "Age < 30", nested or not). At each
+    threshold ``t`` the step is the points of the ``>= t`` rules minus those of
+    the ``< t`` rules; ``"increasing"`` makes every step ``>= 0``,
+    ``"decreasing"`` every step ``<= 0``. These are linear rows on the points,
+    so the solver and every heuristic honour them exactly.
+
+    Category rules ("Sex = F") have no order and are not constrained; a
+    variable with category rules only is an error. For a feature that is not
+    a binarizer rule (a numeric column fed directly), the points are
+    multiplied by its value, so ``"increasing"`` means non-negative points.
+
+    Parameters
+    ----------
+    variable : str or int
+        A raw variable (behind a binarizer) or a feature.
+    direction : {"increasing", "decreasing"}
+        How the risk may move as the variable grows.
+
+    Examples
+    --------
+    >>> from sk_riskscore import Monotonic
+    >>> Monotonic("Age", "increasing")
+    Monotonic(variable='Age', direction='increasing')
+    """
+
+    variable: object
+    direction: str
+    kind = "monotonic"
+
+    def __init__(self, variable, direction="increasing"):
+        if not isinstance(variable, (str, int, np.integer)) or isinstance(variable, bool):
+            raise TypeError(f"Monotonic: variable must be one name or index, got {variable!r}")
+        if direction not in _DIRECTIONS:
+            raise ValueError(
+                f"Monotonic({variable!r}): direction must be one of {list(_DIRECTIONS)}, "
+                f"got {direction!r}"
+            )
+        object.__setattr__(self, "variable", variable)
+        object.__setattr__(self, "direction", direction)
+
+    def feature_names(self):
+        return (self.variable,)
+
+    def rows(self, columns_of, d, rules):
+        steps = {}  # threshold -> points coefficients of the step there
+        ordered = []
+        for j in columns_of[self.variable]:
+            rule = rules[j]
+            if rule is None:  # a plain feature: points times its value
+                key, sign = ("value", j), 1.0
+            elif rule.operator in (">=", "<"):
+                key, sign = rule.threshold, 1.0 if rule.operator == ">=" else -1.0
+            else:
+                continue  # categories (and missing-value rules) have no order
+            if key not in steps:
+                steps[key] = np.zeros(d)
+                ordered.append(key)
+            steps[key][j] += sign
+        if not steps:
+            raise ValueError(
+                f"{self!r}: {self.variable!r} has no threshold rules (only "
+                "categories, which have no order); monotone points need a "
+                "numeric variable"
+            )
+        lower, upper = (0.0, math.inf) if self.direction == "increasing" else (-math.inf, 0.0)
+        return [
+            ConstraintRow(steps[key], np.zeros(d), lower, upper,
+                          f"{self!r} at {key if not isinstance(key, tuple) else 'its value'}")
+            for key in ordered
+        ]
+
+    def to_dict(self):
+        return {"kind": self.kind, "variable": self.variable, "direction": self.direction}
+
+
 _KINDS = {
     cls.kind: cls
-    for cls in (MustUse, MustNotUse, AtMost, AtLeast, Exactly, Implies, LinearConstraint)
+    for cls in (MustUse, MustNotUse, AtMost, AtLeast, Exactly, Implies, LinearConstraint,
+                Monotonic)
 }
 
 
@@ -328,28 +444,52 @@ class CompiledConstraints:
     bound_labels: tuple  # per feature: what set its point bounds, for error messages
 
 
-def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
-    """Point bounds and rows for features ``names`` (clear errors on bad input)."""
+def _quoted(items, limit=200) -> str:
+    """A list for an error message, cut to about ``limit`` characters."""
+    shown, length = [], 0
+    for item in items:
+        text = repr(item)
+        if shown and length + len(text) > limit:
+            return f"[{', '.join(shown)}, ... ({len(items) - len(shown)} more)]"
+        shown.append(text)
+        length += len(text) + 2
+    return f"[{', '.join(shown)}]"
+
+
+def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None, rules=None):
+    """Point bounds and rows for features ``names`` (clear errors on bad input).
+
+    ``rules`` (one :class:`BinaryRule` per feature, as a
+    :class:`RiskScoreBinarizer` made them) lets constraints name raw variables.
+    """
     d = len(names)
     index = {name: j for j, name in enumerate(names)}
-    positional = {j: j for j in range(d)}
+    rules = list(rules) if rules is not None else [None] * d
+    variables = {}
+    for j, rule in enumerate(rules):
+        if rule is not None:
+            variables.setdefault(rule.column, []).append(j)
 
-    def resolve(feature, where):
+    def resolve(feature, where) -> tuple:
+        if isinstance(feature, str) and feature in variables:
+            return tuple(variables[feature])
         if isinstance(feature, str) and feature in index:
-            return index[feature]
+            return (index[feature],)
         if isinstance(feature, (int, np.integer)) and not isinstance(feature, bool):
-            if feature in positional:
-                return int(feature)
-        valid = names if len(names) <= 30 else [*names[:30], "..."]
-        raise ValueError(
-            f"{where}: unknown feature {feature!r}. Valid features are: {valid}"
-        )
+            if 0 <= feature < d:
+                return (int(feature),)
+        if variables:
+            valid = (f"Valid variables are {_quoted(list(variables))} (or the names of "
+                     f"their {d} rules, e.g. {names[0]!r})")
+        else:
+            valid = f"Valid features are {_quoted(list(names))}"
+        raise ValueError(f"{where}: unknown feature {feature!r}. {valid}")
 
     lower = np.full(d, -int(max_coef), dtype=int)
     upper = np.full(d, int(max_coef), dtype=int)
     labels = [f"points of {name!r} within +-{int(max_coef)} (max_coef)" for name in names]
     for feature, bounds in (coef_bounds or {}).items():
-        j = resolve(feature, "coef_bounds")
+        columns = resolve(feature, "coef_bounds")  # a variable: each of its rules
         try:
             lo, hi = bounds
             lo_i, hi_i = int(lo), int(hi)
@@ -364,8 +504,9 @@ def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
             raise ValueError(
                 f"coef_bounds[{feature!r}] = {bounds!r} is empty: lower exceeds upper"
             )
-        lower[j], upper[j] = lo_i, hi_i
-        labels[j] = f"coef_bounds[{names[j]!r}] = ({lo_i}, {hi_i})"
+        for j in columns:
+            lower[j], upper[j] = lo_i, hi_i
+            labels[j] = f"coef_bounds[{feature!r}] = ({lo_i}, {hi_i})"
 
     rows = []
     for constraint in constraints or ():
@@ -374,10 +515,11 @@ def compile_constraints(names, *, max_coef, coef_bounds=None, constraints=None):
                 f"constraints must hold constraint objects (MustUse, AtMost, ...), "
                 f"got {constraint!r}"
             )
-        column_of = {f: resolve(f, repr(constraint)) for f in constraint.feature_names()}
+        columns_of = {f: resolve(f, repr(constraint)) for f in constraint.feature_names()}
         if isinstance(constraint, MustNotUse):
             for f in constraint.features:
-                lower[column_of[f]] = upper[column_of[f]] = 0
-                labels[column_of[f]] = f"MustNotUse({f!r})"
-        rows.extend(constraint.rows(column_of, d))
+                for j in columns_of[f]:
+                    lower[j] = upper[j] = 0
+                    labels[j] = f"MustNotUse({f!r})"
+        rows.extend(constraint.rows(columns_of, d, rules))
     return CompiledConstraints(lower, upper, tuple(rows), tuple(labels))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_reliability", "plot_risk_by_score"]
+__all__ = ["plot_prediction_ranges", "plot_reliability", "plot_risk_by_score"]
 
 
 def _require_matplotlib() -> None:
@@ -24,6 +24,15 @@ def _new_axes(ax, figsize):
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _finish(ax, xlabel: str, ylabel: str, title: str):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", frameon=False)
     return ax
 
 
@@ -74,12 +83,7 @@ def plot_risk_by_score(table, *, title: str, ax=None):
             label="observed event rate",
         )
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("score (sum of points)")
-    ax.set_ylabel("risk")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-    return ax
+    return _finish(ax, "score (sum of points)", "risk", title)
 
 
 def plot_reliability(table, *, title: str, ax=None):
@@ -114,9 +118,50 @@ def plot_reliability(table, *, title: str, ax=None):
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
     ax.set_aspect("equal")
-    ax.set_xlabel("predicted risk")
-    ax.set_ylabel("observed event rate")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", frameon=False)
-    return ax
+    return _finish(ax, "predicted risk", "observed event rate", title)
+
+
+def plot_prediction_ranges(ranges, *, title: str, ax=None):
+    """Each person's risk range over a Rashomon set (a vertical bar from the
+    lowest to the highest risk) against the reference card's risk.
+
+    ``ranges`` is a :meth:`RashomonSet.prediction_ranges` frame.
+    """
+    ax = _new_axes(ax, (6.0, 5.0))
+    order = np.argsort(ranges["risk"].to_numpy(), kind="stable")
+    risk = ranges["risk"].to_numpy()[order]
+    low = ranges["min_risk"].to_numpy()[order]
+    high = ranges["max_risk"].to_numpy()[order]
+    ax.vlines(risk, low, high, color="C0", alpha=0.35, linewidth=1.2,
+              label="range over the set (one person)")
+    ax.scatter(risk, risk, s=6, color="C3", zorder=3, label="reference card's risk")
+    ax.plot([0, 1], [0, 1], "--", color="0.5", linewidth=1)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    return _finish(ax, "risk given by the reference card", "risk given by the cards in the set",
+                   title)
+
+
+#: A4 portrait, in inches: the page clinics print.
+_PAGE = (8.27, 11.69)
+
+
+def card_page(text: str, table, *, title: str, path, footer: str = "", format="pdf") -> None:
+    """Write a one-page PDF: the card's text (points and risk tables) on top,
+    the risk-by-score chart below. Uses a bare Figure: pyplot's state and
+    backend are not touched.
+    """
+    _require_matplotlib()
+    from matplotlib.figure import Figure
+
+    lines = text.splitlines() + ([""] + footer.splitlines() if footer else [])
+    widest = max((len(line) for line in lines), default=1)
+    # monospace glyphs are about 0.6 em wide; the text gets the top 58% of the page
+    size = min(10.0, 0.92 * _PAGE[0] * 72 / (0.6 * widest),
+               0.56 * _PAGE[1] * 72 / (1.25 * max(len(lines), 1)))
+    figure = Figure(figsize=_PAGE)
+    figure.text(0.04, 0.975, "\n".join(lines), family="monospace", fontsize=size,
+                va="top", ha="left", linespacing=1.25)
+    ax = figure.add_axes((0.1, 0.05, 0.8, 0.32))
+    plot_risk_by_score(table, title=title, ax=ax)
+    figure.savefig(path, format=format)

@@ -1,4 +1,4 @@
-"""Recourse: can a person change a risk score's decision, and at what cost?
+"""Recourse: whether a person can change a risk score's decision, and at what cost.
 
 A risk score reads each raw variable only through which side of a few
 thresholds it lies on (or, without a binarizer, through a few integer points
@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from ._actions import Action, ActionSet, InvalidActionSetError, _quote
 from ._binarizer import RiskScoreBinarizer
+from ._model import feature_names
 from ._scorecard import _column_contributions, _split
 
 __all__ = ["RecourseResult", "recourse"]
@@ -99,10 +100,7 @@ def _compile(model) -> _Card:
         raise TypeError(str(exc).replace("ScoreCard.from_estimator", "recourse")) from None
     coef = classifier.coef_[0].astype(np.float64)
     if preprocess is None:
-        names = getattr(classifier, "feature_names_in_", None)
-        names = tuple(str(n) for n in names) if names is not None else tuple(
-            f"x{j}" for j in range(len(coef))
-        )
+        names = tuple(feature_names(getattr(classifier, "feature_names_in_", None), len(coef)))
         variables = {
             names[j]: _Variable(names[j], "linear", points=float(coef[j]))
             for j in np.flatnonzero(coef)
@@ -117,9 +115,8 @@ def _compile(model) -> _Card:
             "change the score. Apply them to X first and audit the remaining pipeline."
         )
     binarizer = steps[0][1]
-    names = getattr(binarizer, "feature_names_in_", None)
-    names = tuple(str(n) for n in names) if names is not None else tuple(
-        f"x{j}" for j in range(binarizer.n_features_in_)
+    names = tuple(
+        feature_names(getattr(binarizer, "feature_names_in_", None), binarizer.n_features_in_)
     )
     by_column = {}
     for j in np.flatnonzero(coef):
@@ -299,7 +296,8 @@ class _Grid:
 
     def count(self, start: np.ndarray, end: np.ndarray, closed_end: np.ndarray) -> np.ndarray:
         """Feasible values other than x in [start, end) (or [start, end] where
-        closed_end), as a count, or a length for a continuous variable."""
+        closed_end), as a count, or a length for a continuous variable.
+        """
         a = self.action
         if a.step is not None:
             first = np.ceil((start - self.x) / a.step - _EPS)
@@ -784,7 +782,8 @@ def _responsiveness(card, action_set, blocks, base, limit, low, favourable, inde
 
 def _reasons(card, X, reference, low, favourable, responsiveness):
     """Reason codes: variables on which a person has fewer favourable points than
-    the variable can give (points lost, largest first), and those with recourse."""
+    the variable can give (points lost, largest first), and those with recourse.
+    """
     names = list(card.variables)
     if not names:
         empty = [""] * len(favourable)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,11 +118,58 @@ class ScoreCard:
         self._scale = float(scale)
         self._title = str(title)
         self._notes = tuple(str(n) for n in notes)
+        self._rashomon = None
+
+    def with_rashomon(self, rashomon, X) -> ScoreCard:
+        r"""A copy of the card that also reports a Rashomon set.
+
+        Its text, Markdown and HTML outputs end with the set's one-line
+        summary on ``X`` and, per feature used by any card of the set, the
+        lowest and highest points it gets and how many cards use it.
+
+        Parameters
+        ----------
+        rashomon : RashomonSet
+            From :func:`sk_riskscore.rashomon_set`.
+        X : array-like of shape (n_samples, n_features)
+            Rows for the summary (how many people's risks differ across the
+            set), in the set's input format.
+
+        Returns
+        -------
+        card : ScoreCard
+
+        Examples
+        --------
+        >>> from sk_riskscore import RiskScoreClassifier, ScoreCard, rashomon_set
+        >>> from sk_riskscore.datasets import load_breastcancer
+        >>> X, y = load_breastcancer(return_X_y=True, as_frame=True)
+        >>> clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+        >>> rset = rashomon_set(clf, X, y, epsilon=0.05, time_limit=30)
+        >>> card = ScoreCard.from_estimator(clf, X, y).with_rashomon(rset, X)
+        >>> print(card.to_text().split("\n\n")[-1])  # doctest: +NORMALIZE_WHITESPACE
+        4 cards within 5 % of the optimum (proven complete): 15.1 % of people have
+        risks differing by more than 10 points.
+        Points across the set (cards using the feature):
+          ClumpThickness: 1 (4 of 4)
+          BareNuclei: 1 (3 of 4)
+          BlandChromatin: 1 (2 of 4)
+          UniformityOfCellShape: 1 (2 of 4)
+          UniformityOfCellSize: 1 (1 of 4)
+        """
+        use = rashomon.feature_use()
+        use = use[use["n_cards"] > 0]
+        card = copy.copy(self)
+        card._rashomon = _RashomonReport(
+            summary=rashomon.summary(X), n_cards=len(rashomon),
+            ranges=tuple(zip(use.index.astype(str), use["min_points"].astype(int),
+                             use["max_points"].astype(int), use["n_cards"].astype(int))))
+        return card
 
     # -- construction ----------------------------------------------------------
 
     @classmethod
-    def from_estimator(cls, estimator, X=None, y=None, *, title=None):
+    def from_estimator(cls, estimator, X=None, y=None, *, title=None, rashomon=None):
         """The card of a fitted :class:`RiskScoreClassifier` or Pipeline ending in one.
 
         Parameters
@@ -137,11 +187,21 @@ class ScoreCard:
             Outcomes of the rows of ``X``.
         title : str, default=None
             Heading; by default "Risk of <name of y>" or "Risk of <event>".
+        rashomon : RashomonSet, default=None
+            A Rashomon set of the estimator's problem (needs ``X``): the
+            card then also shows the set's summary and each feature's range
+            of points across the set; see :meth:`with_rashomon`.
 
         Returns
         -------
         card : ScoreCard
         """
+        if rashomon is not None:
+            if X is None:
+                raise ValueError("rashomon needs X: the set's summary measures how far "
+                                 "its cards' risks differ on the rows of X.")
+            card = cls.from_estimator(estimator, X, y, title=title)
+            return card.with_rashomon(rashomon, X)
         classifier, preprocess = _split(estimator)
         coef = classifier.coef_[0].astype(np.int64)
         intercept = whole_or_real(classifier.intercept_[0])
@@ -273,6 +333,11 @@ class ScoreCard:
                 out.append("")
             out += [_text_row(label, cells) for label, cells in self._risk_rows(chunk)]
         out += [rule, self._formula(), *self._notes]
+        if self._rashomon is not None:
+            report = self._rashomon
+            out += ["", report.summary, "Points across the set (cards using the feature):"]
+            out += [f"  {feature}: {_point_range(low, high)} ({n} of {report.n_cards})"
+                    for feature, low, high, n in report.ranges]
         return "\n".join(out)
 
     def to_markdown(self) -> str:
@@ -295,6 +360,12 @@ class ScoreCard:
             out.append("| " + " | ".join(cells[k] for _, cells in labelled) + " |")
         out += ["", f"`{self._formula()}`"]
         out += [f"<br>{_markdown_escape(note)}" for note in self._notes]
+        if self._rashomon is not None:
+            report = self._rashomon
+            out += ["", _markdown_escape(report.summary), "",
+                    "| Feature | Points across the set | Cards using it |", "|:--|--:|--:|"]
+            out += [f"| {_markdown_escape(feature)} | {_point_range(low, high)} | "
+                    f"{n} of {report.n_cards} |" for feature, low, high, n in report.ranges]
         return "\n".join(out)
 
     def to_html(self) -> str:
@@ -329,9 +400,25 @@ class ScoreCard:
         parts.append(
             '<p style="font-size:smaller;margin:4px 0">'
             + "<br>".join(esc(n) for n in notes)
-            + "</p></div>"
+            + "</p>" + ("" if self._rashomon is None else "\n" + self._rashomon_html())
+            + "</div>"
         )
         return "\n".join(parts)
+
+    def _rashomon_html(self) -> str:
+        esc = html.escape
+        cell = 'style="padding:2px 8px;text-align:{}"'
+        report = self._rashomon
+        rows = "".join(
+            f"<tr><td {cell.format('left')}>{esc(feature)}</td><td {cell.format('right')}>"
+            f"{_point_range(low, high)}</td><td {cell.format('right')}>{n} of "
+            f"{report.n_cards}</td></tr>" for feature, low, high, n in report.ranges)
+        return (f'<p style="margin:4px 0">{esc(report.summary)}</p>'
+                '<table style="border-collapse:collapse">'
+                f"<thead><tr><th {cell.format('left')}>Feature</th><th "
+                f"{cell.format('right')}>Points across the set</th><th "
+                f"{cell.format('right')}>Cards using it</th></tr></thead><tbody>{rows}"
+                "</tbody></table>")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -365,6 +452,43 @@ class ScoreCard:
         from ._plotting import plot_risk_by_score
 
         return plot_risk_by_score(self._risk, title=self._title, ax=ax)
+
+    def to_pdf(self, path, *, footer: str = "") -> Path:
+        """Write the card as a one-page PDF to print: its points and risk
+        tables, then the risk-by-score chart.
+
+        Needs matplotlib (``pip install "sk-riskscore[plot]"``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write.
+        footer : str, default=""
+            Extra lines under the tables, e.g. how the model was fitted.
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from sk_riskscore import RiskScoreClassifier, ScoreCard
+        >>> from sk_riskscore.datasets import load_breastcancer
+        >>> X, y = load_breastcancer(return_X_y=True, as_frame=True)
+        >>> clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+        >>> card = ScoreCard.from_estimator(clf, X, y)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = card.to_pdf(pathlib.Path(tmp) / "card.pdf")
+        ...     path.read_bytes()[:5]
+        b'%PDF-'
+        """
+        from ._plotting import card_page
+
+        path = Path(path)
+        card_page(self.to_text(), self._risk, title=self._title, path=path, footer=footer)
+        return path
 
     def plot_reliability(self, ax=None):
         """Reliability diagram: observed event rate against predicted risk per score.
@@ -539,10 +663,19 @@ def _column_contributions(binarizer, column, rules_and_points) -> np.ndarray:
         if binarizer.handle_unknown == "ignore" or any(c not in points for c in known):
             sums.add(0.0)
         return np.array(sorted(sums))
-    # Numeric: the pattern only changes at a threshold, so one value below all
-    # thresholds and each threshold itself cover every possible pattern.
-    thresholds = sorted({float(rule.threshold) for rule, _ in rules_and_points})
-    probes = np.array([-np.inf, *thresholds])
+    # Numeric: the pattern of regular values only changes at a threshold, so one
+    # value below all thresholds and each threshold itself cover them all; a
+    # missing value (if the column had any) and each special value give their
+    # own pattern.
+    thresholds = sorted(
+        {float(rule.threshold) for rule, _ in rules_and_points if rule.operator in (">=", "<")}
+    )
+    column_rules = [rule for rule in binarizer.rules_ if rule.column == column]
+    specials = {rule.threshold for rule in column_rules if rule.operator == "is"}
+    specials |= {value for rule in column_rules for value in rule.excluded}
+    probes = np.array(
+        [-np.inf, *thresholds, *(np.nan if v is None else v for v in specials)], dtype=float
+    )
     sums = np.zeros(len(probes))
     for rule, p in rules_and_points:
         sums += float(p) * rule.apply(probes)
@@ -593,7 +726,7 @@ def _risk_of(totals, intercept, scale) -> np.ndarray:
 
 
 def _default_title(classifier, y) -> str:
-    name = getattr(y, "name", None)
+    name = getattr(y, "name", None) or getattr(classifier, "target_name_", None)
     if name is not None:
         return f"Risk of {name}"
     event = classifier.classes_[1]
@@ -624,6 +757,19 @@ def _observed_percent(value) -> str:
     return f"{100 * value:.1f}%"
 
 
+@dataclass(frozen=True)
+class _RashomonReport:
+    """What a card shows of a Rashomon set: (feature, min, max, n_cards) ranges."""
+
+    summary: str
+    n_cards: int
+    ranges: tuple
+
+
+def _point_range(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low} to {high}"
+
+
 def _chunks(table, size):
     for start in range(0, len(table), size):
         yield table.iloc[start : start + size]
@@ -636,7 +782,8 @@ def _text_row(label, cells) -> str:
 def _markdown_escape(text) -> str:
     """Text shown as itself in Markdown: no HTML tags (names come from data
     files, and Markdown viewers render raw HTML), no emphasis, links or code,
-    and one table cell."""
+    and one table cell.
+    """
     text = " ".join(str(text).splitlines())
     text = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
     return html.escape(text, quote=False)

@@ -388,7 +388,9 @@ def _convert_binarizer(scope, operator, container):
     gathers rows and broadcasts a ``[k, 1]`` threshold over ``[k, n_rows]``
     many times faster than it gathers columns or broadcasts over the last
     axis. The numeric input columns form one float64 matrix; the rules with
-    ``>=``, ``<`` and numeric ``==`` each become one Gather + compare; rules on
+    ``>=``, ``<``, numeric ``==`` and ``is`` each become one Gather + compare
+    (a threshold then drops missing and special values, see
+    :func:`_drop_missing_and_special`); rules on
     a text input (one input per column) become a LabelEncoder lookup. A
     Gather puts the rules back in order and one Transpose makes ``[n_rows, k]``.
     """
@@ -406,23 +408,25 @@ def _convert_binarizer(scope, operator, container):
 
     blocks, order = [], []  # bool tensors of shape [rules in block, n_rows]
     transposed = graph.node("Transpose", [numeric], perm=[1, 0]) if numeric else None
-    comparisons = {">=": "GreaterOrEqual", "<": "Less", "==": "Equal"}
-    for op, compare in comparisons.items():
-        chosen = [
-            k
-            for k, rule in enumerate(model.rules_)
-            if rule.operator == op and str(rule.column) in numeric_position
-        ]
-        if not chosen:
-            continue
+    by_comparison = {}
+    for k, rule in enumerate(model.rules_):
+        if str(rule.column) in numeric_position:
+            by_comparison.setdefault(_comparison(rule), []).append(k)
+    for compare, chosen in by_comparison.items():
         positions = [numeric_position[str(model.rules_[k].column)] for k in chosen]
-        thresholds = np.array([[_numeric_value(model.rules_[k])] for k in chosen])
         rows = graph.node(
             "Gather",
             [transposed, graph.constant(np.array(positions, np.int64))],
             axis=0,
         )
-        blocks.append(graph.node(compare, [rows, graph.constant(thresholds)]))
+        if compare == "IsNaN":
+            blocks.append(graph.node("IsNaN", [rows]))
+        else:
+            thresholds = np.array([[_numeric_value(model.rules_[k])] for k in chosen])
+            hit = graph.node(compare, [rows, graph.constant(thresholds)])
+            if compare in ("GreaterOrEqual", "Less"):
+                hit = _drop_missing_and_special(graph, hit, rows, [model.rules_[k] for k in chosen])
+            blocks.append(hit)
         order += chosen
     for k, rule in enumerate(model.rules_):
         if str(rule.column) not in numeric_position:
@@ -436,6 +440,32 @@ def _convert_binarizer(scope, operator, container):
         hits = graph.node("Gather", [hits, graph.constant(permutation)], axis=0)
     by_row = graph.node("Transpose", [hits], perm=[1, 0])
     graph.node("Cast", [by_row], output=operator.outputs[0].full_name, to=output_type)
+
+
+def _comparison(rule) -> str:
+    """The ONNX operator testing a numeric rule (one block of rules per operator)."""
+    if rule.is_missing_rule:
+        return "IsNaN"
+    return {">=": "GreaterOrEqual", "<": "Less", "==": "Equal", "is": "Equal"}[rule.operator]
+
+
+def _drop_missing_and_special(graph, hit, rows, rules) -> str:
+    """A threshold gives 0 on a missing value and on its rule's special values.
+
+    Explicit, though ``NaN >= t`` is already false in IEEE arithmetic: the
+    binarizer's rule says so, and Spark orders NaN above every number.
+    Special values are padded with NaN (equal to nothing) to one
+    ``[rules, 1]`` column per position, so the block stays vectorised.
+    """
+    keep = graph.node("Not", [graph.node("IsNaN", [rows])])
+    width = max(len(rule.excluded) for rule in rules)
+    for j in range(width):
+        column = np.array(
+            [[rule.excluded[j] if j < len(rule.excluded) else np.nan] for rule in rules]
+        )
+        special = graph.node("Equal", [rows, graph.constant(column)])
+        keep = graph.node("And", [keep, graph.node("Not", [special])])
+    return graph.node("And", [hit, keep])
 
 
 def _binarizer_columns(graph, operator, model):
@@ -474,6 +504,12 @@ def _binarizer_columns(graph, operator, model):
     for rule in model.rules_:
         if str(rule.column) in positions:
             _require_numeric_rule(rule, per_column_hint=False)
+        elif rule.is_missing_rule:
+            raise ValueError(
+                f"Rule {rule.name!r} tests the text column {rule.column!r} for missing "
+                "values, which an ONNX string input cannot hold; fill them with an "
+                "explicit category before fitting (e.g. X[column].fillna('missing'))."
+            )
         elif not isinstance(rule.threshold, str):
             raise ValueError(
                 f"Rule {rule.name!r} compares column {rule.column!r} with "
@@ -568,7 +604,8 @@ class _GraphWriter:
 
     def double_matrix(self, variables) -> str:
         """The inputs as one float64 matrix (skl2onnx gives a DataFrame one input
-        per column); widening float32 or int64 to float64 is exact."""
+        per column); widening float32 or int64 to float64 is exact.
+        """
         columns = [
             variable.full_name
             if isinstance(variable.type, DoubleTensorType)

@@ -34,11 +34,22 @@ def _slopes(X, y, w, L, b, scale):
     return (w @ (-y[:, None] / (1.0 + np.exp(margins)))) / (w.sum() * scale)
 
 
-def enumerate_optimum(
+@dataclass
+class AllModels:
+    """Every admissible points vector with its best intercept and objective."""
+
+    points: np.ndarray  # (n_models, d)
+    intercepts: np.ndarray
+    objectives: np.ndarray
+
+
+def enumerate_models(
     X, y, w, coef_lower, coef_upper, intercept_lower, intercept_upper, c0,
     min_features=0, max_features=None, rows=(), chunk=4000, scale=1.0,
-    real_intercept=False,
-) -> Enumerated:
+    real_intercept=False, admissible=None,
+) -> AllModels:
+    """``admissible(candidates)`` (rows of points in, a boolean mask out) filters
+    the models by a constraint's own meaning, independently of compiled rows."""
     d = X.shape[1]
     ranges = [range(int(lo), int(hi) + 1) for lo, hi in zip(coef_lower, coef_upper)]
     candidates = np.array(list(itertools.product(*ranges)), dtype=float).reshape(-1, d)
@@ -50,10 +61,10 @@ def enumerate_optimum(
     for row in rows:
         activity = candidates @ row.points_coef + used @ row.used_coef
         keep &= (activity >= row.lower - 1e-9) & (activity <= row.upper + 1e-9)
+    if admissible is not None:
+        keep &= np.asarray(admissible(candidates), dtype=bool)
     candidates = candidates[keep]
-    if len(candidates) == 0:
-        return Enumerated(np.inf, np.zeros((0, d)), np.zeros(0), 0)
-    objectives, intercepts = [], []
+    objectives, intercepts = [np.zeros(0)], [np.zeros(0)]
     for start in range(0, len(candidates), chunk):
         L = candidates[start : start + chunk]
         if real_intercept:
@@ -76,11 +87,19 @@ def enumerate_optimum(
         loss = _losses(X, y, w, L, lo.astype(float), scale)
         objectives.append(loss + (L != 0) @ np.asarray(c0, dtype=float))
         intercepts.append(lo)
-    objectives = np.concatenate(objectives)
-    intercepts = np.concatenate(intercepts)
-    best = objectives.min()
-    ties = objectives <= best + 1e-12
-    return Enumerated(float(best), candidates[ties], intercepts[ties], len(candidates))
+    return AllModels(candidates.astype(int), np.concatenate(intercepts),
+                     np.concatenate(objectives))
+
+
+def enumerate_optimum(*args, **kwargs) -> Enumerated:
+    models = enumerate_models(*args, **kwargs)
+    d = models.points.shape[1]
+    if len(models.objectives) == 0:
+        return Enumerated(np.inf, np.zeros((0, d)), np.zeros(0), 0)
+    best = models.objectives.min()
+    ties = models.objectives <= best + 1e-12
+    return Enumerated(float(best), models.points[ties].astype(float), models.intercepts[ties],
+                      len(models.objectives))
 
 
 def enumerate_fitted_scale(X, y, w, coef_lower, coef_upper, c0, max_features=None):

@@ -11,7 +11,7 @@ import pytest
 from scipy import sparse
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import BinaryRule, RiskScoreBinarizer, RiskScoreClassifier
 from sk_riskscore._binarizer import FEATURE_GROUPS_ATTR
@@ -38,8 +38,12 @@ def recompute(binarizer, X: pd.DataFrame) -> np.ndarray:
             columns.append(values.astype(float) >= rule.threshold)
         elif rule.operator == "<":
             columns.append(values.astype(float) < rule.threshold)
+        elif rule.operator == "is" and rule.threshold is None:
+            columns.append(values.isna())
         else:
             columns.append(values == rule.threshold)
+        if rule.operator in (">=", "<"):
+            columns[-1] &= values.notna() & ~values.isin(rule.excluded)
     return np.column_stack(columns).astype(float)
 
 
@@ -68,7 +72,7 @@ def test_quantile_rules_by_hand(people):
         "Sex": "categorical",
         "Smoker": "binary",
     }
-    out = binarizer.transform(people)
+    out = binarizer.transform(people).to_numpy()
     np.testing.assert_array_equal(out, recompute(binarizer, people))
     expected_age_ge_50 = (people["Age"] >= 52).to_numpy(float)
     np.testing.assert_array_equal(out[:, 2], expected_age_ge_50)
@@ -148,7 +152,7 @@ def test_min_frequency_on_thresholds_and_categories():
             assert 0.15 <= share_below <= 0.85
     assert [r.name for r in binarizer.rules_ if r.column == "c"] == ["c = a", "c = b"]
     # A rare category is known: it transforms to all zeros, without an error.
-    out = binarizer.transform(pd.DataFrame({"x": [5.0], "c": ["rare"]}))
+    out = binarizer.transform(pd.DataFrame({"x": [5.0], "c": ["rare"]})).to_numpy()
     assert out[0, -2:].tolist() == [0.0, 0.0]
 
 
@@ -194,8 +198,12 @@ def test_numpy_input_uses_positional_names():
     binarizer = RiskScoreBinarizer(n_thresholds=1, directions=">=").fit(X)
     assert [r.column for r in binarizer.rules_] == ["x0", "x1"]
     assert binarizer.get_feature_names_out().tolist() == ["x0", "x1 >= 30"]
-    assert isinstance(binarizer.transform(X), np.ndarray)
-    np.testing.assert_array_equal(binarizer.transform(X)[:, 1], X[:, 1] >= 30)
+    out = binarizer.transform(X)
+    # a DataFrame by default, so the rule names reach the next step of a Pipeline
+    assert isinstance(out, pd.DataFrame)
+    assert out.columns.tolist() == ["x0", "x1 >= 30"]
+    assert out.index.tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(out["x1 >= 30"], X[:, 1] >= 30)
 
 
 # -- pandas output and groups ---------------------------------------------------------
@@ -246,21 +254,18 @@ def _stepwise_data(rng, n=3000):
 def test_pipeline_gives_at_most_one_threshold_per_direction(rng):
     X, y = _stepwise_data(rng)
 
-    def fitted(pandas):
-        model = Pipeline(
-            [
-                ("bin", RiskScoreBinarizer(n_thresholds=3, directions=">=")),
-                ("clf", RiskScoreClassifier(max_features=3, max_coef=3, time_limit=10)),
-            ]
-        )
-        if pandas:
-            model.set_output(transform="pandas")
-        return model.fit(X, y)
+    def fitted(**classifier):
+        # a plain Pipeline: no set_output needed for the groups to travel
+        return make_pipeline(
+            RiskScoreBinarizer(n_thresholds=3, directions=">="),
+            RiskScoreClassifier(max_features=3, max_coef=3, time_limit=10, **classifier),
+        ).fit(X, y)
 
-    free = fitted(pandas=False)[-1]
+    free = fitted(binarizer_groups=False)[-1]
     assert np.count_nonzero(free.coef_) >= 2  # without groups the nested cuts pile up
-    grouped = fitted(pandas=True)
+    grouped = fitted()
     binarizer, clf = grouped[0], grouped[-1]
+    assert clf.feature_names_in_.tolist() == binarizer.get_feature_names_out().tolist()
     position = {name: j for j, name in enumerate(clf.feature_names_in_)}
     for group in binarizer.feature_groups_:
         assert np.count_nonzero(clf.coef_[0, [position[n] for n in group]]) <= 1
@@ -383,21 +388,25 @@ def test_text_mixed_into_numbers_at_fit(people):
 
 @pytest.mark.parametrize("value", [np.nan, None, np.inf])
 def test_missing_or_infinite_values_are_named(people, value):
+    # With missing="error"; infinite values are refused whatever missing says.
     bad = people.astype({"Age": float})
     bad.loc[3, "Age"] = value
     word = "infinite" if value == np.inf else "missing"
     with pytest.raises(ValueError, match=rf"Column 'Age' has 1 {word}"):
-        RiskScoreBinarizer().fit(bad)
-    binarizer = RiskScoreBinarizer().fit(people.astype({"Age": float}))
+        RiskScoreBinarizer(missing="error").fit(bad)
+    binarizer = RiskScoreBinarizer(missing="error").fit(people.astype({"Age": float}))
     with pytest.raises(ValueError, match=rf"Column 'Age' has 1 {word}"):
         binarizer.transform(bad)
+    if value == np.inf:
+        with pytest.raises(ValueError, match=r"Column 'Age' has 1 infinite"):
+            RiskScoreBinarizer().fit(bad)
 
 
 def test_missing_category_is_named(people):
     bad = people.copy()
     bad.loc[2, "Sex"] = None
-    with pytest.raises(ValueError, match=r"Column 'Sex' has 1 missing"):
-        RiskScoreBinarizer().fit(bad)
+    with pytest.raises(ValueError, match=r"Column 'Sex' has 1 missing.*missing='indicator'"):
+        RiskScoreBinarizer(missing="error").fit(bad)
 
 
 def test_missing_and_extra_columns(people):
@@ -443,3 +452,158 @@ def test_rule_validation():
     with pytest.raises(ValueError, match="finite"):
         BinaryRule("Age", ">=", math.inf, "Age >= inf")
 
+
+
+# -- missing and special values -------------------------------------------------
+
+
+@pytest.fixture
+def credit(rng):
+    """400 rows: "months" has special codes -7/-8 and NaNs, "bmi" NaNs, "kind" a
+    category with missing values."""
+    months = rng.integers(0, 60, size=400).astype(float)
+    months[:60] = -7.0
+    months[60:70] = -8.0
+    months[70:90] = np.nan
+    bmi = np.round(rng.normal(26, 4, size=400), 1)
+    bmi[::25] = np.nan
+    kind = rng.choice(["a", "b", "c"], size=400).astype(object)
+    kind[5::40] = None
+    order = rng.permutation(400)
+    return pd.DataFrame({"months": months[order], "bmi": bmi[order], "kind": kind[order]})
+
+
+def _threshold_names(binarizer, column):
+    return [
+        r.name for r in binarizer.rules_ if r.column == column and r.operator in (">=", "<")
+    ]
+
+
+def test_missing_values_get_a_rule_and_stay_out_of_the_quantiles(credit):
+    binarizer = RiskScoreBinarizer(special_values={"months": [-7, -8, -9]}).fit(credit)
+    names = binarizer.get_feature_names_out().tolist()
+    assert "bmi is missing" in names and "months is missing" in names
+    assert "kind is missing" in names
+    assert "months is -7" in names and "months is -8" in names
+    assert "months is -9" not in names  # declared but never seen
+    # The threshold rules are those of the regular values alone. min_frequency
+    # is a share of every row, so the regular-only fit uses the same count.
+    for column, keep in (
+        ("bmi", credit["bmi"].notna()),
+        ("months", credit["months"].notna() & (credit["months"] >= 0)),
+    ):
+        regular = credit.loc[keep, [column]]
+        alone = RiskScoreBinarizer(min_frequency=0.01 * len(credit) / len(regular)).fit(regular)
+        assert _threshold_names(binarizer, column) == _threshold_names(alone, column)
+    out = pd.DataFrame(binarizer.transform(credit), columns=names)
+    np.testing.assert_array_equal(out.to_numpy(), recompute(binarizer, credit))
+    for column in ("bmi", "months"):
+        missing = credit[column].isna().to_numpy()
+        thresholds = out[_threshold_names(binarizer, column)].to_numpy()
+        assert thresholds[missing].sum() == 0  # NaN meets no threshold, "<" included
+        assert (out[f"{column} is missing"].to_numpy() == missing).all()
+    for code in (-7, -8):
+        rows = (credit["months"] == code).to_numpy()
+        assert out.loc[rows, _threshold_names(binarizer, "months")].to_numpy().sum() == 0
+        assert (out[f"months is {code}"].to_numpy() == rows).all()
+    kind_missing = credit["kind"].isna().to_numpy()
+    assert out.loc[kind_missing, ["kind = a", "kind = b", "kind = c"]].to_numpy().sum() == 0
+    assert binarizer.column_types_ == {
+        "months": "numeric", "bmi": "numeric", "kind": "categorical"}
+
+
+def test_special_values_global_list_and_binary_columns(rng):
+    X = pd.DataFrame({
+        "score": np.where(np.arange(200) % 10 == 0, -9.0, np.arange(200.0)),
+        "flag": np.where(np.arange(200) % 20 == 1, -9, np.arange(200) % 2),
+        "grade": ["x", "y"] * 100,
+    })
+    binarizer = RiskScoreBinarizer(n_thresholds=1, special_values=[-9]).fit(X)
+    names = binarizer.get_feature_names_out().tolist()
+    # "flag" is 0/1 apart from its code: it passes through, the code apart.
+    assert names == ["score < 100", "score >= 100", "score is -9",
+                     "flag", "flag is -9", "grade = x", "grade = y"]
+    assert binarizer.column_types_["flag"] == "binary"
+    assert all(r.excluded == (-9.0,) for r in binarizer.rules_ if r.operator in (">=", "<"))
+    np.testing.assert_array_equal(binarizer.transform(X), recompute(binarizer, X))
+    # A code unseen in fit still meets no threshold.
+    row = pd.DataFrame({"score": [-9.0], "flag": [-9], "grade": ["x"]})
+    assert binarizer.transform(row).tolist() == [[0, 0, 1, 0, 1, 1, 0]]
+
+
+def test_column_without_missing_values_in_fit(people):
+    binarizer = RiskScoreBinarizer(n_thresholds=2).fit(people)
+    assert not any(r.operator == "is" for r in binarizer.rules_)
+    bad = people.astype({"Age": float})
+    bad.loc[3, "Age"] = np.nan
+    with pytest.warns(UserWarning, match=r"\['Age'\] had no missing values in fit"):
+        out = binarizer.transform(bad)
+    age = [k for k, r in enumerate(binarizer.rules_) if r.column == "Age"]
+    assert out[3, age].tolist() == [0.0] * len(age)
+    np.testing.assert_array_equal(np.delete(out, 3, axis=0),
+                                  binarizer.transform(people.drop(index=3)))
+    strict = RiskScoreBinarizer(n_thresholds=2, missing="error").fit(people)
+    with pytest.raises(ValueError, match=r"'Age' has 1 missing value.*missing='error'"):
+        strict.transform(bad)
+
+
+def test_missing_values_of_an_unseen_category_check(people):
+    with_missing = people.assign(Sex=["F", "M", None, "M", "F", "M", "F", "F"])
+    binarizer = RiskScoreBinarizer().fit(with_missing)
+    assert [r.name for r in binarizer.rules_ if r.column == "Sex"] == [
+        "Sex = F", "Sex = M", "Sex is missing"]
+    out = binarizer.transform(with_missing)
+    assert out[2, -4:-1].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_all_missing_or_special_column_gives_no_constant_rule():
+    X = pd.DataFrame({"a": [np.nan] * 5, "b": [-7.0] * 5, "c": [1.0, np.nan, 1, 1, 1]})
+    binarizer = RiskScoreBinarizer(special_values=[-7]).fit(X)
+    assert binarizer.get_feature_names_out().tolist() == ["c is missing"]
+    assert binarizer.column_types_ == {"a": "constant", "b": "constant", "c": "numeric"}
+
+
+@pytest.mark.parametrize(
+    "special_values, message",
+    [
+        ({"Weight": [-7]}, r"special_values names columns not in X: \['Weight'\]"),
+        ({"Sex": [-1]}, r"categorical column 'Sex'"),
+        ({"Age": [np.nan]}, r"special_values\['Age'\] must hold finite numbers"),
+        ({"Age": -7}, r"special_values\['Age'\] must be a list of numbers"),
+        (["-7"], r"special_values must hold finite numbers"),
+        ("-7", r"special_values"),
+    ],
+)
+def test_bad_special_values(people, special_values, message):
+    with pytest.raises(ValueError, match=message):
+        RiskScoreBinarizer(special_values=special_values).fit(people)
+
+
+def test_bad_missing_option(people):
+    with pytest.raises(ValueError, match="'missing' parameter"):
+        RiskScoreBinarizer(missing="impute").fit(people)
+
+
+def test_missing_and_special_values_round_trip_through_json(credit):
+    binarizer = RiskScoreBinarizer(special_values={"months": [-7, -8, -9]}).fit(credit)
+    data = json.loads(json.dumps(binarizer.to_dict()))
+    assert data["params"]["special_values"] == {"months": [-7.0, -8.0, -9.0]}
+    assert {"column": "months", "operator": "is", "threshold": None,
+            "name": "months is missing"} in data["rules"]
+    copy = RiskScoreBinarizer.from_dict(data)
+    assert copy.rules_ == binarizer.rules_
+    np.testing.assert_array_equal(copy.transform(credit), binarizer.transform(credit))
+
+
+def test_old_descriptions_without_missing_fields_still_load(people):
+    old = RiskScoreBinarizer(n_thresholds=1).fit(people).to_dict()
+    for key in ("missing", "special_values"):
+        del old["params"][key]
+    assert all("excluded" not in rule for rule in old["rules"])
+    loaded = RiskScoreBinarizer.from_dict(old)
+    # Written when missing values were refused: the binarizer still refuses them.
+    assert loaded.missing == "error"
+    bad = people.astype({"Age": float})
+    bad.loc[0, "Age"] = np.nan
+    with pytest.raises(ValueError, match="'Age' has 1 missing"):
+        loaded.transform(bad)

@@ -20,6 +20,8 @@ from sk_riskscore import ScoreCard, load_json, save_json
 from sk_riskscore._model import total_points
 from sk_riskscore.cli import main
 
+from .conftest import HELOC_SPECIAL_VALUES, load_heloc
+
 SCRIPT = Path(sys.executable).with_name("sk-riskscore")
 TIMEOUT = 300
 
@@ -65,8 +67,10 @@ def work(tmp_path_factory):
     frame.drop(columns="Malignant").head(20).assign(id=range(100, 120)).to_csv(
         root / "new_rows.csv", index=False
     )
+    # --no-binarize: Density (1 to 4) keeps points per unit, a plain classifier
     result = run("fit", "mammo.csv", "--target", "Malignant", "--max-features", "3",
-                 "--max-coef", "3", "--time-limit", "60", "-o", "model.json", cwd=root)
+                 "--max-coef", "3", "--time-limit", "60", "-o", "model.json",
+                 "--no-binarize", cwd=root)
     assert result.returncode == 0, result.stderr
     return root, X, y, result
 
@@ -123,7 +127,13 @@ def test_show_renders_the_card(work):
     result = run("show", "model.json", "--data", "mammo.csv", "--target", "Malignant",
                  cwd=root)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ScoreCard.from_estimator(model, X, y).to_text() + "\n"
+    card = ScoreCard.from_estimator(model, X, y).to_text()
+    assert result.stdout.startswith(card + "\n\nstatus: optimal (optimality gap ")
+    statistics = model.solver_statistics_
+    assert result.stdout.endswith(
+        f"fitted in {statistics.time:.1f} s on 961 rows; "
+        f"{np.count_nonzero(model.coef_)} of 14 features with points\n"
+        "event: Malignant = 1\n")
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
@@ -245,6 +255,7 @@ def test_fit_logs_registers_and_aliases_in_mlflow(work, demo, tmp_path):
     uri = f"sqlite:///{store}"
     result = run("fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
                  "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri", uri,
+                 "--no-binarize",
                  "--experiment", "cli-test", "--artifact-location", tmp_path / "artifacts",
                  "--registered-name", "mammo-cli", "--alias", "champion", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -322,8 +333,13 @@ MAIN_ERRORS = {
     "max coef not integer": ([*FIT, "--max-coef", "2.5"], 2, ["--max-coef", "integer"]),
     "alias without name": ([*FIT, "--alias", "x"], 2, ["--alias", "--registered-name"]),
     "data is a directory": (["fit", "a_dir", "--target", "y"], 1, ["a_dir", "directory"]),
-    "text features": (["fit", "text.csv", "--target", "y"], 1, ["'b'", "--binarize"]),
-    "missing values": (["fit", "nan.csv", "--target", "y"], 1, ["'b'", "missing"]),
+    "text features": (["fit", "text.csv", "--target", "y", "--no-binarize"], 1,
+                      ["'b'", "drop --no-binarize"]),
+    "pdf to stdout": (["show", "model.json", "--format", "pdf"], 2, ["-o CARD.pdf"]),
+    "missing values": (["fit", "nan.csv", "--target", "y", "--no-binarize"], 1,
+                       ["'b'", "missing"]),
+    "special values without binarize": ([*FIT, "--no-binarize", "--special-values", "-7",
+                                         "-9"], 2, ["--special-values needs --binarize"]),
     "one class": (["fit", "one_class.csv", "--target", "y"], 1, ["one class"]),
     "missing target values": (["fit", "bad_target.csv", "--target", "y"], 1,
                               ["'y'", "missing"]),
@@ -339,13 +355,13 @@ MAIN_ERRORS = {
     "constraints unknown kind": ([*FIT, "--constraints", "unknown_kind.yaml"], 1,
                                  ["unknown_kind.yaml", "sometimes"]),
     "constraints unknown feature": ([*FIT, "--constraints", "unknown_feature.json"], 1,
-                                    ["'zz'", "Valid features"]),
+                                    ["'zz'", "Valid variables are ['RoundShape'"]),
     "output dir missing": ([*FIT, "-o", "no/such/dir/m.json"], 1, ["does not exist"]),
     "output is a directory": ([*FIT, "-o", "a_dir"], 1, ["a_dir", "directory"]),
     "max coef zero": ([*FIT, "--max-coef", "0"], 2, ["--max-coef", "at least 1"]),
     "time limit zero": ([*FIT, "--time-limit", "0"], 2, ["--time-limit", "above 0"]),
     "time limit infinite": ([*FIT, "--time-limit", "inf"], 2, ["--time-limit"]),
-    "unknown format": (["show", "model.json", "--format", "pdf"], 2, ["--format", "pdf"]),
+    "unknown format": (["show", "model.json", "--format", "svg"], 2, ["--format", "svg"]),
     "unknown option": ([*FIT, "--fast"], 2, ["--fast"]),
     "unknown command": (["train", "mammo.csv"], 2, ["'train'"]),
     "no command": ([], 2, ["COMMAND"]),
@@ -463,3 +479,201 @@ def test_show_markdown_escapes_html_in_names(tmp_path, mammo, monkeypatch, capsy
     assert main(["show", "m.json", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "<script" not in out and "&lt;script&gt;" in out
+
+
+# ------------------------------------------------- real-valued data, as a new user
+def _diabetes_like(path, n=300):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "BMI": np.round(rng.normal(28, 5, n), 1),
+        "Age": rng.integers(21, 80, n),
+        "Sex": rng.choice(["F", "M"], n),
+    })
+    logit = -1 + 0.15 * (frame["BMI"] - 28) + 0.03 * (frame["Age"] - 50)
+    frame["Diabetes"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_real_valued_data_is_binarized_by_default(tmp_path, monkeypatch, capsys):
+    from sk_riskscore import Monotonic
+    from sk_riskscore.cli._commands import SCREENFUL
+
+    _diabetes_like(tmp_path / "d.csv")
+    monkeypatch.chdir(tmp_path)
+    fit = ["fit", "d.csv", "--target", "Diabetes", "--max-features", "3", "--max-coef", "3",
+           "--time-limit", "20", "-q"]
+    assert main(fit) == 0
+    out = capsys.readouterr().out
+    card = out.split("\n\nstatus:")[0]
+    assert card.startswith("Risk of Diabetes\n")
+    assert "per unit" not in card and ">=" in card or "<" in card
+    assert card.count("\n") < SCREENFUL
+    assert "on 300 rows" in out and "event: Diabetes = yes" in out
+    model = load_json(tmp_path / "model.json")
+    assert hasattr(model, "steps")  # binarizer + classifier
+
+    # show: the stored target name, status, gap, time, rows and features
+    assert main(["show", "model.json"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("Risk of Diabetes\n")
+    for fragment in ("status: ", "optimality gap", "fitted in", "on 300 rows",
+                     "features with points", "event: Diabetes = yes"):
+        assert fragment in shown
+
+    # a constraints file in variable names
+    (tmp_path / "rules.yaml").write_text(
+        "- kind: must_not_use\n  features: [Sex]\n"
+        "- kind: monotonic\n  variable: BMI\n  direction: decreasing\n"
+        "- kind: at_most\n  k: 1\n  features: [Age]\n")
+    assert main([*fit, "--constraints", "rules.yaml", "-o", "c.json"]) == 0
+    capsys.readouterr()
+    constrained = load_json(tmp_path / "c.json")
+    rules, points = constrained[0].rules_, constrained[-1].coef_[0]
+    by_column = {}
+    for rule, p in zip(rules, points):
+        by_column.setdefault(rule.column, []).append((rule, p))
+    assert all(p == 0 for _, p in by_column["Sex"])
+    assert sum(p != 0 for _, p in by_column["Age"]) <= 1
+    grid = np.linspace(10, 50, 401)
+    bmi = sum(p * rule.apply(grid) for rule, p in by_column["BMI"])
+    assert np.all(np.diff(bmi) <= 0), Monotonic("BMI", "decreasing")
+
+    # --no-binarize: allowed, but the warning says what it does, in CLI words
+    pd.read_csv("d.csv").drop(columns="Sex").to_csv("numeric.csv", index=False)
+    assert main(["fit", "numeric.csv", "--target", "Diabetes", "--max-features", "1",
+                 "--time-limit", "10", "-q", "--no-binarize", "-o", "raw.json"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: columns 'BMI', 'Age' are not 0/1" in err
+    assert "Drop --no-binarize" in err
+
+
+def test_show_writes_a_one_page_pdf(work, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    root = work[0]
+    monkeypatch.chdir(root)
+    assert main(["show", "model.json", "--format", "pdf", "-o", str(tmp_path / "card.pdf")]) == 0
+    data = (tmp_path / "card.pdf").read_bytes()
+    assert data.startswith(b"%PDF-")
+    import re
+
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+
+
+def test_library_messages_speak_cli():
+    from sk_riskscore.cli._commands import _one_line_warnings, cli_words
+
+    assert cli_words(
+        "raise time_limit, reduce max_features or max_coef, or accept a larger "
+        "gap_tolerance") == ("raise --time-limit, reduce --max-features or --max-coef, or "
+                             "accept a larger --gap-tolerance")
+    assert cli_words("found within time_limit=60 s") == "found within --time-limit 60 s"
+    assert cli_words("Binarize the features, e.g. with RiskScoreBinarizer in the Pipeline."
+                     ) == "Binarize the features, e.g. with --binarize (the default)."
+    assert cli_words("a column named c0 stays") == "a column named c0 stays"
+    import warnings
+
+    stream = io.StringIO()
+    with _one_line_warnings(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stderr", stream)
+        warnings.warn("raise time_limit", UserWarning, stacklevel=1)
+    assert stream.getvalue() == "sk-riskscore: warning: raise --time-limit\n"
+
+
+@pytest.mark.slow
+def test_mlflow_artifacts_go_beside_the_sqlite_store(work, demo, tmp_path):
+    root, store = work[0], demo[0] / "mlflow.db"
+    result = run("fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
+                 "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri",
+                 f"sqlite:///{store}", "--experiment", "beside-the-store", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    from mlflow import MlflowClient
+
+    experiment = MlflowClient(tracking_uri=f"sqlite:///{store}").get_experiment_by_name(
+        "beside-the-store")
+    assert experiment.artifact_location == (demo[0] / "mlartifacts").as_uri()
+    assert not (tmp_path / "mlruns").exists()
+
+
+def test_export_onnx_with_text_categories_uses_one_input_per_column(tmp_path, monkeypatch,
+                                                                      capsys):
+    import onnxruntime
+
+    frame = _diabetes_like(tmp_path / "d.csv", n=200)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "d.csv", "--target", "Diabetes", "--max-features", "3",
+                 "--max-coef", "3", "--time-limit", "10", "-q"]) == 0
+    assert main(["export-onnx", "model.json"]) == 0
+    out = capsys.readouterr().out
+    assert "Sex (string)" in out and "BMI (float64)" in out
+    model = load_json(tmp_path / "model.json")
+    X = frame.drop(columns="Diabetes")
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    feeds = {c: X[[c]].to_numpy(str if c == "Sex" else np.float64) for c in X.columns}
+    labels, probabilities, scores = session.run(["label", "probabilities", "score"], feeds)
+    np.testing.assert_array_equal(scores.ravel(), total_points(model, X))
+    np.testing.assert_array_equal(labels.ravel(), model.predict(X))
+    np.testing.assert_allclose(probabilities[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_a_card_longer_than_a_screen_warns_in_cli_words(tmp_path, monkeypatch, capsys):
+    """A real-valued column fitted with --no-binarize: points per unit give a
+    score per value, and the warning says which option fixes it."""
+    rng = np.random.default_rng(0)
+    x = np.round(rng.uniform(0.05, 2.5, 400), 2)
+    y = (rng.random(400) < 1 / (1 + np.exp(1.5 - 1.2 * x))).astype(int)
+    pd.DataFrame({"pedigree": x, "y": y}).to_csv(tmp_path / "p.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "p.csv", "--target", "y", "--time-limit", "10", "-q",
+                 "--no-binarize"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("sk-riskscore: warning: column 'pedigree' is not 0/1")
+    assert err[-1].startswith("sk-riskscore: warning: the card is ")
+    assert err[-1].endswith("more than a screen: drop --no-binarize so that numeric "
+                            "columns become threshold rules.")
+
+
+# ------------------------------------------------ missing and special values
+
+
+def test_heloc_with_empty_cells_and_special_codes_end_to_end(tmp_path, monkeypatch, capsys):
+    """fit, show, predict and export-onnx on HELOC rows with 5% empty cells and the
+    codes -7, -8, -9; ONNX equals the saved model on every row, NaN rows included."""
+    ort = pytest.importorskip("onnxruntime")
+    X, y = load_heloc(nan_share=0.05, rows=1200, seed=1)
+    X.assign(bad_credit=y).to_csv(tmp_path / "heloc.csv", index=False)
+    assert ",," in (tmp_path / "heloc.csv").read_text()  # empty cells, not "nan"
+    codes = [str(v) for v in HELOC_SPECIAL_VALUES]
+    result = run("fit", "heloc.csv", "--target", "bad_credit", "--binarize",
+                 "--special-values", *codes, "--max-features", "5", "--max-coef", "3",
+                 "--time-limit", "2", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "status:" in result.stdout and "model saved to" in result.stdout
+    model = load_json(tmp_path / "model.json")
+    binarizer = model[0]
+    assert binarizer.special_values == [-7.0, -8.0, -9.0]
+    names = set(binarizer.get_feature_names_out())
+    assert {"ExternalRiskEstimate is missing", "MSinceMostRecentDelq is -7"} <= names
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["show", "model.json", "--data", "heloc.csv", "--target", "bad_credit"]) == 0
+    card = capsys.readouterr().out
+    assert "OBSERVED" in card and "1200 rows" in card
+    assert main(["predict", "model.json", "heloc.csv", "-o", "predictions.csv"]) == 0
+    assert main(["export-onnx", "model.json", "-o", "model.onnx"]) == 0
+    capsys.readouterr()
+
+    frame = pd.read_csv(tmp_path / "heloc.csv").drop(columns="bad_credit")
+    assert frame.isna().any(axis=1).mean() > 0.5
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    np.testing.assert_array_equal(predictions["label"], model.predict(frame))
+    np.testing.assert_allclose(predictions["risk"], model.predict_proba(frame)[:, 1],
+                               rtol=0, atol=1e-15)
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    label, proba, score = session.run(None, {"X": frame.to_numpy(np.float64)})
+    np.testing.assert_array_equal(score, total_points(model, frame))
+    assert score.dtype == np.int64  # a binarizer in front: whole points, bounded
+    np.testing.assert_array_equal(label, model.predict(frame))
+    np.testing.assert_allclose(proba, model.predict_proba(frame), rtol=0, atol=1e-12)

@@ -32,7 +32,7 @@ from sk_riskscore import (  # noqa: E402
 from sk_riskscore._io._envelope import _checksum  # noqa: E402
 from sk_riskscore._model import total_points  # noqa: E402
 
-from .conftest import DATASETS, load_dataset  # noqa: E402
+from .conftest import DATASETS, load_dataset, node_limit  # noqa: E402
 
 SMALL_FIT = dict(max_features=3, max_coef=3, time_limit=0.5, random_state=0)
 FIT_ROWS = 3000
@@ -187,6 +187,23 @@ def test_pyfunc_outputs_and_signature(mammo_model, mammo_split, tmp_path):
     assert pyfunc_model.get_raw_model() is not None
     with pytest.raises(MlflowException, match="output must be one of"):
         pyfunc_model.predict(X_test, params={"output": "everything"})
+
+
+def test_pyfunc_scores_missing_values_in_integer_columns(mammo_split, tmp_path):
+    """A binarizer that scores missing values gets a signature that lets them in."""
+    X, y, _, _ = mammo_split
+    X = X.astype("int64")
+    model = fit_quietly(
+        Pipeline([("binarize", RiskScoreBinarizer(n_thresholds=2)),
+                  ("score", RiskScoreClassifier(**SMALL_FIT))]), X, y)
+    path = tmp_path / "model"
+    sk_riskscore_mlflow.save_model(model, path, input_example=X.head(5),
+                                   pip_requirements=REQUIREMENTS)
+    pyfunc_model = mlflow.pyfunc.load_model(str(path))
+    with_missing = X.head(20).astype(float)
+    with_missing.iloc[::3, 0] = np.nan
+    scores = pyfunc_model.predict(with_missing, params={"output": "risk"})
+    np.testing.assert_array_equal(scores, model.predict_proba(with_missing)[:, 1])
 
 
 def test_the_old_output_spellings_still_work_with_a_warning(mammo_model, mammo_split, tmp_path):
@@ -491,8 +508,12 @@ def test_autolog_logs_a_pipeline_once_in_a_run_it_starts(
 def test_autolog_puts_a_second_fit_in_a_nested_run(mammo_split, tracking, autologging):
     X, y, _, _ = mammo_split
     with mlflow.start_run(experiment_id=tracking.experiment_id) as parent:
-        first = fit_quietly(RiskScoreClassifier(**SMALL_FIT), X, y)
-        second = fit_quietly(RiskScoreClassifier(**{**SMALL_FIT, "max_features": 2}), X, y)
+        # Node-limited, not 0.5 s: two fits that differ on every machine.
+        with node_limit(50):
+            first = fit_quietly(RiskScoreClassifier(**{**SMALL_FIT, "time_limit": 60}), X, y)
+            second = fit_quietly(
+                RiskScoreClassifier(**{**SMALL_FIT, "time_limit": 60, "max_features": 2}), X, y
+            )
         assert mlflow.active_run().info.run_id == parent.info.run_id
     client = MlflowClient()
     assert client.get_run(parent.info.run_id).data.params["max_features"] == "3"
@@ -701,3 +722,62 @@ def test_calibrated_pyfunc_score_is_the_cards_total(mammo_split):
     np.testing.assert_array_equal(frame["score"], card_totals)
     np.testing.assert_allclose(frame["score"] + model.intercept_[0],
                                model.decision_function(X_test), rtol=0, atol=1e-12)
+
+
+def test_evaluator_logs_recourse_audit_and_rashomon_set(mammo_model, mammo_split, tracking):
+    from sklearn.base import clone
+
+    from sk_riskscore import audit_recourse, rashomon_set
+
+    _, _, X_test, y_test = mammo_split
+    actions = {"variables": {name: {"values": [0, 1], "direction": "decrease"}
+                             for name in ("IrregularShape", "SpiculatedMargin")}}
+    config = {"actions": actions, "rashomon_epsilon": 0.02, "rashomon_time_limit": 20,
+              "rashomon_max_models": 200}
+    with mlflow.start_run(experiment_id=tracking.experiment_id) as active:
+        info = sk_riskscore_mlflow.log_model(mammo_model, name="audited",
+                                             pip_requirements=REQUIREMENTS)
+        result = mlflow.models.evaluate(
+            info.model_uri, X_test.assign(outcome=y_test.to_numpy()), targets="outcome",
+            model_type="classifier", evaluators=["riskscore"],
+            evaluator_config={"riskscore": config})
+    audit = audit_recourse(mammo_model, X_test, actions)
+    for key, value in audit.metrics().items():
+        assert result.metrics[key] == pytest.approx(value, rel=1e-12), key
+    rset = rashomon_set(clone(mammo_model), X_test, y_test, epsilon=0.02, time_limit=20,
+                        max_models=200)
+    assert rset.complete_
+    overall = rset.multiplicity(X_test).loc["all"]
+    assert result.metrics["rashomon_size"] == len(rset)
+    assert result.metrics["rashomon_complete"] == 1.0
+    assert result.metrics["rashomon_ambiguity"] == pytest.approx(overall["ambiguity"])
+    assert result.metrics["rashomon_discrepancy"] == pytest.approx(overall["discrepancy"])
+    logged = MlflowClient().get_run(active.info.run_id).data.metrics
+    assert logged["recourse_share"] == pytest.approx(audit.metrics()["recourse_share"])
+    assert logged["rashomon_size"] == len(rset)
+    artifacts = {a.path for a in MlflowClient().list_artifacts(active.info.run_id)}
+    assert {"recourse_summary.csv", "recourse_responsiveness.csv", "recourse_people.csv",
+            "recourse_plot.png", "rashomon_cards.csv",
+            "rashomon_prediction_ranges.png"} <= artifacts
+    assert len(result.artifacts["rashomon_cards"].content) == len(rset)
+
+
+def test_evaluator_audits_are_off_by_default_and_need_a_model(mammo_model, mammo_split,
+                                                              tracking):
+    _, _, X_test, y_test = mammo_split
+    data = pd.DataFrame({"outcome": y_test.to_numpy(),
+                         "risk": mammo_model.predict_proba(X_test)[:, 1]})
+    with mlflow.start_run(experiment_id=tracking.experiment_id):
+        with pytest.raises(MlflowException, match="need a riskscore model"):
+            mlflow.models.evaluate(
+                data=data, targets="outcome", predictions="risk", model_type="classifier",
+                evaluators=["riskscore"],
+                evaluator_config={"riskscore": {"rashomon_epsilon": 0.01}})
+        info = sk_riskscore_mlflow.log_model(mammo_model, name="plain",
+                                             pip_requirements=REQUIREMENTS)
+        with pytest.raises(MlflowException, match="option 'actions'.*direction"):
+            mlflow.models.evaluate(
+                info.model_uri, X_test.assign(outcome=y_test.to_numpy()),
+                targets="outcome", model_type="classifier", evaluators=["riskscore"],
+                evaluator_config={"riskscore": {"actions": {"variables": {
+                    "IrregularShape": {"direction": "sideways"}}}}})

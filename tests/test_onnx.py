@@ -15,10 +15,17 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from sk_riskscore import RiskScoreBinarizer, RiskScoreClassifier
+from sk_riskscore import MustUse, RiskScoreBinarizer, RiskScoreClassifier
 from sk_riskscore._model import total_points
 
-from .conftest import DATASETS, REPO, load_dataset
+from .conftest import (
+    DATASETS,
+    HELOC_SPECIAL_VALUES,
+    REPO,
+    load_dataset,
+    load_heloc,
+    node_limit,
+)
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -36,9 +43,10 @@ def fitted(name: str, with_binarizer: bool):
     """(model, X, y) for a data set; cached across tests in this module."""
     X, y = load_dataset(name)
     rows = np.random.default_rng(0).permutation(len(X))[:FIT_ROWS]
-    classifier = RiskScoreClassifier(max_features=4, max_coef=3, time_limit=1.5, random_state=0)
+    # A node limit, not a short time limit: the same model on any machine.
+    classifier = RiskScoreClassifier(max_features=4, max_coef=3, time_limit=60, random_state=0)
     model = make_pipeline(RiskScoreBinarizer(), classifier) if with_binarizer else classifier
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), node_limit(50):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X.iloc[rows], y.iloc[rows])
     return model, X, y
@@ -63,6 +71,8 @@ def threshold_rows(binarizer, X: pd.DataFrame, dtype) -> pd.DataFrame:
     base = X.iloc[[0]].astype(np.float64)
     rows = []
     for rule in binarizer.rules_:
+        if rule.threshold is None:  # the missing rule: NaN rows test it
+            continue
         t = dtype(rule.threshold)
         for value in (
             t,
@@ -120,11 +130,68 @@ def test_binarizer_graph_matches_transform_on_thresholds(dtype):
     values = rows.to_numpy(dtype)
     onx = skl2onnx.to_onnx(binarizer, values[:1], target_opset=sk_onnx.TARGET_OPSET)
     (got,) = session_for(onx).run(None, {onx.graph.input[0].name: values})
-    expected = binarizer.transform(pd.DataFrame(values, columns=X.columns))
+    expected = binarizer.transform(pd.DataFrame(values, columns=X.columns)).to_numpy()
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, expected)
     # The threshold rows really do fall on both sides of each threshold.
     assert 0 < expected[len(X) :].mean() < 1
+
+
+@cache
+def heloc_with_missing_values():
+    """A pipeline fitted on 1500 HELOC rows with 5% NaN cells and special codes,
+    and the whole NaN copy (10459 rows) to check it on. The card must use a
+    missing rule and a special-value rule, so that parity covers both."""
+    X_fit, y_fit = load_heloc(nan_share=0.05, rows=1500)
+    X, _ = load_heloc(nan_share=0.05)
+    model = make_pipeline(
+        RiskScoreBinarizer(special_values=HELOC_SPECIAL_VALUES),
+        RiskScoreClassifier(
+            max_features=5,
+            max_coef=3,
+            time_limit=2,
+            random_state=0,
+            constraints=[MustUse("ExternalRiskEstimate is missing"),
+                         MustUse("MSinceMostRecentDelq is -7")],
+        ),
+    ).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_fit, y_fit)
+    return model, X
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binarizer_graph_with_missing_and_special_values(dtype):
+    """NaN and special codes meet no threshold in ONNX either, on every HELOC row."""
+    model, X = heloc_with_missing_values()
+    binarizer = model[0]
+    assert any(rule.is_missing_rule for rule in binarizer.rules_)
+    assert any(rule.excluded for rule in binarizer.rules_)
+    rows = pd.concat([X, threshold_rows(binarizer, X, dtype)], ignore_index=True)
+    values = rows.to_numpy(dtype)
+    onx = skl2onnx.to_onnx(binarizer, values[:1], target_opset=sk_onnx.TARGET_OPSET)
+    (got,) = session_for(onx).run(None, {onx.graph.input[0].name: values})
+    expected = binarizer.transform(pd.DataFrame(values, columns=X.columns))
+    np.testing.assert_array_equal(got, expected.to_numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pipeline_parity_on_heloc_with_missing_values(dtype):
+    model, X = heloc_with_missing_values()
+    assert X.isna().any(axis=1).mean() > 0.5, "most rows hold a NaN"
+    used = model[-1].coef_[0] != 0
+    assert used.sum() >= 3 and used[[r.operator == "is" for r in model[0].rules_]].sum() >= 2
+    assert_parity(model, X, dtype)
+
+
+def test_missing_rule_on_a_text_input_is_refused_clearly():
+    X = pd.DataFrame({"sex": ["F", "M", None, "M"] * 5, "age": np.arange(20.0)})
+    y = np.array([0, 1] * 10)
+    model = make_pipeline(RiskScoreBinarizer(n_thresholds=1),
+                          RiskScoreClassifier(max_features=2, time_limit=1)).fit(X, y)
+    with pytest.raises(ValueError, match="'sex' for missing values"):
+        skl2onnx.to_onnx(model, X.head(), target_opset=sk_onnx.TARGET_OPSET)
 
 
 def test_calibrated_scale_is_exported():

@@ -377,3 +377,84 @@ def test_example_writes_both_pngs(pyplot, tmp_path, monkeypatch):
     runpy.run_path(str(REPO / "examples" / "plot_scorecard.py"), run_name="__main__")
     for name in ("scorecard_risk.png", "scorecard_reliability.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_to_pdf_writes_one_page(tmp_path, breastcancer):
+    pytest.importorskip("matplotlib")
+    import re
+
+    X, y = breastcancer
+    clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
+    card = ScoreCard.from_estimator(clf, X, y)
+    path = card.to_pdf(tmp_path / "card.pdf", footer="fitted on 683 rows")
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+
+
+def test_to_pdf_without_matplotlib_names_the_extra(tmp_path, breastcancer, monkeypatch):
+    import sys
+
+    X, y = breastcancer
+    card = ScoreCard.from_estimator(RiskScoreClassifier(max_features=2, max_coef=2).fit(X, y))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"sk-riskscore\[plot\]"):
+        card.to_pdf(tmp_path / "card.pdf")
+    assert not (tmp_path / "card.pdf").exists()
+
+
+def test_card_with_rashomon_set_adds_summary_and_point_ranges(breastcancer):
+    from sk_riskscore import RiskScoreClassifier, rashomon_set
+
+    X, y = breastcancer
+    clf = RiskScoreClassifier(max_features=3, max_coef=3, time_limit=20).fit(X, y)
+    rset = rashomon_set(clf, X, y, epsilon=0.05, time_limit=30)
+    plain = ScoreCard.from_estimator(clf, X, y)
+    card = ScoreCard.from_estimator(clf, X, y, rashomon=rset)
+    # without a set nothing changes; with one, lines are appended
+    assert plain.to_text() == ScoreCard.from_estimator(clf, X, y).to_text()
+    assert plain.with_rashomon(rset, X).to_text() == card.to_text()
+    for render in ("to_text", "to_markdown"):
+        extended, original = getattr(card, render)(), getattr(plain, render)()
+        assert extended.startswith(original + "\n\n")
+        assert rset.summary(X) in extended
+    assert card.to_html().startswith(plain.to_html()[: -len("</div>")])
+    assert rset.summary(X) in card.to_html()
+    use = rset.feature_use()
+    use = use[use["n_cards"] > 0]
+    lines = card.to_text().split("\n\n")[-1].splitlines()[2:]
+    assert len(lines) == len(use)
+    for line, row in zip(lines, use.itertuples()):
+        low, high = row.min_points, row.max_points
+        span = f"{low}" if low == high else f"{low} to {high}"
+        assert line == f"  {row.Index}: {span} ({row.n_cards} of {len(rset)})"
+    with pytest.raises(ValueError, match="rashomon needs X"):
+        ScoreCard.from_estimator(clf, rashomon=rset)
+
+
+def test_missing_and_special_values_are_their_own_patterns():
+    """The card's scores are those a row can get: brute force over values,
+    NaN and special codes, which meet no threshold."""
+    X = pd.DataFrame(
+        {
+            "Months": [-7, 3, 14, -7, 30, -8, 45, np.nan, 8, 21, -7, 60],
+            "Sex": ["F", "M", None, "F", "M", "F", "M", "F", None, "M", "F", "M"],
+        }
+    )
+    binarizer = RiskScoreBinarizer(
+        n_thresholds=2, min_frequency=0, special_values={"Months": [-7, -8, -9]}
+    ).fit(X)
+    names = binarizer.get_feature_names_out().tolist()
+    assert {"Months is missing", "Months is -7", "Months is -8", "Sex is missing"} <= set(names)
+    points = np.resize(np.array([2, -1, 3, 1, -2, 4, 1, -3, 2]), len(names))
+    clf = hand_fitted_classifier(names, points, intercept=-1)
+    model = Pipeline([("bin", binarizer), ("clf", clf)]).set_output(transform="pandas")
+    card = ScoreCard.from_estimator(model)
+    assert "Months is -7" in card.to_text() and "Sex is missing" in card.to_text()
+
+    months = [np.nan, -9, -8, -7, *np.arange(0, 70, 0.5)]
+    grid = pd.DataFrame(
+        list(itertools.product(months, ["F", "M", None])), columns=["Months", "Sex"]
+    )
+    brute = set(np.round(model.decision_function(grid) - clf.intercept_[0], 9))
+    assert set(card.risk_table()["score"]) == brute

@@ -133,7 +133,7 @@ def test_file_is_plain_strict_json(fitted, tmp_path):
         "optimality_gap": clf.optimality_gap_, "status": clf.status_,
     }
     assert document["checksum"].startswith("sha256:")
-    assert not (tmp_path / "model.json.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
 
 
 @pytest.mark.parametrize(
@@ -260,6 +260,46 @@ def test_pipeline_with_categorical_and_boolean_columns(binarizer_cls, tmp_path, 
     np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
     assert loaded.predict(X).dtype == pipe.predict(X).dtype
     assert loaded[0].get_feature_names_out().tolist() == pipe[0].get_feature_names_out().tolist()
+
+
+def test_pipeline_with_missing_and_special_values(binarizer_cls, tmp_path, rng):
+    """Missing-value and special-value rules survive the model file; a file
+    written before they existed (no missing, special_values or excluded
+    fields) still loads, and refuses missing values as it did."""
+    n = 400
+    months = rng.integers(0, 60, n).astype(float)
+    months[rng.random(n) < 0.2] = -7.0
+    months[rng.random(n) < 0.1] = np.nan
+    X = pd.DataFrame({"months": months, "age": rng.integers(20, 90, n).astype(float)})
+    X.loc[rng.random(n) < 0.1, "age"] = np.nan
+    logit = 0.04 * (X["age"].fillna(55) - 55) + 1.5 * (X["months"] == -7) - X["months"].isna()
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    binarizer = binarizer_cls(n_thresholds=2, special_values={"months": [-7, -8]})
+    pipe = Pipeline([("binarize", binarizer), ("score", RiskScoreClassifier(**SMALL_FIT))])
+    pipe = fit_quietly(pipe.set_output(transform="pandas"), X, y)
+    path = save_json(pipe, tmp_path / "m.json")
+    loaded = load_json(path)
+    assert loaded[0].rules_ == pipe[0].rules_
+    assert loaded[0].special_values == {"months": [-7.0, -8.0]}
+    assert any(rule.excluded == (-8.0, -7.0) for rule in loaded[0].rules_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+    # The same file as an older sk-riskscore wrote it, for a binarizer without
+    # missing or special values.
+    complete = X.dropna().query("months >= 0")
+    old = fit_quietly(
+        Pipeline([("binarize", binarizer_cls(n_thresholds=2)),
+                  ("score", RiskScoreClassifier(**SMALL_FIT))]),
+        complete, y[complete.index],
+    )
+    document = model_to_dict(old)
+    for key in ("missing", "special_values"):
+        del document["pipeline"]["binarizer"]["params"][key]
+    loaded = model_from_dict(rechecksummed(document))
+    np.testing.assert_array_equal(loaded.predict_proba(complete), old.predict_proba(complete))
+    assert loaded[0].missing == "error"
+    with pytest.raises(ValueError, match="missing value"):
+        loaded.predict(X)
 
 
 @pytest.mark.parametrize(
@@ -444,3 +484,44 @@ def test_real_intercept_needs_calibrated_scale(fitted):
     block["intercept"] += 0.5
     with pytest.raises(InvalidModelFileError, match=r"classifier\.intercept: expected an integer"):
         model_from_dict(rechecksummed(document))
+
+
+# ------------------------------------------------------- files of older versions
+def _resealed(document):
+    document = copy.deepcopy(document)
+    document.pop("checksum", None)
+    document["checksum"] = _checksum(document)
+    return document
+
+
+def test_target_name_and_row_count_round_trip_and_older_files_load(fitted):
+    clf, X, y = fitted("breastcancer")
+    document = model_to_dict(clf)
+    assert document["classifier"]["training"] == {
+        "target": y.name, "n_samples": min(len(y), FIT_ROWS)}
+    loaded = model_from_dict(document)
+    assert (loaded.target_name_, loaded.n_samples_fit_) == (y.name, min(len(y), FIT_ROWS))
+    # a file from before the "training" block: loads, without a target name
+    del document["classifier"]["training"]
+    old = model_from_dict(_resealed(document))
+    assert old.target_name_ is None and not hasattr(old, "n_samples_fit_")
+    np.testing.assert_array_equal(old.decision_function(X), clf.decision_function(X))
+
+
+def test_pipeline_file_fitted_on_arrays_still_predicts_without_warnings():
+    """Before the binarizer output a DataFrame, a pipeline's classifier had no
+    feature names; such a file must load and predict silently."""
+    from sklearn.pipeline import make_pipeline
+
+    from sk_riskscore import RiskScoreBinarizer
+
+    X, y = load_dataset("mammo")
+    pipe = fit_quietly(make_pipeline(RiskScoreBinarizer(n_thresholds=2),
+                                     RiskScoreClassifier(**SMALL_FIT)), X, y)
+    document = model_to_dict(pipe)
+    document["classifier"]["feature_names"] = None
+    document["classifier"].pop("training")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old = model_from_dict(_resealed(document))
+        np.testing.assert_array_equal(old.predict_proba(X), pipe.predict_proba(X))

@@ -317,6 +317,57 @@ def test_binarize_on_spark_equals_pandas_fit(spark, mixed, params, spark_options
     )
 
 
+@pytest.fixture(scope="module")
+def with_missing():
+    """Numeric columns with NaN, nulls and special codes; a category with nulls."""
+    rng = np.random.default_rng(2)
+    n = 2_000
+    months = rng.integers(0, 80, n).astype(float)
+    months[rng.random(n) < 0.3] = -7.0
+    months[rng.random(n) < 0.05] = -8.0
+    months[rng.random(n) < 0.05] = np.nan
+    burden = np.round(rng.normal(50, 20, n), 3)
+    burden[rng.random(n) < 0.1] = -8.0
+    burden[rng.random(n) < 0.05] = np.nan
+    flag = rng.integers(0, 2, n).astype(float)
+    flag[rng.random(n) < 0.05] = -9.0
+    flag[rng.random(n) < 0.05] = np.nan
+    sex = rng.choice(["F", "M"], n).astype(object)
+    sex[rng.random(n) < 0.05] = None
+    return pd.DataFrame(
+        {"id": np.arange(n), "months": months, "burden": burden, "flag": flag, "sex": sex,
+         "complete": rng.integers(0, 5, n).astype(float)}
+    )
+
+
+@pytest.mark.parametrize("spark_options", [{}, {"max_exact_values": 50, "relative_error": 0.0}])
+@pytest.mark.parametrize(
+    "special_values", [[-7, -8, -9], {"months": [-7, -8], "flag": [-9]}], ids=["list", "dict"]
+)
+def test_binarize_on_spark_with_missing_and_special_values(
+    spark, with_missing, special_values, spark_options
+):
+    """Same rules and the same 0/1 matrix as pandas, NaN rows and codes included."""
+    from sk_riskscore.spark import binarize_on_spark
+
+    features = ["months", "burden", "flag", "sex", "complete"]
+    params = dict(n_thresholds=4, special_values=special_values)
+    df = spark.createDataFrame(with_missing).repartition(2)
+    binarization = binarize_on_spark(RiskScoreBinarizer(**params), df, features, **spark_options)
+    expected = RiskScoreBinarizer(**params).fit(with_missing[features])
+    assert binarization.binarizer.rules_ == expected.rules_
+    assert binarization.binarizer.column_types_ == expected.column_types_
+    names = set(binarization.feature_names)
+    assert {"months is missing", "months is -7", "flag is missing", "sex is missing"} <= names
+    assert ("burden is -8" in names) == isinstance(special_values, list)
+    assert not any(n.startswith("complete is") for n in names)
+    out = binarization.frame.toPandas().sort_values("id")
+    np.testing.assert_array_equal(
+        out[list(binarization.feature_names)].to_numpy(float),
+        expected.transform(with_missing[features]),
+    )
+
+
 def test_approximate_cut_points_stay_within_the_relative_error(spark):
     from sk_riskscore.spark import binarize_on_spark
 
@@ -395,8 +446,13 @@ def test_transform_on_spark_fails_on_missing_and_unseen_values(spark):
     with pytest.raises(Exception, match="category 'X' not seen in fit"):
         transform_on_spark(binarizer, unseen).collect()
     missing = spark.createDataFrame(pd.DataFrame({"age": [float("nan")], "sex": ["F"]}))
-    with pytest.raises(Exception, match="'age' has a missing value"):
-        transform_on_spark(binarizer, missing).collect()
+    strict = RiskScoreBinarizer(n_thresholds=1, missing="error").fit(X)
+    with pytest.raises(Exception, match="'age' has a missing value.*missing='error'"):
+        transform_on_spark(strict, missing).collect()
+    # The default: no points from a column without a missing rule, as in pandas.
+    row = transform_on_spark(binarizer, missing).first().asDict()
+    ages = [v for name, v in row.items() if name.startswith("age")]
+    assert len(ages) == 2 and ages == [0, 0] and row["sex = F"] == 1
     ignoring = RiskScoreBinarizer(n_thresholds=1, handle_unknown="ignore").fit(X)
     row = transform_on_spark(ignoring, unseen).first().asDict()
     assert row["sex = F"] == row["sex = M"] == 0
@@ -418,19 +474,32 @@ def test_transform_on_spark_fails_on_missing_and_unseen_values(spark):
     [
         (
             pd.DataFrame({"a": [1.0, None, 3.0]}),
-            RiskScoreBinarizer(),
+            RiskScoreBinarizer(missing="error"),
             {},
             ValueError,
             r"'a' has 1 missing value\(s\)",
         ),
         (
             pd.DataFrame({"a": [1.0, float("nan"), 3.0]}),
-            RiskScoreBinarizer(),
+            RiskScoreBinarizer(missing="error"),
             {},
             ValueError,
             r"'a' has 1 missing value\(s\).*Imputer",
         ),
-        (pd.DataFrame({"a": ["x", None, "y"]}), RiskScoreBinarizer(), {}, ValueError, "fillna"),
+        (
+            pd.DataFrame({"a": ["x", None, "y"]}),
+            RiskScoreBinarizer(missing="error"),
+            {},
+            ValueError,
+            "missing='indicator'",
+        ),
+        (
+            pd.DataFrame({"a": [1.0, -7.0, 3.0]}),
+            RiskScoreBinarizer(special_values={"b": [-7]}),
+            {},
+            ValueError,
+            r"special_values names columns not in X: \['b'\]",
+        ),
         (
             pd.DataFrame({"a": [1.0, float("inf"), 3.0]}),
             RiskScoreBinarizer(),
@@ -520,9 +589,8 @@ def tracking(tmp_path_factory):
 def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, breastcancer):
     import mlflow
     import sk_riskscore_mlflow
-    from sklearn.pipeline import make_pipeline
-
     from sk_riskscore_mlflow.spark import score_on_spark
+    from sklearn.pipeline import make_pipeline
 
     X, y = breastcancer
     pipeline = make_pipeline(
@@ -561,7 +629,6 @@ def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, brea
 def test_score_on_spark_errors(spark, tracking, mammo):
     import mlflow
     import sk_riskscore_mlflow
-
     from sk_riskscore_mlflow.spark import score_on_spark
 
     X, y = mammo
@@ -600,7 +667,6 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
 def test_docstring_examples_run(spark):
     """The Examples sections are +SKIP for the plain doctest run (they need Java);
     here they run for real in the shared session."""
-    import sk_riskscore.spark
     import sk_riskscore_mlflow.spark
 
     modules = [

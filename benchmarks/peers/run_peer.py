@@ -43,8 +43,27 @@ def fit_fasterrisk(X, y, k, max_points):
                 intercept=float(intercepts[0]), seconds=seconds, compile_seconds=0.0)
 
 
+def fit_fasterrisk_pool(X, y, k, max_points):
+    """FasterRisk's whole "diverse pool": up to 50 cards (select_top_m) whose
+    logistic loss, with their own multiplier, is within its gap_tolerance (5 %)
+    of its best; best first.
+    """
+    from fasterrisk.fasterrisk import RiskScoreOptimizer
+
+    signs = np.where(y == 1, 1, -1)
+    start = time.perf_counter()
+    optimizer = RiskScoreOptimizer(X=X, y=signs, k=k, lb=-max_points, ub=max_points)
+    optimizer.optimize()
+    multipliers, intercepts, coefficients = optimizer.get_models()
+    seconds = time.perf_counter() - start
+    return dict(pool=[[int(round(c)) for c in row] for row in np.atleast_2d(coefficients)],
+                scales=[float(m) for m in np.atleast_1d(multipliers)],
+                intercepts=[float(b) for b in np.atleast_1d(intercepts)], seconds=seconds)
+
+
 if __name__ == "__main__":
     method, path, k, max_points = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     data = np.load(path)
-    fit = {"imodels": fit_imodels, "fasterrisk": fit_fasterrisk}[method]
+    fit = {"imodels": fit_imodels, "fasterrisk": fit_fasterrisk,
+           "fasterrisk_pool": fit_fasterrisk_pool}[method]
     print(json.dumps(fit(data["X"].astype(float), data["y"].astype(int), k, max_points)))

@@ -261,6 +261,14 @@ def _infer_signature(model, example, pyfunc_output):
     """
     from mlflow.models import infer_signature
 
+    steps = getattr(model, "steps", None)
+    if steps and getattr(steps[0][1], "missing", None) == "indicator" and hasattr(
+        example, "select_dtypes"
+    ):
+        # The binarizer scores missing values, which MLflow's schema enforcement
+        # refuses in a column declared integer: declare such columns double.
+        integers = example.select_dtypes("integer").columns
+        example = example.astype(dict.fromkeys(integers, "float64"))
     wrapper = RiskScorePyfunc(model, pyfunc_output)
     output = wrapper.predict(example)
     return infer_signature(_integers_as_double(example), output,
@@ -434,7 +442,7 @@ def _log_onnx(model, info, input_example):
     return log_onnx_model(model, name=f"{info.name}-onnx", input_example=input_example)
 
 
-def load_model(model_uri, dst_path=None):
+def load_model(model_uri, dst_path=None, signing_key=None):
     """Load a risk score logged with this flavor, as the fitted estimator.
 
     Parameters
@@ -445,6 +453,11 @@ def load_model(model_uri, dst_path=None):
         ``models:/<name>@<alias>``.
     dst_path : str, default=None
         Local directory to download the model to.
+    signing_key : str or bytes, default=None
+        Require the model file to be signed with this key (HMAC-SHA256), as
+        :func:`sk_riskscore.load_json` does; ``SK_RISKSCORE_SIGNING_KEY`` in the
+        environment has the same effect, and is how ``mlflow.pyfunc.load_model``
+        and ``mlflow models serve`` are told the key.
 
     Returns
     -------
@@ -456,7 +469,8 @@ def load_model(model_uri, dst_path=None):
     mlflow.exceptions.MlflowException
         The model has no ``riskscore`` flavor, its ``MLmodel`` has a ``code``
         entry (refused before anything is added to ``sys.path``), or its JSON
-        file is malformed, tampered with or of an unsupported schema version.
+        file is malformed, too large, tampered with, of an unsupported schema
+        version, or not signed with the key given.
 
     Examples
     --------
@@ -465,7 +479,9 @@ def load_model(model_uri, dst_path=None):
     local = _download_artifact_from_uri(artifact_uri=model_uri, output_path=dst_path)
     conf = _get_flavor_configuration(model_path=local, flavor_name=FLAVOR_NAME)
     _refuse_code(local)
-    return _load_json_file(os.path.join(local, conf.get("model_file", MODEL_FILE)))
+    return _load_json_file(
+        os.path.join(local, conf.get("model_file", MODEL_FILE)), signing_key=signing_key
+    )
 
 
 def _refuse_code(model_dir) -> None:
@@ -494,9 +510,9 @@ def _refuse_code(model_dir) -> None:
     )
 
 
-def _load_json_file(path):
+def _load_json_file(path, signing_key=None):
     try:
-        return load_json(path)
+        return load_json(path, signing_key=signing_key)
     except (InvalidModelFileError, FileNotFoundError) as exc:
         raise MlflowException(
             f"cannot load the risk score at {path}: {exc}",

@@ -35,6 +35,12 @@ _logger = logging.getLogger(__name__)
 
 TABLE_ARTIFACT = "calibration_by_score"
 PLOT_ARTIFACT = "calibration_by_score_plot"
+RECOURSE_SUMMARY = "recourse_summary"
+RECOURSE_RESPONSIVENESS = "recourse_responsiveness"
+RECOURSE_PEOPLE = "recourse_people"
+RECOURSE_PLOT = "recourse_plot"
+RASHOMON_CARDS = "rashomon_cards"
+RASHOMON_PLOT = "rashomon_prediction_ranges"
 
 
 class RiskScoreEvaluator(ModelEvaluator):
@@ -55,6 +61,23 @@ class RiskScoreEvaluator(ModelEvaluator):
 
     ``evaluator_config`` keys: ``pos_label`` (the event; default: the
     model's ``classes_[1]``, else ``1`` / ``True``) and ``metric_prefix``.
+    Two optional audits, off by default (both need a riskscore model):
+
+    - ``actions`` (an action set: dict or path of a ``.yaml``/``.json``
+      file) and ``recourse_threshold`` (default: the model's): the recourse
+      audit of :func:`sk_riskscore.audit_recourse` on the evaluation data;
+      its ``metrics()`` (``recourse_share``, ``recourse_fixed_share``, ...),
+      artifacts ``recourse_summary``, ``recourse_responsiveness``,
+      ``recourse_people`` (CSV) and ``recourse_plot`` (PNG).
+    - ``rashomon_epsilon`` with ``rashomon_time_limit`` (default 60 s) and
+      ``rashomon_max_models`` (default 1000): the Rashomon set of
+      :func:`sk_riskscore.rashomon_set` for the model's settings, computed
+      on the *evaluation* data (the set is defined by the data it is fitted
+      on; the evaluator has no other); metrics ``rashomon_size``,
+      ``rashomon_complete`` (1 or 0), ``rashomon_ambiguity``,
+      ``rashomon_discrepancy`` and ``rashomon_mean_range`` (at risk 0.5,
+      against the set's best card), artifacts ``rashomon_cards`` (CSV) and
+      ``rashomon_prediction_ranges`` (PNG).
 
     Examples
     --------
@@ -80,6 +103,7 @@ class RiskScoreEvaluator(ModelEvaluator):
 
     @classmethod
     def can_evaluate(cls, *, model_type, evaluator_config, **kwargs) -> bool:
+        """Whether this evaluator handles ``model_type``: classifiers only."""
         return model_type == "classifier"
 
     def evaluate(
@@ -96,6 +120,7 @@ class RiskScoreEvaluator(ModelEvaluator):
         model_id=None,
         **kwargs,
     ) -> EvaluationResult:
+        """Log the risk-score metrics of ``model`` on ``dataset`` to ``run_id``."""
         from sk_riskscore import risk_score_metrics
 
         config = evaluator_config or {}
@@ -132,6 +157,24 @@ class RiskScoreEvaluator(ModelEvaluator):
             ],
         )
         artifacts = self._log_artifacts(client, run_id, result.by_score, prefix)
+        if config.get("actions") is not None or config.get("rashomon_epsilon") is not None:
+            raw = _raw_risk_score(model) if model is not None else None
+            if raw is None:
+                raise MlflowException(
+                    "the riskscore evaluator's 'actions' and 'rashomon_epsilon' options "
+                    "need a riskscore model, not static predictions",
+                    error_code=INVALID_PARAMETER_VALUE,
+                )
+            extra_metrics, extra_artifacts = _audits(raw, dataset, labels, config, prefix,
+                                                     client, run_id)
+            client.log_batch(run_id, metrics=[
+                Metric(key=key, value=value, timestamp=timestamp, step=0,
+                       model_id=model_id, dataset_name=dataset.name,
+                       dataset_digest=dataset.digest, run_id=run_id)
+                for key, value in extra_metrics.items()
+            ])
+            metrics.update(extra_metrics)
+            artifacts.update(extra_artifacts)
         return EvaluationResult(metrics=metrics, artifacts=artifacts, run_id=run_id)
 
     @staticmethod
@@ -140,8 +183,7 @@ class RiskScoreEvaluator(ModelEvaluator):
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / f"{prefix}{TABLE_ARTIFACT}.csv"
             table.to_csv(csv_path, index=False)
-            client.log_artifact(run_id, str(csv_path))
-            uri = f"{client.get_run(run_id).info.artifact_uri}/{csv_path.name}"
+            uri = _log_file(client, run_id, csv_path)
             artifacts[prefix + TABLE_ARTIFACT] = CsvEvaluationArtifact(uri=uri, content=table)
             png_path = Path(tmp) / f"{prefix}{PLOT_ARTIFACT}.png"
             try:
@@ -156,12 +198,108 @@ class RiskScoreEvaluator(ModelEvaluator):
             except LookupError as reason:
                 _logger.info("no calibration plot: %s", reason)
             else:
-                client.log_artifact(run_id, str(png_path))
-                uri = f"{client.get_run(run_id).info.artifact_uri}/{png_path.name}"
-                image = ImageEvaluationArtifact(uri=uri)
-                image._load(str(png_path))
-                artifacts[prefix + PLOT_ARTIFACT] = image
+                artifacts[prefix + PLOT_ARTIFACT] = _image_artifact(client, run_id, png_path)
         return artifacts
+
+
+def _log_file(client, run_id, path: Path) -> str:
+    """Log one file at the run's artifact root; its URI."""
+    client.log_artifact(run_id, str(path))
+    return f"{client.get_run(run_id).info.artifact_uri}/{path.name}"
+
+
+def _image_artifact(client, run_id, path: Path) -> ImageEvaluationArtifact:
+    image = ImageEvaluationArtifact(uri=_log_file(client, run_id, path))
+    image._load(str(path))
+    return image
+
+
+def _audits(raw, dataset, labels, config, prefix, client, run_id):
+    """The optional recourse audit and Rashomon set: (metrics, artifacts)."""
+    from sk_riskscore import audit_recourse
+
+    X = dataset.features_data
+    metrics, artifacts = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+
+        def table(name, frame, **options):
+            path = tmp / f"{prefix}{name}.csv"
+            frame.to_csv(path, **options)
+            artifacts[prefix + name] = CsvEvaluationArtifact(
+                uri=_log_file(client, run_id, path), content=frame)
+
+        def figure(name, draw):
+            path = tmp / f"{prefix}{name}.png"
+            try:
+                draw(path)
+            except ImportError:
+                _logger.warning('matplotlib is not installed: no %s plot. Install it with: '
+                                'pip install "sk-riskscore[plot]"', name)
+            else:
+                artifacts[prefix + name] = _image_artifact(client, run_id, path)
+
+        if config.get("actions") is not None:
+            audit = _evaluator_step(
+                "actions", lambda: audit_recourse(raw, X, config["actions"],
+                                                  threshold=config.get("recourse_threshold")))
+            metrics.update({prefix + k: v for k, v in audit.metrics().items()})
+            table(RECOURSE_SUMMARY, audit.summary(), index=False)
+            table(RECOURSE_RESPONSIVENESS, audit.responsiveness(), index=False)
+            table(RECOURSE_PEOPLE, audit.to_frame(), index=False)
+            figure(RECOURSE_PLOT, lambda path: _save_pyplot(audit.plot(), path))
+        if config.get("rashomon_epsilon") is not None:
+            rset = _evaluator_step("rashomon_epsilon", lambda: _rashomon(raw, X, labels,
+                                                                          config))
+            overall = rset.multiplicity(X).loc["all"]
+            metrics.update({
+                prefix + "rashomon_size": float(len(rset)),
+                prefix + "rashomon_complete": float(rset.complete_),
+                prefix + "rashomon_ambiguity": float(overall["ambiguity"]),
+                prefix + "rashomon_discrepancy": float(overall["discrepancy"]),
+                prefix + "rashomon_mean_range": float(overall["mean_range"]),
+            })
+            table(RASHOMON_CARDS, rset.cards_, index_label="rank")
+            figure(RASHOMON_PLOT, lambda path: _plot_ranges(rset, X, path))
+    return metrics, artifacts
+
+
+def _evaluator_step(option, compute):
+    """``compute()``, its input errors as MlflowException naming the option."""
+    try:
+        return compute()
+    except (TypeError, ValueError) as exc:  # InvalidActionSetError is a ValueError
+        raise MlflowException(f"riskscore evaluator, option {option!r}: {exc}",
+                              error_code=INVALID_PARAMETER_VALUE) from None
+
+
+def _rashomon(raw, X, labels, config):
+    from sklearn.base import clone
+
+    from sk_riskscore import rashomon_set
+
+    # The set needs training data; the evaluation data stand in for it, with
+    # the model's settings refitted from scratch (an unfitted clone).
+    return rashomon_set(clone(raw), X, labels, epsilon=config["rashomon_epsilon"],
+                        time_limit=config.get("rashomon_time_limit", 60.0),
+                        max_models=config.get("rashomon_max_models", 1000))
+
+
+def _save_pyplot(figure, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    try:
+        figure.savefig(path, dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+
+
+def _plot_ranges(rset, X, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.2))
+    rset.plot_prediction_ranges(X, ax=figure.add_subplot())
+    figure.savefig(path, dpi=100, bbox_inches="tight")
 
 
 def _risk_and_scores(model, dataset, predictions):

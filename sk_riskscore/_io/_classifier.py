@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import numbers
+import re
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from ._fields import (
     _expect_list,
     _expect_str,
     _plain_scalar,
+    _quote,
 )
 
 _logger = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ _CLASSIFIER_FIELDS = (
     "params", "n_features", "feature_names", "classes", "points", "intercept",
     "scale", "certificate", "solver_statistics", "pool",
 )
+# Label dtypes as numpy spells them; string labels up to 256 characters wide
+# (wider only when a label is that long).
+_LABEL_DTYPE = re.compile(r"(?P<order>[<>|=]?)(?P<kind>[iufbUO])(?P<size>[0-9]{0,9})")
+_LABEL_CHARACTERS = 256
 _CERTIFICATE_FIELDS = ("objective", "lower_bound", "optimality_gap", "status")
 _POOL_FIELDS = ("objective", "loss", "intercept", "points")
 # Only statuses a fitted model can have: fit raises on "infeasible" / "error".
@@ -71,6 +77,10 @@ def _classifier_to_dict(clf: RiskScoreClassifier) -> dict:
         },
         "solver_statistics": dataclasses.asdict(clf.solver_statistics_),
         "pool": pool,
+        "training": {
+            "target": getattr(clf, "target_name_", None),
+            "n_samples": getattr(clf, "n_samples_fit_", None),
+        },
     }
 
 
@@ -138,7 +148,11 @@ def _classes_to_dict(classes) -> dict:
 
 def _check_classifier(block) -> dict:
     """Type- and length-check the classifier block; return the decoded values."""
-    _check_fields(block, _CLASSIFIER_FIELDS, "classifier.")
+    # "training" (target name, row count) is optional: files before it load
+    training = block.get("training") if isinstance(block, dict) else None
+    _check_fields({k: v for k, v in block.items() if k != "training"}
+                  if isinstance(block, dict) else block, _CLASSIFIER_FIELDS, "classifier.")
+    training = _decode_training(training)
     n_features = _expect_int(block["n_features"], "classifier.n_features")
     if n_features < 1:
         raise InvalidModelFileError(
@@ -155,7 +169,7 @@ def _check_classifier(block) -> dict:
     scale = _expect_float(block["scale"], "classifier.scale")
     if not (math.isfinite(scale) and scale > 0):
         raise InvalidModelFileError(
-            f"classifier.scale: expected a positive finite number, got {scale!r}"
+            f"classifier.scale: expected a positive finite number, got {_quote(scale)}"
         )
     classes = _decode_classes(block["classes"])
     certificate = block["certificate"]
@@ -168,7 +182,7 @@ def _check_classifier(block) -> dict:
     if status not in _FITTED_STATUSES:
         raise InvalidModelFileError(
             f"classifier.certificate.status: expected one of {list(_FITTED_STATUSES)}, "
-            f"got {status!r}"
+            f"got {_quote(status)}"
         )
     decoded_certificate["status"] = status
     statistics = _decode_statistics(block["solver_statistics"])
@@ -188,23 +202,51 @@ def _check_classifier(block) -> dict:
         "certificate": decoded_certificate,
         "solver_statistics": statistics,
         "pool": pool,
+        "training": training,
     }
+
+
+def _decode_training(block) -> dict:
+    if block is None:
+        return {"target": None, "n_samples": None}
+    _check_fields(block, ("target", "n_samples"), "classifier.training.")
+    target, n_samples = block["target"], block["n_samples"]
+    if target is not None:
+        _expect_str(target, "classifier.training.target")
+    if n_samples is not None:
+        n_samples = _expect_int(n_samples, "classifier.training.n_samples")
+    return {"target": target, "n_samples": n_samples}
 
 
 def _decode_classes(block) -> np.ndarray:
     _check_fields(block, ("dtype", "values"), "classifier.classes.")
     dtype_text = _expect_str(block["dtype"], "classifier.classes.dtype")
-    try:
-        dtype = np.dtype(dtype_text)
-    except TypeError:
-        raise InvalidModelFileError(
-            f"classifier.classes.dtype: {dtype_text!r} is not a numpy dtype"
-        ) from None
     values = _expect_list(block["values"], "classifier.classes.values")
     if len(values) != 2:
         raise InvalidModelFileError(
             f"classifier.classes.values: expected 2 class labels, got {len(values)}"
         )
+    # Only the plain spellings numpy writes ("<i8", "|b1", "<U5", "|O"), checked
+    # before numpy sees them: "<U500000000" would allocate gigabytes below.
+    match = _LABEL_DTYPE.fullmatch(dtype_text)
+    if match is None:
+        raise InvalidModelFileError(
+            f"classifier.classes.dtype: {_quote(dtype_text)} is not a label type "
+            "sk-riskscore saves (integer, float, bool or string)"
+        )
+    if match["kind"] == "U":
+        longest = max((len(v) for v in values if isinstance(v, str)), default=0)
+        if int(match["size"] or 0) > max(longest, _LABEL_CHARACTERS):
+            raise InvalidModelFileError(
+                f"classifier.classes.dtype: {_quote(dtype_text)} is wider than the labels "
+                f"{_quote(values)} need"
+            )
+    try:
+        dtype = np.dtype(dtype_text)
+    except TypeError:
+        raise InvalidModelFileError(
+            f"classifier.classes.dtype: {_quote(dtype_text)} is not a numpy dtype"
+        ) from None
     checks = {
         "i": (lambda v: isinstance(v, int) and not isinstance(v, bool), "integers"),
         "u": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
@@ -216,13 +258,14 @@ def _decode_classes(block) -> np.ndarray:
     }
     if dtype.kind not in checks:
         raise InvalidModelFileError(
-            f"classifier.classes.dtype: {dtype_text!r} is not a label type sk-riskscore "
+            f"classifier.classes.dtype: {_quote(dtype_text)} is not a label type sk-riskscore "
             "saves (integer, float, bool or string)"
         )
     check, what = checks[dtype.kind]
     if not all(check(v) for v in values):
         raise InvalidModelFileError(
-            f"classifier.classes.values: dtype {dtype_text!r} needs {what}, got {values!r}"
+            f"classifier.classes.values: dtype {_quote(dtype_text)} needs {what}, got "
+            f"{_quote(values)}"
         )
     if dtype.kind == "O":
         classes = np.empty(2, dtype=object)
@@ -232,13 +275,13 @@ def _decode_classes(block) -> np.ndarray:
             classes = np.array(values, dtype=dtype)
         except (OverflowError, ValueError) as exc:
             raise InvalidModelFileError(
-                f"classifier.classes.values: {values!r} do not fit dtype {dtype_text!r} "
-                f"({exc})"
+                f"classifier.classes.values: {_quote(values)} do not fit dtype "
+                f"{_quote(dtype_text)} ({exc})"
             ) from None
     if not classes[0] < classes[1]:
         raise InvalidModelFileError(
             f"classifier.classes.values: expected two distinct labels in sorted order, "
-            f"got {values!r}"
+            f"got {_quote(values)}"
         )
     return classes
 
@@ -301,7 +344,7 @@ def _decode_params(block) -> dict:
         elif name == "coef_bounds":
             params[name] = None if value is None else _decode_coef_bounds(value, where)
         elif isinstance(value, (dict, list)):
-            raise InvalidModelFileError(f"{where}: expected a scalar, got {value!r}")
+            raise InvalidModelFileError(f"{where}: expected a scalar, got {_quote(value)}")
         elif isinstance(value, str) and value in _NON_FINITE and not isinstance(
             defaults[name], str
         ):
@@ -330,12 +373,12 @@ def _decode_coef_bounds(value, where) -> dict:
     for i, item in enumerate(_expect_list(value, where)):
         if not (isinstance(item, list) and len(item) == 3):
             raise InvalidModelFileError(
-                f"{where}[{i}]: expected [feature, lower, upper], got {item!r}"
+                f"{where}[{i}]: expected [feature, lower, upper], got {_quote(item)}"
             )
         feature, lower, upper = item
         if not isinstance(feature, (str, int)) or isinstance(feature, bool):
             raise InvalidModelFileError(
-                f"{where}[{i}]: feature must be a name or a column index, got {feature!r}"
+                f"{where}[{i}]: feature must be a name or a column index, got {_quote(feature)}"
             )
         bounds[feature] = (
             _expect_int(lower, f"{where}[{i}].lower"),
@@ -356,7 +399,7 @@ def _build_classifier(decoded: dict) -> RiskScoreClassifier:
     if not clf.calibrate_scale and not isinstance(intercept, int):
         raise InvalidModelFileError(
             f"classifier.intercept: expected an integer (calibrate_scale is off), "
-            f"got {intercept!r}"
+            f"got {_quote(intercept)}"
         )
     clf.intercept_ = np.array(
         [intercept], dtype=np.float64 if clf.calibrate_scale else np.int64
@@ -368,6 +411,9 @@ def _build_classifier(decoded: dict) -> RiskScoreClassifier:
     clf.optimality_gap_ = certificate["optimality_gap"]
     clf.status_ = certificate["status"]
     clf.solver_statistics_ = decoded["solver_statistics"]
+    clf.target_name_ = decoded["training"]["target"]
+    if decoded["training"]["n_samples"] is not None:
+        clf.n_samples_fit_ = decoded["training"]["n_samples"]
     labels = feature_names(decoded["feature_names"], n_features)
     rows = [
         {"objective": r["objective"], "loss": r["loss"], "intercept": r["intercept"],

@@ -11,6 +11,22 @@ __all__ = ["InvalidModelFileError"]
 
 # JSON has no NaN or infinity; these spellings (JavaScript's) stand in for them.
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+# Integers past 2**53 lose exactness in float64 arithmetic and past 2**63 do not
+# fit int64: no point, intercept or count of a risk score comes near.
+_LARGEST_INTEGER = 2**53
+# Error messages quote at most this much of the file.
+_QUOTE_LIMIT = 200
+
+
+def _quote(value) -> str:
+    """``repr(value)``, cut to about 200 characters: a hostile file makes short errors."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deeply to show>"
+    if len(text) <= _QUOTE_LIMIT:
+        return text
+    return f"{text[:_QUOTE_LIMIT]}... ({len(text) - _QUOTE_LIMIT} more characters)"
 
 
 class InvalidModelFileError(ValueError):
@@ -51,13 +67,18 @@ def _check_fields(mapping, fields, prefix) -> None:
 
 def _expect_str(value, field) -> str:
     if not isinstance(value, str):
-        raise InvalidModelFileError(f"{field}: expected a string, got {value!r}")
+        raise InvalidModelFileError(f"{field}: expected a string, got {_quote(value)}")
     return value
 
 
 def _expect_int(value, field) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidModelFileError(f"{field}: expected an integer, got {value!r}")
+        raise InvalidModelFileError(f"{field}: expected an integer, got {_quote(value)}")
+    if abs(value) > _LARGEST_INTEGER:
+        raise InvalidModelFileError(
+            f"{field}: {_quote(value)} is out of range; integers in a model file lie "
+            f"between -2**53 and 2**53"
+        )
     return value
 
 
@@ -71,7 +92,7 @@ def _expect_float(value, field) -> float:
     if isinstance(value, str) and value in _NON_FINITE:
         return _NON_FINITE[value]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise InvalidModelFileError(f"{field}: expected a number, got {value!r}")
+        raise InvalidModelFileError(f"{field}: expected a number, got {_quote(value)}")
     return float(value)
 
 

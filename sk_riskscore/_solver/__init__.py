@@ -10,6 +10,7 @@ from ._problem import (
     largest_score,
     separating_gap,
 )
+from ._rashomon import Calibration, RashomonResult, RashomonStatistics, enumerate_rashomon
 from ._result import (
     Progress,
     ScoreModel,
@@ -19,11 +20,16 @@ from ._result import (
     SolverStatus,
 )
 from ._scale import search_scale
+from ._scan import rescaled
+from ._solve import solve
 
 __all__ = [
     "BranchAndBound",
     "ConstraintRow",
+    "Calibration",
     "Progress",
+    "RashomonResult",
+    "RashomonStatistics",
     "RiskScoreProblem",
     "ScoreModel",
     "SolverError",
@@ -31,23 +37,13 @@ __all__ = [
     "SolverStatistics",
     "SolverStatus",
     "certify",
+    "enumerate_rashomon",
     "explain_infeasibility",
     "find_admissible_model",
     "intercept_bound",
     "largest_score",
+    "rescaled",
     "search_scale",
     "separating_gap",
     "solve",
 ]
-
-
-def solve(problem: RiskScoreProblem, **options) -> SolverResult:
-    """Solve ``problem`` and certify the answer independently of the search.
-
-    ``options`` are those of :class:`BranchAndBound`. The returned model's
-    objective is recomputed here from the raw rows (not the compressed ones the
-    search used) and "optimal" is kept only if it agrees with the search's
-    value and with the proven lower bound within the gap tolerance.
-    """
-    result = BranchAndBound(problem, **options).solve()
-    return certify(problem, result, options.get("gap_tolerance", 1e-4))

@@ -232,7 +232,8 @@ class BranchAndBound:
 
     def _worth_diving(self, bound: float, best_open: float) -> bool:
         """Dive on (warm LP, quick incumbents) only while the node is among the
-        more promising ones; otherwise return to the best open node."""
+        more promising ones; otherwise return to the best open node.
+        """
         if self.incumbent is None:
             return True
         return bound <= best_open + _PLUNGE_FRACTION * (self.incumbent.objective - best_open)
@@ -314,7 +315,8 @@ class BranchAndBound:
 
     def _stalled(self, history: list[float]) -> bool:
         """Cutting planes at one point converge slowly (Kelley): stop once the
-        last rounds closed only a sliver of the remaining gap; branching takes over."""
+        last rounds closed only a sliver of the remaining gap; branching takes over.
+        """
         if len(history) <= _STALL_ROUNDS or self.incumbent is None:
             return False
         progress = history[-1] - history[-1 - _STALL_ROUNDS]
@@ -424,7 +426,8 @@ class BranchAndBound:
         """A first incumbent: the given initial models polished; without them,
         the empty model (or the sparsest admissible one when the constraints
         rule it out) polished, plus the beam search on larger problems.
-        False if no model is admissible."""
+        False if no model is admissible.
+        """
         for b, pts in self.initial_models:
             if self.incumbent is not None and self._elapsed() >= self.time_limit:
                 break  # polishing every start can outlast a short slice of a scale search
@@ -450,7 +453,8 @@ class BranchAndBound:
     def _round_and_polish(self, solution: LPSolution, perturb: bool = False) -> bool:
         """Round and polish the LP point; with ``perturb``, also perturb the
         incumbent and polish (root only: at nodes it cost more than it found).
-        True if the incumbent improved."""
+        True if the incumbent improved.
+        """
         before = self.n_incumbent_updates
         rounded = self.search.sequential_round(solution.intercept, solution.points)
         if rounded is not None:
@@ -473,7 +477,8 @@ class BranchAndBound:
         """Record a candidate model if it is feasible; returns it if so.
 
         With a real intercept, the heuristics' integer intercept (or the LP's
-        value) is replaced by the best real one for the points."""
+        value) is replaced by the best real one for the points.
+        """
         points = np.asarray(points, dtype=int)
         penalty = float(self.problem.c0 @ (points != 0))
         if self.real_intercept:
@@ -621,7 +626,8 @@ def _interrupt_guard():
     """Ctrl-C raises KeyboardInterrupt as usual and also sets a flag that the
     search checks at every node, so that an interrupt swallowed on the way (a
     broad ``except`` in a callback, an engine) still stops the solve. Only in
-    the main thread, and only over Python's default handler."""
+    the main thread, and only over Python's default handler.
+    """
     received = threading.Event()
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):

@@ -56,7 +56,8 @@ class FeasibilityChecker:
     def support_allows(self, points: np.ndarray, current, values: np.ndarray) -> np.ndarray:
         """Which changes of a coordinate from ``current`` to each of ``values``
         keep the support of ``points`` within its limits: shape
-        ``np.broadcast(current, values)``, e.g. (columns, 1) by (values,)."""
+        ``np.broadcast(current, values)``, e.g. (columns, 1) by (values,).
+        """
         support = (np.count_nonzero(points) - (np.asarray(current) != 0)
                    + (np.asarray(values) != 0))
         return (support >= self.min_support) & (support <= self.max_support)

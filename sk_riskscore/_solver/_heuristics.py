@@ -75,7 +75,8 @@ class IntegerSearch:
     def at_scale(self, oracle: LossOracle, feasibility: FeasibilityChecker) -> IntegerSearch:
         """The same search with another oracle and checker over the same distinct
         rows and point bounds (another score scale), without rebuilding the
-        per-column indexes."""
+        per-column indexes.
+        """
         search = copy.copy(self)
         search.oracle, search.feasibility = oracle, feasibility
         return search
@@ -208,7 +209,8 @@ class IntegerSearch:
         mushroom with 10 features the fourth-best 5-feature support polishes
         to 0.01783, the 9- and 10-feature ones to 0.02045, and the search from
         there stopped at 0.01990 after 300 s. Returns ``(intercept, points)``
-        pairs."""
+        pairs.
+        """
         d = self.oracle.X.shape[1]
         rounded, seen = [], set()
         for support, intercept, coefs, _ in beam_supports(
@@ -240,7 +242,8 @@ class IntegerSearch:
                 trials: int = 5):
         """Iterated local search: drop one or two random features of the model,
         give a random other feature a random non-zero value, polish; repeat.
-        Returns the polished ``(intercept, points)`` of every admissible trial."""
+        Returns the polished ``(intercept, points)`` of every admissible trial.
+        """
         out = []
         for _ in range(trials):
             if self._out_of_time():
@@ -303,7 +306,8 @@ class IntegerSearch:
         """The oracle and scores to rank moves by. A real intercept on integer
         scores is split into a whole part, added to the scores, and a fraction
         the oracle's lookup table is shifted by, so moves are still ranked from
-        the table rather than by computing the loss."""
+        the table rather than by computing the loss.
+        """
         if not (self.real_intercept and base.dtype.kind in "iu" and self.oracle.has_table):
             return self.oracle, base + intercept
         whole = math.floor(intercept)
@@ -380,7 +384,8 @@ class IntegerSearch:
         objective decrease above ``threshold``, columns where the mask
         ``frozen`` is True left out: ``(gain, (column, value))``, or None. The
         decrease of every (column, value) comes from one product of the binary
-        columns with the rows' loss differences."""
+        columns with the rows' loss differences.
+        """
         if self._binary.size == 0:
             return None
         # (binary columns, shifts)

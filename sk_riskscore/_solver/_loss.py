@@ -69,7 +69,8 @@ class LossOracle:
         """The oracle of models that use only ``columns``: the distinct rows of
         those columns (in that order), their weights merged. A sparse model's
         fit then costs its number of distinct patterns, not rows (mushroom, 5
-        one-hot features: 9 instead of 6499)."""
+        one-hot features: 9 instead of 6499).
+        """
         rows, inverse = _distinct_rows(self.X[:, list(columns)])
         oracle = copy.copy(self)
         oracle.X = rows
@@ -84,7 +85,8 @@ class LossOracle:
         oracle of one row per value, its weights summed: a function of a
         model's score alone (its intercept's fit, a Platt fit) then costs the
         number of distinct scores (mushroom, sparse points: about 30, not 6499
-        rows). The returned oracle's ``X`` is the values as one column."""
+        rows). The returned oracle's ``X`` is the values as one column.
+        """
         if scores.dtype.kind in "iu" and 4 * int(np.ptp(scores)) <= self.n_rows:
             low = int(scores.min())
             present = np.bincount(scores - low) > 0
@@ -102,7 +104,8 @@ class LossOracle:
 
     def shifted(self, shift: float) -> LossOracle:
         """The oracle of ``scores + shift``: integer scores with a real intercept's
-        fraction still read their losses from a (shifted) table."""
+        fraction still read their losses from a (shifted) table.
+        """
         oracle = copy.copy(self)
         oracle._shift = float(shift)
         if self._table is not None:
@@ -168,7 +171,8 @@ class LossOracle:
 
     def _softplus_decreases(self, scores: np.ndarray, shifts: np.ndarray) -> np.ndarray:
         """``softplus(-s) - softplus(-(s + shift))`` (at this oracle's scale and
-        shift) for every score and shift: (len(scores), len(shifts))."""
+        shift) for every score and shift: (len(scores), len(shifts)).
+        """
         moved = scores[:, None] + shifts[None, :]
         if self._table is not None and moved.dtype.kind in "iu":
             softplus_moved = self._table[np.clip(moved + self._offset, 0, len(self._table) - 1)]
@@ -226,7 +230,8 @@ def _distinct_rows(X: np.ndarray):
 
 def _integer_keys(X: np.ndarray):
     """Each row's integer columns as the digits of one exact integer key, or
-    None when the columns are not integers or their ranges exceed 2^53."""
+    None when the columns are not integers or their ranges exceed 2^53.
+    """
     if X.shape[0] == 0 or X.shape[1] == 0:
         return None
     columns = np.ascontiguousarray(X.T)  # column reductions 8x faster this way

@@ -54,7 +54,8 @@ BACKENDS = {"cbc": mip.CBC, "highs": mip.HIGHS}
 @dataclass(frozen=True)
 class LPSolution:
     """An LP optimum as the engine reports it, and ``bound``: a lower bound on
-    the LP (and so on every model in the node) that does not trust the engine."""
+    the LP (and so on every model in the node) that does not trust the engine.
+    """
 
     objective: float
     bound: float
@@ -184,12 +185,13 @@ class RelaxationLP:
         claim we could not check, and engines have called feasible LPs
         infeasible (see ``add_cut``). Without it every prune rests on duals we
         check. Measured no slower (LP solves to certify: breastcancer 1131
-        instead of 1220, mammo 4519 instead of 4391)."""
+        instead of 1220, mammo 4519 instead of 4391).
+        """
         self._cutoff = float(value)
 
     def add_cut(self, loss: float, grad_intercept: float, grad_points: np.ndarray,
                 intercept: float, points: np.ndarray) -> None:
-        """theta >= loss + g . ((b, l) - (b0, l0)), a tangent plane of the loss."""
+        """Add the cut theta >= loss + g . ((b, l) - (b0, l0)), a tangent plane of the loss."""
         gradient = np.concatenate([[grad_intercept], grad_points])
         at = np.concatenate([[intercept], points])
         # Coefficients near zero (the slope in b at a best intercept is ~1e-17)

@@ -107,7 +107,8 @@ class RiskScoreProblem:
 def largest_score(X: np.ndarray, coef_lower: np.ndarray, coef_upper: np.ndarray,
                   max_features: int | None) -> float:
     """A bound on ``max_i |x_i . l|`` over all points ``l`` within the bounds
-    and with at most ``max_features`` nonzero."""
+    and with at most ``max_features`` nonzero.
+    """
     reach = np.maximum(np.abs(coef_lower), np.abs(coef_upper)) * np.abs(X).max(axis=0)
     reach = np.sort(reach)[::-1]
     if max_features is not None:
@@ -118,7 +119,8 @@ def largest_score(X: np.ndarray, coef_lower: np.ndarray, coef_upper: np.ndarray,
 def max_abs_score(problem: RiskScoreProblem, largest: float | None = None) -> float:
     """A bound on ``|b + x_i . l|`` over every admissible model and row: the
     range the loss table must span. ``largest`` is the problem's
-    ``largest_score``, if already known."""
+    ``largest_score``, if already known.
+    """
     if largest is None:
         largest = largest_score(problem.X, problem.coef_lower, problem.coef_upper,
                                 problem.max_support)
@@ -129,7 +131,8 @@ def separating_gap(scores: np.ndarray, positive_weight: np.ndarray,
                    negative_weight: np.ndarray) -> tuple[float, float] | None:
     """``(highest negative score, lowest positive score)`` if every row with
     positive weight of that class scores above every such row of the other
-    (some threshold classifies all weighted rows right), else None."""
+    (some threshold classifies all weighted rows right), else None.
+    """
     positive = scores[positive_weight > 0]
     negative = scores[negative_weight > 0]
     if positive.size == 0 or negative.size == 0 or positive.min() <= negative.max():

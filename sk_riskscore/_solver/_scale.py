@@ -145,7 +145,8 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
 def _starts(problem: RiskScoreProblem, best_models, scale: float) -> list:
     """First incumbents at ``scale``: the best models so far as they are, and
     stretched by the ratio of the scales (the same risks, if rounding allowed),
-    which is where good points at the new scale usually lie."""
+    which is where good points at the new scale usually lie.
+    """
     starts = []
     for _, intercept, points, old_scale in best_models:
         starts.append((intercept, points))

@@ -95,7 +95,8 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
 
     def star_ray(scale: float) -> list[tuple[float, int, np.ndarray]]:
         """The supports' fits stretched to ``scale`` and rounded to the nearest
-        admissible points: (objective, b, points). Polishing does the rest."""
+        admissible points: (objective, b, points). Polishing does the rest.
+        """
         search = search_at(scale)
         out = []
         for support, intercept, coefs, _ in supports:
@@ -126,7 +127,8 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
         intercept), as the peers' local search does; the best move while any
         improves. At a fixed scale a move that needs a steeper or flatter
         score looks worse than it is (breastcancer, 10 features: one point
-        5 instead of 4 at scale 10.26 instead of 9.92)."""
+        5 instead of 4 at scale 10.26 instead of 9.92).
+        """
         points = model.points.copy()
         S = rows.X @ points
         fit = _platt_fit(rows, S, (1.0 / model.scale, model.intercept / model.scale))
@@ -194,7 +196,8 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
         """The best points moved to the other scales found: there, swaps that
         no move at their own scale reaches can pay (mushroom, 5 features: from
         0.0190 at s = 0.030 to 0.0142 at s = 0.177, and 0.0127 after
-        calibrated moves)."""
+        calibrated moves).
+        """
         best = min(found.values(), key=_objective)
         for scale in sorted(found, key=lambda s: abs(math.log(s / best.scale))):
             if time.perf_counter() > deadline:
@@ -233,7 +236,8 @@ def platt_scale(oracle: LossOracle, points, intercept: float,
     """The scale (``1 / a``) of the best fit ``1 / (1 + exp(-(a x.points + c)))``
     on the distinct rows of ``oracle`` (built at scale 1), starting from the
     model's own ``(1 / scale, intercept / scale)``; None if the fit does not
-    give a positive scale."""
+    give a positive scale.
+    """
     fit = _platt_fit(oracle, oracle.X @ np.asarray(points, dtype=float),
                      (1.0 / scale, intercept / scale))
     if fit is None:
@@ -243,7 +247,8 @@ def platt_scale(oracle: LossOracle, points, intercept: float,
 
 def _rounded_scale(a: float) -> float:
     """``1 / a`` to 9 significant digits: a stable key for the scales solved,
-    and precise enough for the steep scores of separable rows."""
+    and precise enough for the steep scores of separable rows.
+    """
     return float(f"{1.0 / a:.9g}")
 
 
@@ -257,7 +262,8 @@ def _platt_fit(oracle: LossOracle, S: np.ndarray, start):
     If the scores separate the rows, the loss has no minimum: the fit is then
     the limit of the loss's descent (the threshold midway between the classes,
     where the margin is largest) at the first steepness where every risk is 0
-    or 1 in double precision."""
+    or 1 in double precision.
+    """
     S, merged = oracle.by_score(S)
     weight, negative = merged.weight, merged.negative_weight
 
@@ -308,7 +314,8 @@ def rescaled(problem: RiskScoreProblem, scale: float,
              largest: float | None = None) -> RiskScoreProblem:
     """``problem`` at score scale ``scale`` with a real intercept, its bounds widened
     so that they cannot exclude the best intercept at that scale. ``largest``:
-    the problem's ``largest_score``, if already known."""
+    the problem's ``largest_score``, if already known.
+    """
     reach = max(
         intercept_bound(problem.X, problem.y, problem.sample_weight, problem.coef_lower,
                         problem.coef_upper, problem.max_features, scale, largest),

@@ -11,10 +11,13 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import os
+import re
 import sys
 import warnings
 from pathlib import Path
 
+from .._io._atomic import write_atomically
 from .._model import prediction_frame, split_pipeline
 from ._parser import PROG, CommandError, UsageError, _message, build_parser
 from ._plugin import log_to_mlflow
@@ -24,6 +27,11 @@ __all__ = ["main"]
 
 # Errors whose message is meant for the user; anything else is a bug and says so.
 _EXPECTED_ERRORS = (CommandError, OSError, ValueError, TypeError, ImportError, KeyError)
+# An error line quotes user input; a hostile file must not make it megabytes long.
+_MESSAGE_HEAD = 300
+_MESSAGE_TAIL = 100
+# A constraints file lists a few constraints: kilobytes.
+_MAX_CONSTRAINTS_BYTES = 1024 * 1024
 
 
 # --------------------------------------------------------------------- main
@@ -82,8 +90,35 @@ def main(argv=None) -> int:
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
+    sys.stderr.write(f"{PROG}: error: {_one_short_line(cli_words(message))}\n")
     sys.stderr.flush()
+
+
+#: Library parameters that messages name, and the options that set them here.
+_OPTION_OF = re.compile(r"\b(time_limit|max_features|max_coef|gap_tolerance|c0(?==))(=)?")
+_BINARIZER_ADVICE = re.compile(
+    r"(?:sk_riskscore\.)?RiskScoreBinarizer in (?:a|the) Pipeline")
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``raise --time-limit``,
+    not ``raise time_limit``; ``--binarize``, not ``RiskScoreBinarizer``.
+    """
+    message = message.replace("calibrate_scale=False", "no --calibrate-scale")
+    message = message.replace("calibrate_scale=True", "--calibrate-scale")
+    message = _BINARIZER_ADVICE.sub("--binarize (the default)", message)
+    return _OPTION_OF.sub(
+        lambda m: "--" + m.group(1).replace("_", "-") + (" " if m.group(2) else ""),
+        message)
+
+
+def _one_short_line(message: str) -> str:
+    """The message on one line, its middle cut if long (the end often says the fix)."""
+    text = " ".join(str(message).split())
+    if len(text) <= _MESSAGE_HEAD + _MESSAGE_TAIL:
+        return text
+    omitted = len(text) - _MESSAGE_HEAD - _MESSAGE_TAIL
+    return f"{text[:_MESSAGE_HEAD]} [... {omitted} characters ...] {text[-_MESSAGE_TAIL:]}"
 
 
 def _note(message: str) -> None:
@@ -96,20 +131,25 @@ def _one_line_warnings():
     """Show each warning as ``sk-riskscore: warning: ...``, without a source line."""
 
     def show(message, category, filename, lineno, file=None, line=None):
-        sys.stderr.write(f"{PROG}: warning: {' '.join(str(message).split())}\n")
+        sys.stderr.write(f"{PROG}: warning: {_one_short_line(cli_words(str(message)))}\n")
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         # Deprecation notices from dependencies are not the user's business.
         for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
             warnings.filterwarnings("ignore", category=category)
-        # MLflow's advice for data with missing values; risk scores reject those.
+        # MLflow's advice for integer columns with missing values: the binarizer
+        # reads them as floats anyway.
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         warnings.showwarning = show
         yield
 
 
 # ----------------------------------------------------------------- commands
+
+
+#: Card lines that fit on one screen; a longer card is not one people can read.
+SCREENFUL = 50
 
 
 def _run_fit(args) -> None:
@@ -120,34 +160,56 @@ def _run_fit(args) -> None:
     )
     if args.alias is not None and args.registered_name is None:
         raise UsageError("--alias needs --registered-name (see 'sk-riskscore fit --help')")
+    if args.special_values is not None and args.binarize is False:
+        raise UsageError("--special-values needs --binarize, the default; drop "
+                         "--no-binarize (see 'sk-riskscore fit --help')")
     output = _writable(args.output)  # before a long fit, not after
     constraints = _read_constraints(args.constraints) if args.constraints else None
     frame = read_csv(args.data)
     X, y = _split_target(frame, args.target, args.data)
-    _check_features(X, args.data, binarize=args.binarize)
-    model = _build_model(args, constraints)
+    not_binary = _non_binary_columns(X)
+    binarize = args.binarize if args.binarize is not None else bool(not_binary)
+    _check_features(X, args.data, binarize=binarize)
+    if not binarize and not_binary:
+        warnings.warn(
+            f"{'columns' if len(not_binary) > 1 else 'column'} "
+            f"{_quoted_columns(not_binary)} {'are' if len(not_binary) > 1 else 'is'} "
+            "not 0/1: with --no-binarize each "
+            "gets points per unit of its value, and the card a row per value. Drop "
+            "--no-binarize to turn them into yes/no threshold rules.", UserWarning,
+            stacklevel=1)
+    model = _build_model(args, constraints, binarize)
 
-    from .._scorecard import ScoreCard
     from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
 
     model.fit(X, y)
     classifier = split_pipeline(model)[1]
+    # Everything that can still fail (the card) runs before the model file is
+    # written: a failed fit leaves no file, and an old file stays as it was.
+    card = ScoreCard.from_estimator(model, X, y).to_text()
     path = save_json(model, output)
-    print(ScoreCard.from_estimator(model, X, y).to_text())
+    print(card)
     print()
-    print(f"status: {classifier.status_} (optimality gap {classifier.optimality_gap_:.3%}, "
-          f"objective {classifier.objective_:.6f}, proven bound "
-          f"{classifier.lower_bound_:.6f})")
+    print(fit_summary(classifier))
     print(f"model saved to {path}")
+    lines = card.count("\n") + 1
+    if lines > SCREENFUL:
+        advice = ("drop --no-binarize so that numeric columns become threshold rules"
+                  if not binarize else "lower --max-features or --max-coef")
+        warnings.warn(f"the card is {lines} lines long, more than a screen: {advice}.",
+                      UserWarning, stacklevel=1)
     if wants_mlflow:
+        tracking_uri = (args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+                        or "sqlite:///mlflow.db")
         logged = log_to_mlflow(
             model, X, y,
-            tracking_uri=args.tracking_uri,
+            tracking_uri=tracking_uri,
             experiment=args.experiment or "sk-riskscore",
-            artifact_location=args.artifact_location,
+            artifact_location=args.artifact_location or _beside_sqlite(tracking_uri),
             registered_name=args.registered_name,
             alias=args.alias,
-            params=_fit_params(args),
+            params=_fit_params(args) | {"binarize": binarize},
         )
         print(f"MLflow run {logged.run_id} (tracking URI {logged.tracking_uri})")
         print(f"MLflow model {logged.model_uri}")
@@ -155,7 +217,53 @@ def _run_fit(args) -> None:
             print(f"registered model {logged.registry_uri}")
 
 
-def _build_model(args, constraints):
+def fit_summary(classifier) -> str:
+    """How the model was fitted, as stored in it: status, gap, time, data size."""
+    statistics = classifier.solver_statistics_
+    rows = getattr(classifier, "n_samples_fit_", None)
+    used = int((classifier.coef_ != 0).sum())
+    event = classifier.classes_[1]
+    event = event.item() if hasattr(event, "item") else event
+    target = getattr(classifier, "target_name_", None)
+    return "\n".join([
+        f"status: {classifier.status_} (optimality gap {classifier.optimality_gap_:.3%}, "
+        f"objective {classifier.objective_:.6f}, proven bound "
+        f"{classifier.lower_bound_:.6f})",
+        f"fitted in {statistics.time:.1f} s"
+        + (f" on {rows} rows" if rows is not None else "")
+        + f"; {used} of {classifier.n_features_in_} features with points",
+        f"event: {target + ' = ' if target else 'class '}{event}",
+    ])
+
+
+def _non_binary_columns(X) -> list:
+    """Columns that are not 0/1 numbers (text, or numbers with other values)."""
+    import pandas as pd
+
+    out = []
+    for column, values in X.items():
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if not pd.api.types.is_numeric_dtype(values) or not values.dropna().isin(
+                (0, 1)).all():
+            out.append(str(column))
+    return out
+
+
+def _quoted_columns(names, limit=8) -> str:
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _beside_sqlite(tracking_uri: str) -> str | None:
+    """``mlartifacts/`` next to a sqlite store (as the demo does), not ./mlruns."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    return str(Path(tracking_uri[len(prefix):]).resolve().parent / "mlartifacts")
+
+
+def _build_model(args, constraints, binarize):
     from .._classifier import RiskScoreClassifier
 
     classifier = RiskScoreClassifier(
@@ -170,29 +278,33 @@ def _build_model(args, constraints):
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
-    if not args.binarize:
+    if not binarize:
         return classifier
     from sklearn.pipeline import Pipeline
 
     from .._binarizer import RiskScoreBinarizer
 
-    # pandas output carries the threshold groups to the classifier.
+    # the binarizer's DataFrame carries its rules and threshold groups to the
+    # classifier (constraints on raw variables, one threshold per direction)
     return Pipeline(
-        [("binarize", RiskScoreBinarizer(n_thresholds=args.n_thresholds)),
+        [("binarize", RiskScoreBinarizer(n_thresholds=args.n_thresholds,
+                                          special_values=args.special_values)),
          ("score", classifier)]
-    ).set_output(transform="pandas")
+    )
 
 
 def _fit_params(args) -> dict:
     names = ("data", "target", "max_features", "max_coef", "c0", "time_limit",
              "gap_tolerance", "constraints", "calibrate_scale", "solver", "random_state",
-             "binarize", "n_thresholds")
+             "binarize", "n_thresholds", "special_values")
     return {name: getattr(args, name) for name in names}
 
 
 def _run_show(args) -> None:
     if args.target is not None and args.data is None:
         raise UsageError("--target needs --data (see 'sk-riskscore show --help')")
+    if args.format == "pdf" and args.output in (None, "-"):
+        raise UsageError("--format pdf needs -o CARD.pdf (see 'sk-riskscore show --help')")
     from .._scorecard import ScoreCard
 
     model = load_model(args.model)
@@ -210,12 +322,18 @@ def _run_show(args) -> None:
             "--data DATA.csv for the values each feature takes"
         )
     card = ScoreCard.from_estimator(model, X, y, title=args.title)
+    summary = fit_summary(split_pipeline(model)[1])
+    if args.format == "pdf":
+        card.to_pdf(_writable(args.output), footer=summary)
+        print(f"card written to {args.output}")
+        return
     if args.format == "text":
-        text = card.to_text()
+        text = f"{card.to_text()}\n\n{summary}"
     elif args.format == "markdown":
-        text = card.to_markdown()
+        text = f"{card.to_markdown()}\n\n" + "  \n".join(summary.splitlines())
     else:
-        text = _html_page(card.title, card.to_html())
+        text = _html_page(card.title, card.to_html() + "\n<pre>"
+                          + html.escape(summary) + "</pre>")
     _write_text(text + "\n", args.output)
 
 
@@ -255,8 +373,19 @@ def _run_export_onnx(args) -> None:
     except ImportError as exc:
         raise CommandError(str(exc)) from None
     output = Path(args.output) if args.output else Path(args.model).with_suffix(".onnx")
-    graph = to_onnx(model, dtype=getattr(np, args.dtype))
-    _writable(output).write_bytes(graph.SerializeToString())
+    sample = _sample_with_text(model, getattr(np, args.dtype))
+    if sample is None:
+        graph = to_onnx(model, dtype=getattr(np, args.dtype))
+    else:
+        graph = _per_column_onnx(model, sample)
+    write_atomically(_writable(output), graph.SerializeToString())
+    if sample is not None:
+        print(f"ONNX model written to {output}")
+        print("one input per column, each [n_rows, 1]: " + ", ".join(
+            f"{name} ({'string' if sample[name].dtype == object else args.dtype})"
+            for name in sample.columns))
+        print("outputs: " + ", ".join(o.name for o in graph.graph.output))
+        return
     names = json.loads(
         next((p.value for p in graph.metadata_props if p.key == "feature_names"), "null")
     )
@@ -264,6 +393,37 @@ def _run_export_onnx(args) -> None:
     print(f"input 'X': {args.dtype} [n_rows, {model.n_features_in_}]"
           + (f", columns {', '.join(names)}" if names else ""))
     print("outputs: " + ", ".join(o.name for o in graph.graph.output))
+
+
+def _sample_with_text(model, dtype):
+    """A one-row sample of the input columns when the model's binarizer
+    compares text categories (a numeric matrix cannot hold them), else None.
+    """
+    import pandas as pd
+
+    preprocess = split_pipeline(model)[0]  # a model file holds at most a binarizer
+    binarizer = preprocess[-1] if preprocess is not None else None
+    rules = getattr(binarizer, "rules_", ())
+    if not any(rule.operator == "==" and isinstance(rule.threshold, str) for rule in rules):
+        return None
+    text = {rule.column: rule.threshold for rule in rules
+            if rule.operator == "==" and isinstance(rule.threshold, str)}
+    return pd.DataFrame({
+        name: pd.Series([text[name]], dtype=object) if name in text
+        else pd.Series([0], dtype=dtype)
+        for name in binarizer.feature_names_in_
+    })
+
+
+def _per_column_onnx(model, sample):
+    """skl2onnx's conversion with one input per column (string inputs for text)."""
+    import skl2onnx
+
+    from .._classifier import RiskScoreClassifier
+    from ..onnx import TARGET_OPSET
+
+    return skl2onnx.to_onnx(model, sample, target_opset=TARGET_OPSET,
+                            options={RiskScoreClassifier: {"zipmap": False}})
 
 
 def _run_demo(args) -> None:
@@ -323,19 +483,14 @@ def _check_features(X, path, *, binarize: bool) -> None:
 
     if X.shape[1] == 0:
         raise CommandError(f"{path}: no feature columns besides the target")
-    with_missing = [str(c) for c in X.columns[X.isna().any()]]
-    if with_missing:
-        raise CommandError(
-            f"{path}: missing values in {', '.join(map(repr, with_missing[:10]))}; "
-            "impute or drop them first"
-        )
     if not binarize:
+        _refuse_missing_values(X, path)
         text = [str(c) for c, t in X.dtypes.items()
                 if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))]
         if text:
             raise CommandError(
-                f"{path}: non-numeric columns {', '.join(map(repr, text[:10]))}; use "
-                "--binarize to turn them into yes/no features, or drop them"
+                f"{path}: non-numeric columns {', '.join(map(repr, text[:10]))}; drop "
+                "--no-binarize to turn them into yes/no features, or drop the columns"
             )
 
 
@@ -357,13 +512,19 @@ def _model_columns(model, frame, path):
             f"{' ...' if len(missing) > 10 else ''}, which the file lacks"
         )
     X = frame[names]
+    if not hasattr(model, "steps"):  # a binarizer gives missing values their rules
+        _refuse_missing_values(X, path)
+    return X
+
+
+def _refuse_missing_values(X, path) -> None:
     with_missing = [str(c) for c in X.columns[X.isna().any()]]
     if with_missing:
         raise CommandError(
             f"{path}: missing values in {', '.join(map(repr, with_missing[:10]))}; "
-            "impute or drop them first"
+            "a model fitted with --binarize gives them their own rule ('X is missing'); "
+            "otherwise impute or drop them first"
         )
-    return X
 
 
 def load_model(path):
@@ -389,6 +550,11 @@ def _read_constraints(path):
     if not path.is_file():
         raise CommandError(f"{path}: no such constraints file")
     suffix = path.suffix.lower()
+    if path.stat().st_size > _MAX_CONSTRAINTS_BYTES:
+        raise CommandError(
+            f"{path}: larger than {_MAX_CONSTRAINTS_BYTES} bytes; a constraints file lists "
+            "a few constraints"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -410,7 +576,7 @@ def _read_constraints(path):
                 "write the constraints as JSON"
             ) from None
         try:
-            items = yaml.safe_load(text)
+            items = yaml.load(text, Loader=_loader_without_aliases(yaml))
         except yaml.YAMLError as exc:
             raise CommandError(f"{path}: not valid YAML ({_message(exc)})") from None
     else:
@@ -429,6 +595,28 @@ def _read_constraints(path):
         raise CommandError(f"{path}: {_message(exc)}") from None
 
 
+def _loader_without_aliases(yaml):
+    """PyYAML's SafeLoader, refusing aliases (``*name``).
+
+    Aliases let a few hundred bytes expand to gigabytes (the "billion laughs");
+    a list of constraints never needs them.
+    """
+
+    class NoAliasSafeLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    "YAML aliases (*name) are not allowed in a constraints file; write "
+                    "each constraint out in full",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasSafeLoader
+
+
 def _writable(path) -> Path:
     path = Path(path)
     if path.is_dir():
@@ -443,7 +631,7 @@ def _write_text(text: str, output) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        _writable(output).write_text(text, encoding="utf-8")
+        write_atomically(_writable(output), text.encode("utf-8"))
 
 
 _COMMANDS = {

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._io._atomic import write_atomically
+
 __all__ = ["DemoResult", "run_demo"]
 
 REGISTERED_NAME = "mammo-risk-score"
@@ -61,10 +63,10 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     from sklearn.model_selection import train_test_split
 
     from .._classifier import RiskScoreClassifier
-    from ._plugin import log_to_mlflow
-    from .._scorecard import ScoreCard
     from .._io._envelope import save_json
+    from .._scorecard import ScoreCard
     from ..datasets import load_mammo
+    from ._plugin import log_to_mlflow
 
     out = sys.stdout if stream is None else stream
 
@@ -99,8 +101,8 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     say(card.to_text())
     model_file = save_json(model, output / "model.json")
     card_files = (output / "card.md", output / "card.html")
-    card_files[0].write_text(card.to_markdown() + "\n", encoding="utf-8")
-    card_files[1].write_text(card.to_html() + "\n", encoding="utf-8")
+    write_atomically(card_files[0], (card.to_markdown() + "\n").encode("utf-8"))
+    write_atomically(card_files[1], (card.to_html() + "\n").encode("utf-8"))
 
     say()
     say("== 4. MLflow: log, register, alias ==")
@@ -143,11 +145,16 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     say(f"  {'registered model:':<18}{logged.registry_uri}")
     say()
     say("Open the MLflow UI on it (then browse http://127.0.0.1:5000):")
-    say(f"  mlflow ui --backend-store-uri {tracking_uri} "
+    say(f"  {_installed('mlflow')} ui --backend-store-uri {tracking_uri} "
         f"--default-artifact-root {artifact_location}")
+    say("Load the registered model in Python (the registry lives in that store, so set "
+        "the tracking URI first):")
+    say("  import mlflow, sk_riskscore_mlflow")
+    say(f"  mlflow.set_tracking_uri({tracking_uri!r})")
+    say(f"  model = sk_riskscore_mlflow.load_model({logged.registry_uri!r})")
     say("Use the model from the command line:")
-    say(f"  sk-riskscore show {model_file}")
-    say(f"  sk-riskscore predict {model_file} DATA.csv")
+    say(f"  {_installed('sk-riskscore')} show {model_file}")
+    say(f"  {_installed('sk-riskscore')} predict {model_file} DATA.csv")
     return DemoResult(
         output=output,
         model_file=model_file,
@@ -160,6 +167,19 @@ def run_demo(output="demo_output", *, time_limit=30.0, stream=None) -> DemoResul
     )
 
 
+def _installed(command: str) -> str:
+    """The command as installed beside this Python (e.g. ``.venv/bin/mlflow``), so
+    the printed line works without activating the virtual environment.
+    """
+    path = Path(sys.executable).parent / command
+    if not path.exists():
+        return command
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _onnx_check(model, X, path):
     """Export, score ``X`` with onnxruntime, compare with Python; the table as text."""
     import numpy as np
@@ -168,7 +188,7 @@ def _onnx_check(model, X, path):
     from .._model import total_points
     from ..onnx import to_onnx
 
-    path.write_bytes(to_onnx(model).SerializeToString())
+    write_atomically(path, to_onnx(model).SerializeToString())
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     labels, probabilities, scores = session.run(
         ["label", "probabilities", "score"], {"X": X.to_numpy(dtype=np.float64)}

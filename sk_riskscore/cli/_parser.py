@@ -114,23 +114,34 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--random-state", type=_integer(0), default=0, metavar="SEED",
                        help="seed of the randomised heuristics (default: %(default)s)")
     binarize = fit.add_argument_group("binarization")
-    binarize.add_argument("--binarize", action="store_true",
-                          help="turn numeric and text columns into yes/no features "
-                          "(thresholds and categories) first")
+    binarize.add_argument("--binarize", action=argparse.BooleanOptionalAction,
+                          default=None,
+                          help="turn numeric columns with more than two values and text "
+                          "columns into yes/no rules (\"age >= 45\", \"sex = Male\") "
+                          "first; on by default whenever a column is not 0/1. "
+                          "--no-binarize gives points per unit of each column instead")
     binarize.add_argument("--n-thresholds", type=_integer(1), default=3, metavar="N",
-                          help="cut points per numeric column with --binarize "
+                          help="cut points per numeric column when binarizing "
                           "(default: %(default)s)")
+    binarize.add_argument("--special-values", type=float, nargs="+", metavar="V",
+                          help="codes that are not measurements, e.g. -7 -8 -9, in every "
+                          "numeric column: with --binarize each gets its own rule "
+                          "('X is -7') and none falls into a threshold (empty cells get "
+                          "'X is missing' rules)")
     fit.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     _add_mlflow_options(fit)
     fit.set_defaults(command="fit")
 
     show = commands.add_parser(
         "show", help="print the card of a saved model",
-        description="Print the score card of a saved model as text, Markdown or HTML.",
+        description="Print the score card of a saved model as text, Markdown or HTML, "
+        "with how it was fitted (status, gap, time, rows, features), or write a "
+        "one-page PDF card (needs the plot extra).",
     )
     show.add_argument("model", metavar="MODEL.json")
-    show.add_argument("--format", choices=("text", "markdown", "html"), default="text",
-                      help="card format (default: %(default)s)")
+    show.add_argument("--format", choices=("text", "markdown", "html", "pdf"),
+                      default="text",
+                      help="card format (default: %(default)s); pdf needs -o CARD.pdf")
     show.add_argument("--data", metavar="DATA.csv",
                       help="data for the values each feature takes and, with --target, "
                       "the observed event rate per score")
@@ -177,7 +188,66 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--time-limit", type=_real(0, inclusive=False), default=30.0,
                       metavar="SECONDS", help="seconds the fit may take (default: %(default)g)")
     demo.set_defaults(command="demo")
+    _add_audit_commands(commands)
     return parser
+
+
+def _add_audit_commands(commands) -> None:
+    recourse = commands.add_parser(
+        "recourse", help="audit who can change a saved model's decision",
+        description="Audit recourse: for every row, can the unfavourable decision be "
+        "changed by acting on what the person controls (--actions), at what cost; "
+        "shares, fixed predictions and responsiveness overall and per --group.",
+    )
+    recourse.add_argument("model", metavar="MODEL.json")
+    recourse.add_argument("data", metavar="DATA.csv")
+    recourse.add_argument("--actions", required=True, metavar="FILE",
+                          help="action set, a YAML (.yaml, .yml) or JSON (.json) file")
+    recourse.add_argument("--target-column", metavar="COL",
+                          help="outcome column of DATA.csv, dropped before scoring")
+    recourse.add_argument("--group", metavar="COL",
+                          help="report per value of this column (e.g. race)")
+    recourse.add_argument("--threshold", type=_real(0, inclusive=False, maximum=1),
+                          metavar="R", help="risk above which the decision is "
+                          "unfavourable (default: the model's, 0.5)")
+    recourse.add_argument("-o", "--output", metavar="PEOPLE.csv",
+                          help="write one row per person (cheapest action, cost, reasons)")
+    recourse.add_argument("--plot", metavar="AUDIT.png", help="write the audit's plot")
+    recourse.add_argument("--format", choices=("text", "markdown"), default="text",
+                          help="report format (default: %(default)s)")
+    recourse.set_defaults(command="recourse")
+
+    rashomon = commands.add_parser(
+        "rashomon", help="every card within epsilon of the best, and how they disagree",
+        description="Refit the saved model's settings on DATA.csv and enumerate every "
+        "score card whose objective is within --epsilon of the optimum (proven complete "
+        "unless a limit stops the search); print the predictive multiplicity and the "
+        "feature use. Progress goes to stderr.",
+    )
+    rashomon.add_argument("model", metavar="MODEL.json")
+    rashomon.add_argument("data", metavar="DATA.csv")
+    rashomon.add_argument("--target", required=True, metavar="COL",
+                          help="column holding the outcome")
+    rashomon.add_argument("--epsilon", type=_real(0, inclusive=True), default=0.01,
+                          metavar="X", help="relative tolerance, 0.01 for 1 %% "
+                          "(default: %(default)g)")
+    rashomon.add_argument("--max-models", type=_integer(1), default=1000, metavar="N",
+                          help="cards kept, at most (default: %(default)s)")
+    rashomon.add_argument("--time-limit", type=_real(0, inclusive=False), default=60.0,
+                          metavar="SECONDS", help="seconds the search may take "
+                          "(default: %(default)g)")
+    rashomon.add_argument("--threshold", type=_real(0, inclusive=False, maximum=1),
+                          default=0.5, metavar="R",
+                          help="decision threshold on the risk for ambiguity and "
+                          "discrepancy (default: %(default)g)")
+    rashomon.add_argument("--group", metavar="COL", help="multiplicity per value of this "
+                          "column")
+    rashomon.add_argument("-o", "--output", metavar="CARDS.csv",
+                          help="write the cards (rank, objective, points) as CSV")
+    rashomon.add_argument("--plot", metavar="RANGES.png",
+                          help="write each person's risk range over the set")
+    rashomon.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    rashomon.set_defaults(command="rashomon")
 
 
 def _add_mlflow_options(command) -> None:
@@ -185,7 +255,9 @@ def _add_mlflow_options(command) -> None:
         "MLflow", "log the model to MLflow when any of these is given"
     )
     group.add_argument("--tracking-uri", metavar="URI",
-                       help="e.g. sqlite:///mlflow.db (default: MLflow's own default)")
+                       help="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in "
+                       "the current directory; with a sqlite store the artifacts go to "
+                       "mlartifacts/ beside it")
     group.add_argument("--experiment", metavar="NAME",
                        help="experiment name (created if needed; default: sk-riskscore)")
     group.add_argument("--artifact-location", metavar="DIR_OR_URI",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,12 +11,16 @@ from .._binarizer import RiskScoreBinarizer
 from .._binning import (
     binary_rule,
     category_rules,
+    check_special_values,
     count_below_from_value_counts,
     cut_points,
+    excluded_value_rules,
     frequent_categories,
     is_binary,
     readable_candidates,
     slack_rows,
+    special_values_of,
+    split_special_values,
     threshold_rules,
     tie_aware_pairs,
 )
@@ -88,14 +91,18 @@ def binarize_on_spark(
       pandas fit chooses (identical rules with ``relative_error=0``);
     * string columns, and those in ``categorical_features``, get exact
       category counts: one ``"Sex = F"`` rule per category covering at least
-      ``min_frequency`` of the rows.
+      ``min_frequency`` of the rows;
+    * missing values (null or NaN) and ``special_values`` are counted apart
+      and get their own rules (``"BMI is missing"``, ``"Delq is -7"``), left
+      out of the quantiles, as in ``binarizer.fit``.
 
     Parameters
     ----------
     binarizer : RiskScoreBinarizer
         Its parameters (``n_thresholds``, ``directions``,
-        ``categorical_features``, ``min_frequency``, ``handle_unknown``) are
-        used; it is not modified. ``strategy`` must be ``"quantile"``.
+        ``categorical_features``, ``min_frequency``, ``handle_unknown``,
+        ``missing``, ``special_values``) are used; it is not modified.
+        ``strategy`` must be ``"quantile"``.
     df : pyspark.sql.DataFrame
     feature_cols : list of str
         Columns to binarize; the other columns pass through to ``frame``.
@@ -157,8 +164,16 @@ def binarize_on_spark(
     if unknown:
         raise ValueError(f"categorical_features names columns not in feature_cols: {unknown}.")
     kinds = _column_kinds(df, features, forced, T)
+    check_special_values(
+        binarizer.special_values, features, [c for c in features if kinds[c] == "categorical"]
+    )
+    specials = {
+        c: special_values_of(binarizer.special_values, c)
+        for c in features
+        if kinds[c] == "numeric"
+    }
 
-    profile = _profile(df, features, kinds, F, T)
+    profile = _profile(df, features, specials, F, T)
     n = profile.n_rows
     if n == 0:
         raise ValueError("The Spark DataFrame has no rows; nothing to binarize.")
@@ -174,39 +189,65 @@ def binarize_on_spark(
         raise _too_many_categories(too_many, max_exact_values)
     category_counts = _category_counts(df, categorical, max_exact_values, F, T)
     counts = _value_counts(df, exact, F)
-    slack = slack_rows(n)
+    # Rows holding a regular value (not missing, not special) of each column.
+    n_values = {
+        c: n - profile.missing[c] - sum(profile.special_counts[c].values()) for c in approximate
+    }
     quantile_cuts = _quantile_pairs(
-        df, approximate, binarizer.n_thresholds, relative_error, n, slack, F
+        df, approximate, specials, binarizer.n_thresholds, relative_error, n_values, F
     )
 
     rules, groups, column_types, categories = [], [], {}, {}
     for column in features:
+        n_missing = profile.missing[column]
         if kinds[column] == "categorical":
             known, kept = frequent_categories(*category_counts[column], n, binarizer.min_frequency)
+            extra = excluded_value_rules(column, n_missing, {}, n, binarizer.missing)
             categories[column] = known
-            column_types[column] = "categorical" if len(known) > 1 else "constant"
+            column_types[column] = "categorical" if len(known) > 1 or extra else "constant"
             if len(known) > 1:
                 rules += category_rules(column, kept)
+            rules += extra
             continue
         if column in counts:
-            distinct, weights = counts[column]
-            if len(distinct) < 2:
-                column_types[column] = "constant"
+            distinct, weights, special_counts = split_special_values(
+                *counts[column], specials[column]
+            )
+            extra = excluded_value_rules(
+                column, n_missing, special_counts, n, binarizer.missing
+            )
+            if len(distinct) < 2 or is_binary(distinct):
+                if len(distinct) >= 2:
+                    column_types[column] = "binary"
+                    rules.append(binary_rule(column, specials[column]))
+                else:
+                    column_types[column] = "numeric" if extra else "constant"
+                rules += extra
                 continue
-            if is_binary(distinct):
-                column_types[column] = "binary"
-                rules.append(binary_rule(column))
-                continue
-            pairs = tie_aware_pairs(distinct, weights, n, binarizer.n_thresholds)
+            n_regular = int(weights.sum())
+            pairs = tie_aware_pairs(distinct, weights, n_regular, binarizer.n_thresholds)
             count_below = count_below_from_value_counts(distinct, weights)
         else:
+            extra = excluded_value_rules(
+                column, n_missing, profile.special_counts[column], n, binarizer.missing
+            )
+            n_regular = n_values[column]
             pairs, count_below = quantile_cuts[column]
         column_types[column] = "numeric"
-        cuts = cut_points(pairs, count_below, n, binarizer.min_frequency, slack)
-        column_rules, column_groups = threshold_rules(column, cuts, binarizer.directions)
-        rules += column_rules
+        cuts = cut_points(
+            pairs,
+            count_below,
+            n_regular,
+            binarizer.min_frequency,
+            slack_rows(n_regular),
+            n_rows=n,
+        )
+        column_rules, column_groups = threshold_rules(
+            column, cuts, binarizer.directions, specials[column]
+        )
+        rules += column_rules + extra
         groups += column_groups
-        if not column_rules:
+        if not column_rules + extra:
             logger.info("binarize_on_spark: column %r gives no feature", column)
 
     fitted = RiskScoreBinarizer.from_dict(
@@ -234,10 +275,12 @@ def binarize_on_spark(
 class _Profile:
     n_rows: int
     approx_distinct: dict
+    missing: dict  # column: rows with null or NaN
+    special_counts: dict  # numeric column: {special value: rows}
 
 
 def _column_kinds(df, features, forced, T) -> dict:
-    """ "categorical" or "numeric" per column, as RiskScoreBinarizer reads them."""
+    """Per column, "categorical" or "numeric", as RiskScoreBinarizer reads them."""
     types = {f.name: f.dataType for f in df.schema.fields}
     atomic = (T.NumericType, T.BooleanType, T.StringType)
     kinds, bad = {}, []
@@ -259,8 +302,10 @@ def _column_kinds(df, features, forced, T) -> dict:
     return kinds
 
 
-def _profile(df, features, kinds, F, T) -> _Profile:
-    """Rows, missing and infinite values, estimated distinct values: one Spark job."""
+def _profile(df, features, specials, F, T) -> _Profile:
+    """Rows, missing, special and infinite values, estimated distinct values: one
+    Spark job.
+    """
     types = {f.name: f.dataType for f in df.schema.fields}
     aggregates = [F.count(F.lit(1)).alias("n")]
     for i, column in enumerate(features):
@@ -274,22 +319,18 @@ def _profile(df, features, kinds, F, T) -> _Profile:
                 F.sum(F.isnan(value).cast("long")).alias(f"nan{i}"),
                 F.sum((F.abs(value) == float("inf")).cast("long")).alias(f"inf{i}"),
             ]
+        for j, special in enumerate(specials.get(column, ())):
+            hit = value.cast("double") == special
+            aggregates.append(F.sum(hit.cast("long")).alias(f"special{i}_{j}"))
     row = df.agg(*aggregates).first().asDict()
     n = int(row["n"])
+    missing, special_counts = {}, {}
     for i, column in enumerate(features):
-        missing = n - int(row[f"present{i}"]) + int(row.get(f"nan{i}") or 0)
-        if missing:
-            fix = (
-                f"fill them with an explicit category first, e.g. "
-                f"df.fillna({{{column!r}: 'missing'}})"
-                if kinds[column] == "categorical"
-                else "impute them first (e.g. pyspark.ml.feature.Imputer)"
-            )
-            raise ValueError(
-                f"Column {column!r} has {missing} missing value(s) (null or NaN). A "
-                f"risk score does not guess what a missing value means: {fix}, or drop "
-                "the rows."
-            )
+        missing[column] = n - int(row[f"present{i}"]) + int(row.get(f"nan{i}") or 0)
+        special_counts[column] = {
+            special: int(row[f"special{i}_{j}"] or 0)
+            for j, special in enumerate(specials.get(column, ()))
+        }
         infinite = int(row.get(f"inf{i}") or 0)
         if infinite:
             raise ValueError(
@@ -299,6 +340,8 @@ def _profile(df, features, kinds, F, T) -> _Profile:
     return _Profile(
         n_rows=n,
         approx_distinct={c: int(row[f"distinct{i}"]) for i, c in enumerate(features)},
+        missing=missing,
+        special_counts=special_counts,
     )
 
 
@@ -316,13 +359,15 @@ def _counts_by_column(df, columns, cast: str, F):
 
 
 def _value_counts(df, columns, F) -> dict:
-    """Exact (sorted distinct values, counts) of numeric columns: one Spark job."""
+    """Exact (sorted distinct values, counts) of numeric columns, missing values
+    left out: one Spark job.
+    """
     if not columns:
         return {}
     table = _counts_by_column(df, columns, "double", F)
     out = {}
     for i, column in enumerate(columns):
-        part = table[table["k"] == i].sort_values("v")
+        part = table[(table["k"] == i) & table["v"].notna()].sort_values("v")
         out[column] = (
             part["v"].to_numpy(dtype=np.float64) + 0.0,
             part["count"].to_numpy(dtype=np.int64),
@@ -342,7 +387,7 @@ def _category_counts(df, columns, max_values, F, T) -> dict:
     table = _counts_by_column(df, columns, "string", F)
     out = {}
     for i, column in enumerate(columns):
-        part = table[table["k"] == i]
+        part = table[(table["k"] == i) & table["v"].notna()]
         if len(part) > max_values:
             raise _too_many_categories([column], max_values)
         read = _category_reader(types[column], T)
@@ -369,8 +414,12 @@ def _too_many_categories(columns, max_values) -> ValueError:
     )
 
 
-def _quantile_pairs(df, columns, n_thresholds, relative_error, n, slack, F) -> dict:
+def _quantile_pairs(df, columns, specials, n_thresholds, relative_error, n_values, F) -> dict:
     """Cuts of many-valued columns from approxQuantile, made tie-aware.
+
+    Missing and special values are nulls here, which approxQuantile and the
+    counts skip (Spark orders NaN above every number, so it must not stay
+    NaN); ``n_values`` counts each column's remaining rows.
 
     Returns ``{column: (pairs, count_below)}``: the (value below, cut value)
     pairs and a function giving the exact number of rows below every value
@@ -384,8 +433,14 @@ def _quantile_pairs(df, columns, n_thresholds, relative_error, n, slack, F) -> d
     if not columns:
         return {}
     aliases = [f"{_RESERVED}q{i}" for i in range(len(columns))]
+
+    def regular(column):
+        x = _column(F, column).cast("double")
+        excluded = F.isnan(x) | x.isin(list(specials[column])) if specials[column] else F.isnan(x)
+        return F.when(~excluded, x)
+
     numeric = df.select(
-        *[_column(F, c).cast("double").alias(a) for c, a in zip(columns, aliases, strict=True)]
+        *[regular(c).alias(a) for c, a in zip(columns, aliases, strict=True)]
     )
     levels = [k / (n_thresholds + 1) for k in range(1, n_thresholds + 1)]
     quantiles = numeric.approxQuantile(aliases, levels, float(relative_error))
@@ -407,7 +462,7 @@ def _quantile_pairs(df, columns, n_thresholds, relative_error, n, slack, F) -> d
     }
     out = {}
     for i, column in enumerate(columns):
-        pairs, counts = [], {}
+        pairs, counts, n = [], {}, n_values[column]
         for level, q in zip(levels, quantiles[i], strict=True):
             found = stats[(i, q)]
             options = []
@@ -420,13 +475,14 @@ def _quantile_pairs(df, columns, n_thresholds, relative_error, n, slack, F) -> d
             if options:
                 pairs.append(min(options)[2])
         out[column] = (sorted(set(pairs)), counts)
-    return _complete_counts(numeric, dict(zip(columns, aliases)), out, slack, F)
+    return _complete_counts(numeric, dict(zip(columns, aliases)), out, n_values, F)
 
 
-def _complete_counts(numeric, aliases, found, slack, F) -> dict:
+def _complete_counts(numeric, aliases, found, n_values, F) -> dict:
     """Count the rows below every value readable_cut may ask about: one Spark job."""
     aggregates, keys = [], []
     for i, (column, (pairs, counts)) in enumerate(found.items()):
+        slack = slack_rows(n_values[column])
         values = {v for low, high in pairs for v in readable_candidates(low, high, slack)}
         x = F.col(aliases[column])
         for k, value in enumerate(sorted(values - set(counts))):

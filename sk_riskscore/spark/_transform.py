@@ -15,10 +15,13 @@ def transform_on_spark(binarizer, df):
     Every rule becomes a 0/1 integer column named as the rule, computed as
     :meth:`BinaryRule.apply` does (numbers compared in double precision).
     The binarizer's input columns are replaced by its features; the other
-    columns pass through in front. Nothing runs until Spark evaluates the
-    result; a missing value (null or NaN) in an input column, or a category
-    unseen in ``fit`` when ``handle_unknown="error"``, then fails the job with
-    a message naming the column.
+    columns pass through in front. A missing value (null or NaN) gives 1 on
+    its column's ``"is missing"`` rule and 0 on the others, a special value 0
+    on every threshold, as in pandas (a column without a missing rule: 0 on
+    all its rules, with no warning). Nothing runs until Spark evaluates the
+    result; a missing value with ``missing="error"``, or a category unseen in
+    ``fit`` when ``handle_unknown="error"``, then fails the job with a
+    message naming the column.
 
     Parameters
     ----------
@@ -80,7 +83,11 @@ def transform_on_spark(binarizer, df):
         )
     kinds = {f.name: f.dataType for f in df.schema.fields}
     for column in read:
-        reads_numbers = any(r.operator != "==" for r in binarizer.rules_ if r.column == column)
+        reads_numbers = any(
+            r.operator in (">=", "<") or (r.operator == "is" and r.threshold is not None)
+            for r in binarizer.rules_
+            if r.column == column
+        )
         if reads_numbers and not isinstance(kinds[column], (T.NumericType, T.BooleanType)):
             raise ValueError(
                 f"Column {column!r} is numeric for the binarizer but "
@@ -107,24 +114,35 @@ def transform_on_spark(binarizer, df):
 
 
 def _rule_expression(F, T, dtype, rule, binarizer):
-    """The Spark column of one BinaryRule: 0/1, failing on missing or unseen values."""
+    """The Spark column of one BinaryRule: 0/1, failing on unseen values (and on
+    missing ones with ``missing="error"``).
+    """
     column = _column(F, rule.column)
     numeric_column = isinstance(dtype, (T.NumericType, T.BooleanType))
     x = column.cast("double")
     missing = (x.isNull() | F.isnan(x)) if numeric_column else column.isNull()
-    expression = F.when(
-        missing,
-        F.raise_error(
-            F.lit(
-                f"Column {rule.column!r} has a missing value (null or NaN); impute it or drop "
-                "those rows before binarizing."
-            )
-        ),
-    )
+    if rule.is_missing_rule:
+        return F.when(missing, 1).otherwise(0).cast("int")
+    if binarizer.missing == "error":
+        expression = F.when(
+            missing,
+            F.raise_error(
+                F.lit(
+                    f"Column {rule.column!r} has a missing value (null or NaN); with "
+                    "missing='error' impute it or drop those rows before binarizing."
+                )
+            ),
+        )
+    else:
+        expression = F.when(missing, 0)
+    if rule.excluded:
+        expression = expression.when(x.isin(list(rule.excluded)), 0)
     if rule.operator == ">=":
         test = x >= rule.threshold
     elif rule.operator == "<":
         test = x < rule.threshold
+    elif rule.operator == "is":
+        test = x == rule.threshold
     else:
         known = binarizer.categories_.get(rule.column)
         key, literal = _category_key(F, column, numeric_column, known or (rule.threshold,))
