@@ -346,8 +346,10 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _problem(self, X, signs, sample_weight, compiled, names) -> RiskScoreProblem:
+    def _problem(self, X, signs, sample_weight, compiled, names=None) -> RiskScoreProblem:
         d = X.shape[1]
+        if names is None:
+            names = feature_names(getattr(self, "feature_names_in_", None), d)
         with np.errstate(over="ignore", invalid="ignore"):
             largest = largest_score(X, compiled.coef_lower, compiled.coef_upper,
                                     self.max_features)
