@@ -491,7 +491,8 @@ def _reject_non_numeric_columns(X) -> None:
 
 def _check_score_range(X, compiled, reach, max_intercept, names) -> None:
     """Refuse, before any solving, data whose scores could reach ``reach`` >=
-    MAX_ABS_SCORE, naming the columns that take them there."""
+    MAX_ABS_SCORE, naming the columns that take them there.
+    """
     if reach < MAX_ABS_SCORE:  # NaN cannot occur: X and the bounds are finite
         return
     with np.errstate(over="ignore", invalid="ignore"):

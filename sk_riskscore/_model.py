@@ -61,7 +61,8 @@ _EXACT_INTEGER = 2.0**53
 
 def whole_if_possible(values) -> np.ndarray:
     """Values as int64 when all are whole numbers within +-2**53 (totals of
-    binary or integer features), else float64: never a wrapped integer."""
+    binary or integer features), else float64: never a wrapped integer.
+    """
     values = np.asarray(values, dtype=np.float64)
     if (np.all(np.abs(values) <= _EXACT_INTEGER)  # also False for NaN
             and np.all(values == np.round(values))):

@@ -286,7 +286,8 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
 
 def _integer_score(options, inputs) -> bool:
     """Whether the score output is int64: only where every input gives an
-    exact integer that fits (behind a binarizer), never a wrapped one."""
+    exact integer that fits (behind a binarizer), never a wrapped one.
+    """
     bounded = all(getattr(v, _INDICATORS_MARK, False) for v in inputs)
     if options["integer_score"] is True and not bounded:
         raise ValueError(

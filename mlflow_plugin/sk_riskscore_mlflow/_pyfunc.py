@@ -127,6 +127,7 @@ class RiskScorePyfunc:
 
 def _short(exc: Exception, limit: int = 200) -> str:
     """The first line of an error, at most ``limit`` characters: error bodies
-    of the server must not echo a whole request."""
+    of the server must not echo a whole request.
+    """
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return text if len(text) <= limit else text[: limit - 3] + "..."
