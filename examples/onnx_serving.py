@@ -59,7 +59,8 @@ print(batch.head(3).assign(score=score[:3], risk=probabilities[:3, 1], label=lab
 
 # The same numbers as Python: labels and scores exactly, risks to rounding.
 assert (label == model.predict(batch)).all()
-assert (score == model.decision_function(batch)).all()
+# ``score`` is the card's total points; decision_function adds the intercept.
+assert (score + model[-1].intercept_[0] == model.decision_function(batch)).all()
 assert np.abs(probabilities - model.predict_proba(batch)).max() < 1e-12
 
 # %%

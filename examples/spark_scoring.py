@@ -136,7 +136,8 @@ scored.groupBy("prediction.score", "prediction.risk").count().orderBy("score").s
 # Every Spark score equals the model's own
 # ----------------------------------------
 rows = scored.select(*features, "prediction.*").toPandas()
-assert np.array_equal(rows["score"], model.decision_function(rows[features]))
+# ``score`` is the card's total points; decision_function adds the intercept.
+assert np.array_equal(rows["score"] + clf.intercept_[0], model.decision_function(rows[features]))
 assert np.array_equal(rows["risk"], model.predict_proba(rows[features])[:, 1])
 assert np.array_equal(rows["label"], model.predict(rows[features]))
 print(f"{len(rows):,} Spark scores equal the in-process ones")

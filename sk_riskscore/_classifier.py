@@ -31,12 +31,22 @@ from ._solver import (
     certify_points,
     explain_infeasibility,
     intercept_bound,
+    largest_score,
     search_scale,
     separating_gap,
     solve,
 )
 
 __all__ = ["RiskScoreClassifier", "certify_card"]
+
+# The largest |intercept + x . points| a model may reach for the search to be
+# trusted. The LP engines' tolerances (1e-9, relative to the range of the
+# intercept and the scores) then stay below 0.02 of a point, and every score
+# is an exact integer in float32 (ONNX) as well as in float64. Measured on
+# breastcancer (max_coef=5): one cell of 1e6 still fits and certifies, one of
+# 1e7 makes the certificate refuse the search's answer, and larger values
+# overflow integer conversions inside the search.
+MAX_ABS_SCORE = 2**24
 
 
 class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
@@ -339,18 +349,25 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             constraints=constraints,
             rules=rules,
         )
-        problem = self._problem(X, signs, sample_weight, compiled)
+        problem = self._problem(X, signs, sample_weight, compiled, names)
         return problem, compiled, names, X, signs, sample_weight
 
-    def _problem(self, X, signs, sample_weight, compiled) -> RiskScoreProblem:
+    def _problem(self, X, signs, sample_weight, compiled, names=None) -> RiskScoreProblem:
         d = X.shape[1]
+        if names is None:
+            names = feature_names(getattr(self, "feature_names_in_", None), d)
+        with np.errstate(over="ignore", invalid="ignore"):
+            largest = largest_score(X, compiled.coef_lower, compiled.coef_upper,
+                                    self.max_features)
+        _check_score_range(X, compiled, largest, self.max_intercept, names)
         if self.max_intercept is None:
             reach = intercept_bound(
                 X, signs, sample_weight, compiled.coef_lower, compiled.coef_upper,
-                self.max_features,
+                self.max_features, largest=largest,
             )
         else:
             reach = int(self.max_intercept)
+        _check_score_range(X, compiled, largest + reach, self.max_intercept, names)
         return RiskScoreProblem(
             X=X,
             y=signs,
@@ -385,17 +402,26 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self.pool_ = pd.DataFrame(rows)
 
     def decision_function(self, X):
-        """Total score of each row: intercept plus the points of its features.
+        """Intercept plus the points of each row: the log-odds times ``scale_``.
+
+        The score a person adds up on the card (and the ``score`` output of
+        the CLI, MLflow and ONNX) is the points alone;
+        ``decision_function(X) = score + intercept_``, and
+        ``P(classes_[1]) = 1 / (1 + exp(-decision_function(X) / scale_))``.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,), dtype float64
-            Whole numbers when the features are integers.
+        decision : ndarray of shape (n_samples,), dtype float64
+            Whole numbers when the features and the intercept are.
         """
+        return self._total_points(X) + float(self.intercept_[0])
+
+    def _total_points(self, X):
+        """The card's score: the sum of each row's points, without the intercept."""
         check_is_fitted(self)
         _reject_non_numeric_columns(X)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_[0].astype(np.float64) + float(self.intercept_[0])
+        return X @ self.coef_[0].astype(np.float64)
 
     def predict_proba(self, X):
         """Risk of each class: ``P(classes_[1]) = 1 / (1 + exp(-score / scale_))``.
@@ -467,6 +493,36 @@ def _reject_non_numeric_columns(X) -> None:
                 f"not numbers ({exc}). Encode them first, e.g. with "
                 "sk_riskscore.RiskScoreBinarizer in a Pipeline."
             ) from None
+
+
+def _check_score_range(X, compiled, reach, max_intercept, names) -> None:
+    """Refuse, before any solving, data whose scores could reach ``reach`` >=
+    MAX_ABS_SCORE, naming the columns that take them there.
+    """
+    if reach < MAX_ABS_SCORE:  # NaN cannot occur: X and the bounds are finite
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = np.maximum(np.abs(compiled.coef_lower), np.abs(compiled.coef_upper))
+        largest_value = np.abs(X).max(axis=0, initial=0.0)
+        column_reach = np.where(bound == 0, 0.0, bound * largest_value)
+    order = [j for j in np.argsort(-column_reach, kind="stable") if column_reach[j] > 0]
+    # the columns that alone take up a large share of the limit, at least one
+    culprits = [j for j in order if column_reach[j] >= MAX_ABS_SCORE / 8] or order[:1]
+    shown = "; ".join(
+        f"column {names[j]!r} has |x| up to {largest_value[j]:.3g}, times up to "
+        f"{int(bound[j])} points" for j in culprits[:5])
+    if len(culprits) > 5:
+        shown += f"; and {len(culprits) - 5} more"
+    if max_intercept is not None and max_intercept >= MAX_ABS_SCORE / 8:
+        shown = f"max_intercept={max_intercept}" + (f"; {shown}" if shown else "")
+    first = names[culprits[0]] if culprits else "name"
+    raise ValueError(
+        f"Scores could reach {reach:.3g} ({shown}), beyond the {MAX_ABS_SCORE:,} "
+        "(2**24) within which the solver computes and certifies integer scores "
+        "exactly. Rescale these columns (e.g. thousands instead of cents), turn "
+        "them into binary rules with sk_riskscore.RiskScoreBinarizer, or exclude "
+        f"them with coef_bounds={{{first!r}: (0, 0)}}."
+    )
 
 
 def _validated_weights(sample_weight, X, signs) -> np.ndarray:

@@ -15,12 +15,13 @@ __all__ = [
     "feature_names",
     "prediction_frame",
     "split_pipeline",
+    "total_points",
     "whole_if_possible",
 ]
 
 #: The three outputs of a risk score, everywhere (CLI, MLflow pyfunc, Spark,
-#: ONNX): the integer total ``score``, the ``risk`` (probability of
-#: ``classes_[1]``) and the predicted ``label``.
+#: ONNX): the ``score`` (the card's total points, without the intercept), the
+#: ``risk`` (probability of ``classes_[1]``) and the predicted ``label``.
 OUTPUT_NAMES = ("score", "risk", "label")
 
 
@@ -53,12 +54,33 @@ def feature_names(names, n_features: int) -> list[str]:
     return [str(name) for name in names]
 
 
+#: Past 2**53 a float64 total is not exact to the unit, and int64 ends at 2**63:
+#: such totals stay float64 rather than pretend to an exact integer (or wrap).
+_EXACT_INTEGER = 2.0**53
+
+
 def whole_if_possible(values) -> np.ndarray:
-    """Values as int64 when all are whole numbers (scores of binary features)."""
+    """Values as int64 when all are whole numbers within +-2**53 (totals of
+    binary or integer features), else float64: never a wrapped integer.
+    """
     values = np.asarray(values, dtype=np.float64)
-    if np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+    if (np.all(np.abs(values) <= _EXACT_INTEGER)  # also False for NaN
+            and np.all(values == np.round(values))):
         return values.astype(np.int64)
     return values
+
+
+def total_points(model, X) -> np.ndarray:
+    """The card's score of each row: the sum of its points, without the
+    intercept (what a person adds up on the card), as float64.
+
+    ``model`` is a fitted RiskScoreClassifier or a pipeline ending in one;
+    ``model.decision_function(X)`` is this plus the classifier's intercept.
+    """
+    preprocessing, classifier = split_pipeline(model)
+    if preprocessing is not None:
+        X = preprocessing.transform(X)
+    return classifier._total_points(X)
 
 
 def prediction_frame(model, X, index=None) -> pd.DataFrame:
@@ -66,7 +88,7 @@ def prediction_frame(model, X, index=None) -> pd.DataFrame:
     score, risk, label = OUTPUT_NAMES
     return pd.DataFrame(
         {
-            score: whole_if_possible(model.decision_function(X)),
+            score: whole_if_possible(total_points(model, X)),
             risk: model.predict_proba(X)[:, 1],
             label: model.predict(X),
         },

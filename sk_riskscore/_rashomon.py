@@ -18,16 +18,12 @@ from scipy.special import expit
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classifier import (
     RiskScoreClassifier,
-    _binarizer_groups,
     _reject_non_numeric_columns,
-    _validated_weights,
 )
-from ._constraints import compile_constraints
 from ._model import feature_names, split_pipeline
 from ._progress import with_progress
 from ._solver import (
@@ -491,40 +487,20 @@ def _problem_of(classifier, fitted, X, y, sample_weight):
     """The classifier's problem on (X, y), as its ``fit`` builds it, and a
     classifier carrying the fitted input attributes (names, classes).
     """
-    _reject_non_numeric_columns(X)
-    constraints = list(classifier.constraints or ())
-    if classifier.binarizer_groups:
-        constraints += _binarizer_groups(X)
+    template = clone(classifier)
+    template._validate_params()
+    problem, _, names, *_ = template._prepare(X, y, sample_weight)
     if fitted:
-        template = classifier
-        X = validate_data(classifier, X, reset=False, dtype=np.float64)
-        y = column_or_1d(y, warn=True)
-        unknown = set(np.unique(y).tolist()) - set(classifier.classes_.tolist())
-        if unknown:
-            raise ValueError(f"y holds labels the classifier was not fitted on: "
-                             f"{sorted(unknown)[:5]}; its classes are "
-                             f"{classifier.classes_.tolist()}.")
-        classes = classifier.classes_
-    else:
-        template = clone(classifier)
-        template._validate_params()
-        X, y = validate_data(template, X, y, dtype=np.float64, y_numeric=False)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if len(classes) != 2:
-            raise ValueError(f"Only binary classification is supported; y has "
-                             f"{len(classes)} classes: {classes.tolist()[:10]}.")
-        template.classes_ = classes
-    if classifier.min_features > classifier.max_features:
-        raise ValueError(f"min_features={classifier.min_features} exceeds max_features="
-                         f"{classifier.max_features}.")
-    signs = np.where(y == classes[1], 1, -1)
-    weights = _validated_weights(sample_weight, X, signs)
-    names = feature_names(getattr(template, "feature_names_in_", None), X.shape[1])
-    compiled = compile_constraints(names, max_coef=classifier.max_coef,
-                                   coef_bounds=classifier.coef_bounds,
-                                   constraints=constraints)
-    return template, classifier._problem(X, signs, weights, compiled), names
+        if template.n_features_in_ != classifier.n_features_in_ or list(names) != list(
+                feature_names(getattr(classifier, "feature_names_in_", None),
+                              classifier.n_features_in_)):
+            raise ValueError("X does not have the columns the classifier was fitted on; "
+                             "pass the data the fitted model reads, or an unfitted "
+                             "estimator.")
+        if not np.array_equal(template.classes_, classifier.classes_):
+            raise ValueError(f"y holds the labels {template.classes_.tolist()[:5]}, but the "
+                             f"classifier was fitted on {classifier.classes_.tolist()}.")
+    return template, problem, names
 
 
 def _take_groups(X, groups):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import html
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._binarizer import RiskScoreBinarizer
 from ._classifier import RiskScoreClassifier, whole_or_real
-from ._model import feature_names, split_pipeline, whole_if_possible
+from ._model import feature_names, split_pipeline, total_points, whole_if_possible
 
 __all__ = ["ScoreCard"]
 
@@ -217,7 +218,7 @@ class ScoreCard:
         groups, ranges, notes = _contribution_groups(coef, names, binarizer, features)
         observed = None
         if y is not None:
-            observed = _observed_by_score(estimator, classifier, X, y, intercept)
+            observed = _observed_by_score(estimator, classifier, X, y)
         totals = _reachable_totals(groups)
         if observed is not None:
             totals = np.union1d(totals, observed.index.to_numpy(dtype=np.float64))
@@ -695,11 +696,9 @@ def _reachable_totals(groups) -> np.ndarray:
     return totals
 
 
-def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
+def _observed_by_score(estimator, classifier, X, y) -> pd.DataFrame:
     y = column_or_1d(y)
-    # a real (calibrated) intercept leaves rounding noise on whole totals
-    scores = np.round(np.asarray(estimator.decision_function(X), dtype=np.float64) - intercept,
-                      9)
+    scores = total_points(estimator, X)
     if len(y) != len(scores):
         raise ValueError(
             f"X has {len(scores)} rows but y has {len(y)}; pass one label per row."
@@ -713,7 +712,7 @@ def _observed_by_score(estimator, classifier, X, y, intercept) -> pd.DataFrame:
         )
     frame = pd.DataFrame(
         {
-            "score": np.round(scores, 9),
+            "score": scores,
             "count": 1.0,
             "events": (y == classifier.classes_[1]).astype(np.float64),
         }
@@ -781,4 +780,13 @@ def _text_row(label, cells) -> str:
 
 
 def _markdown_escape(text) -> str:
-    return str(text).replace("|", "\\|").replace("*", "\\*")
+    """Text shown as itself in Markdown: no HTML tags (names come from data
+    files, and Markdown viewers render raw HTML), no emphasis, links or code,
+    and one table cell.
+    """
+    text = " ".join(str(text).splitlines())
+    text = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+    return html.escape(text, quote=False)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]|#!~]")

@@ -17,11 +17,12 @@ float64 or int64) and three outputs:
     ``[1 - p, p]`` with ``p = 1 / (1 + exp(-score / scale_))``, ``[n_rows, 2]``
     float32 for float32 input, float64 otherwise.
 ``score``
-    The total score. With ``integer_score=True`` (default) it is
-    ``Cast(Round(score), int64)``: exact for integer-valued features (the 0/1
-    columns of a binarizer, integer codes), the nearest integer (ties to even)
-    for real-valued features. With ``integer_score=False`` it is the float64
-    score, equal to ``decision_function``.
+    The card's score: the sum of the row's points, without the intercept
+    (``decision_function = score + intercept_``). int64 when every input
+    gives an exact integer that fits, i.e. behind a
+    :class:`~sk_riskscore.RiskScoreBinarizer` (0/1 features, so the total is
+    at most the sum of the points); float64 otherwise, whole numbers for
+    integer-valued features. ``integer_score`` chooses (default ``"auto"``).
 
 Everything is computed in float64 whatever the input type, as the Python
 estimator does: a float32 input is widened exactly before the first
@@ -80,7 +81,7 @@ _BINARIZER_ALIAS = "SkRiskScoreBinarizer"
 _CLASSIFIER_OPTIONS = {
     "zipmap": [True, False, "columns"],
     "nocl": [False, True],
-    "integer_score": [True, False],
+    "integer_score": ["auto", True, False],
 }
 _INPUT_DTYPES = {
     np.dtype(np.float32): FloatTensorType,
@@ -96,7 +97,7 @@ def to_onnx(
     target_opset=TARGET_OPSET,
     zipmap=False,
     nocl=False,
-    integer_score=True,
+    integer_score="auto",
 ):
     """Convert a fitted risk score (or a pipeline ending in one) to ONNX.
 
@@ -125,9 +126,13 @@ def to_onnx(
         MLflow need.
     nocl : bool, default=False
         Output the class index (0 or 1) instead of the class label.
-    integer_score : bool, default=True
-        Output the score as int64 (exact for integer-valued features, the
-        nearest integer otherwise) rather than as the float64 score.
+    integer_score : {"auto", True, False}, default="auto"
+        Type of the ``score`` output. ``True``: int64, which needs a
+        :class:`~sk_riskscore.RiskScoreBinarizer` right before the classifier
+        (its 0/1 features bound the total; a raw feature of 1e19 would not
+        fit int64, so a ``ValueError`` says so). ``False``: float64, the
+        exact total in float64 (``X @ coef_``). ``"auto"``: int64 where
+        ``True`` is allowed, else float64.
 
     Returns
     -------
@@ -153,7 +158,7 @@ def to_onnx(
     >>> session = ort.InferenceSession(
     ...     to_onnx(clf).SerializeToString(), providers=["CPUExecutionProvider"])
     >>> label, proba, score = session.run(None, {"X": X.to_numpy(np.float64)})
-    >>> bool((score == clf.decision_function(X)).all())
+    >>> bool((score + clf.intercept_[0] == clf.decision_function(X)).all())
     True
     >>> bool((label == clf.predict(X)).all())
     True
@@ -167,11 +172,16 @@ def to_onnx(
     if not isinstance(target_opset, numbers.Integral) or target_opset < 13:
         raise ValueError(f"target_opset must be an integer of at least 13, got {target_opset!r}.")
     classifier = _final_classifier(model)
+    if integer_score not in ("auto", True, False):
+        raise ValueError(
+            f"integer_score must be 'auto', True or False, got {integer_score!r}.")
+    if integer_score != "auto":
+        integer_score = bool(integer_score)
     options = {
         id(classifier): {
             "zipmap": zipmap,
             "nocl": bool(nocl),
-            "integer_score": bool(integer_score),
+            "integer_score": integer_score,
         }
     }
     onx = convert_sklearn(
@@ -242,7 +252,7 @@ def _add_metadata(onx, model, classifier) -> None:
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     """Declare label, probabilities and score, then ZipMap the first two if asked."""
     _require_fitted(model)
-    options = scope.get_options(model, dict(zipmap=True, nocl=False, integer_score=True))
+    options = scope.get_options(model, dict(zipmap=True, nocl=False, integer_score="auto"))
     operator = scope.declare_local_operator(_CLASSIFIER_ALIAS, model)
     operator.inputs = inputs
     label_type = (
@@ -260,7 +270,7 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     # The ONNX ZipMap operator takes float32 probabilities only.
     proba_type = FloatTensorType if options["zipmap"] is True else _probability_type(inputs)
     probabilities = scope.declare_local_variable("probabilities", proba_type([None, 2]))
-    score_type = Int64TensorType if options["integer_score"] else DoubleTensorType
+    score_type = Int64TensorType if _integer_score(options, inputs) else DoubleTensorType
     score = scope.declare_local_variable("raw_score" if zipmap else "score", score_type([None]))
     operator.outputs.extend([label, probabilities, score])
     if not zipmap:
@@ -274,6 +284,26 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     return [*zipped, *identity.outputs]
 
 
+def _integer_score(options, inputs) -> bool:
+    """Whether the score output is int64: only where every input gives an
+    exact integer that fits (behind a binarizer), never a wrapped one.
+    """
+    bounded = all(getattr(v, _INDICATORS_MARK, False) for v in inputs)
+    if options["integer_score"] is True and not bounded:
+        raise ValueError(
+            "integer_score=True needs a RiskScoreBinarizer right before the "
+            "classifier: with raw features the total of points is unbounded (a "
+            "feature of 1e19 would not fit int64, and past 2**53 a float64 total "
+            "is no longer an exact integer). Use integer_score='auto' or False "
+            "for a float64 score."
+        )
+    return bounded and options["integer_score"] is not False
+
+
+# Marks the output variable of a binarizer (0/1 indicators) for the next parser.
+_INDICATORS_MARK = "_sk_riskscore_indicators"
+
+
 def _classifier_shape(operator):
     n_rows = _check_input_width(operator)
     label, probabilities, score = operator.outputs
@@ -284,7 +314,7 @@ def _classifier_shape(operator):
 
 def _convert_classifier(scope, operator, container):
     model = operator.raw_operator
-    options = container.get_options(model, dict(nocl=False, integer_score=True))
+    options = container.get_options(model, dict(nocl=False, integer_score="auto"))
     graph = _GraphWriter(scope, operator, container)
     X = graph.double_matrix(operator.inputs)
 
@@ -295,9 +325,10 @@ def _convert_classifier(scope, operator, container):
     raw = graph.node("MatMul", [X, graph.constant(points)])
     column = graph.node("Add", [raw, graph.constant(np.float64(model.intercept_[0]))])
     flat = graph.constant(np.array([-1], np.int64))
-    score = graph.node("Reshape", [column, flat])
+    decision = graph.node("Reshape", [column, flat])
+    score = graph.node("Reshape", [raw, flat])  # the card's score: points only
 
-    positive = graph.node("Greater", [score, graph.constant(np.float64(0.0))])
+    positive = graph.node("Greater", [decision, graph.constant(np.float64(0.0))])
     index = graph.node("Cast", [positive], to=TensorProto.INT64)
     label_out, proba_out, score_out = (v.full_name for v in operator.outputs)
     if options["nocl"]:
@@ -317,9 +348,9 @@ def _convert_classifier(scope, operator, container):
         proba = graph.node("Concat", [complement, risk], axis=1)
         graph.node("Cast", [proba], output=proba_out, to=TensorProto.FLOAT)
 
-    if options["integer_score"]:
-        rounded = graph.node("Round", [score])
-        graph.node("Cast", [rounded], output=score_out, to=TensorProto.INT64)
+    if operator.outputs[2].type.__class__ is Int64TensorType:
+        # whole numbers within +-sum|points| (binarizer indicators): exact
+        graph.node("Cast", [score], output=score_out, to=TensorProto.INT64)
     else:
         graph.node("Identity", [score], output=score_out)
 
@@ -338,7 +369,9 @@ def _parse_binarizer(scope, model, inputs, custom_parsers=None):
     operator = scope.declare_local_operator(_BINARIZER_ALIAS, model)
     operator.inputs = inputs
     output_type = _probability_type(inputs)([None, len(model.rules_)])
-    operator.outputs.append(scope.declare_local_variable("binary_features", output_type))
+    indicators = scope.declare_local_variable("binary_features", output_type)
+    setattr(indicators, _INDICATORS_MARK, True)
+    operator.outputs.append(indicators)
     return operator.outputs
 
 

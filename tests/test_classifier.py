@@ -324,3 +324,76 @@ def test_predict_checks_the_features(fitted, mammo_small):
 
     with pytest.raises(NotFittedError):
         RiskScoreClassifier().predict(X)
+
+
+# ------------------------------------------------------------------ threads
+_THREADED_FITS = """
+import threading
+from sk_riskscore import RiskScoreClassifier
+from sk_riskscore.datasets import load_breastcancer
+X, y = load_breastcancer(return_X_y=True, as_frame=True)
+def fit(seed):
+    RiskScoreClassifier(max_features=2, max_coef=2, random_state=seed).fit(X, y)
+for round_ in range(2):
+    threads = [threading.Thread(target=fit, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(f"caller output {round_}", flush=True)
+"""
+
+
+def test_fits_in_threads_keep_stdout_and_silence_the_engine():
+    # fd 1 is process-wide: a subprocess lets the test read what really
+    # reached it (capsys sees only Python's sys.stdout)
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", _THREADED_FITS], capture_output=True,
+                          text=True, timeout=300, env=env, check=True)
+    assert done.stdout.splitlines() == ["caller output 0", "caller output 1"]
+
+
+# ------------------------------------------------------------------ huge values
+def _one_cell(value):
+    def make(X):
+        X = X.astype(float)
+        X.iloc[0, 0] = value
+        return X
+    return make
+
+
+@pytest.mark.parametrize("make_input", [
+    _one_cell(1e7), _one_cell(1e20), _one_cell(1e50), _one_cell(1e308), _one_cell(-1e10),
+    lambda X: X.astype(float).assign(ClumpThickness=X["ClumpThickness"] * 1e15),
+], ids=["cell 1e7", "cell 1e20", "cell 1e50", "cell 1e308", "cell -1e10", "column x 1e15"])
+def test_values_beyond_the_exact_score_range_are_refused_before_solving(
+        make_input, breastcancer):
+    # before: SolverError (uncertifiable gap), OverflowError or mip's InterfacingError
+    X, y = breastcancer
+    with pytest.raises(ValueError, match=r"column 'ClumpThickness' has \|x\| up to .*2\*\*24"
+                                         r".*RiskScoreBinarizer.*'ClumpThickness': \(0, 0\)"):
+        RiskScoreClassifier(max_features=5).fit(make_input(X), y)
+
+
+def test_large_values_within_the_score_range_fit_and_certify(breastcancer):
+    X, y = breastcancer
+    X = _one_cell(1.6e6)(X)  # 5 points x 1.6e6, twice (intercept), just below 2**24
+    clf = RiskScoreClassifier(max_features=5).fit(X, y)
+    assert clf.status_ == "optimal"
+    assert clf.coef_[0, 0] == 0  # one extreme cell: the column is not worth a point
+
+
+def test_excluding_the_huge_column_or_narrowing_its_points_lets_it_fit(breastcancer):
+    X, y = breastcancer
+    X = _one_cell(1e7)(X)
+    clf = RiskScoreClassifier(max_features=5, coef_bounds={"ClumpThickness": (0, 0)},
+                              **{k: v for k, v in FAST.items() if k != "max_features"})
+    assert clf.fit(X, y).status_ == "optimal"
+    with pytest.raises(ValueError, match="max_intercept=100000000"):
+        RiskScoreClassifier(max_intercept=10**8).fit(breastcancer[0], y)

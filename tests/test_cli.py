@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from sk_riskscore import ScoreCard, load_json, save_json
+from sk_riskscore._model import total_points
 from sk_riskscore.cli import main
 
 from .conftest import HELOC_SPECIAL_VALUES, load_heloc
@@ -102,11 +103,13 @@ def test_predict_writes_scores_risks_and_labels(work):
     assert list(out.columns) == ["id", "score", "risk", "label"]
     rows = X.head(20)
     assert out["id"].tolist() == list(range(100, 120))
-    np.testing.assert_array_equal(out["score"], model.decision_function(rows))
+    np.testing.assert_array_equal(out["score"], total_points(model, rows))
     np.testing.assert_array_equal(out["risk"], model.predict_proba(rows)[:, 1])
     np.testing.assert_array_equal(out["label"], model.predict(rows))
-    # risk = logistic(score): independent of the model's own predict_proba
-    np.testing.assert_allclose(out["risk"], 1 / (1 + np.exp(-out["score"])), rtol=1e-15)
+    # score: the card's points; risk = logistic(score + intercept), independent
+    # of the model's own predict_proba
+    decision = out["score"] + model.intercept_[0]
+    np.testing.assert_allclose(out["risk"], 1 / (1 + np.exp(-decision)), rtol=1e-15)
 
 
 def test_predict_to_a_file(work, tmp_path, capsys):
@@ -167,7 +170,7 @@ def test_export_onnx_matches_python(work, tmp_path):
     assert ", ".join(X.columns) in result.stdout
     session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     label, proba, score = session.run(None, {"X": X.to_numpy(np.float64)})
-    np.testing.assert_array_equal(score, model.decision_function(X))
+    np.testing.assert_array_equal(score, total_points(model, X))
     np.testing.assert_array_equal(label, model.predict(X))
     np.testing.assert_allclose(proba[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
 
@@ -451,6 +454,35 @@ def test_model_saved_from_python_is_usable(tmp_path, breastcancer, monkeypatch, 
     assert (tmp_path / "m.onnx").is_file()
 
 
+def test_fit_refuses_huge_values_in_one_line(tmp_path, breastcancer, monkeypatch, capsys):
+    # before: "unexpected InterfacingError ... please report it" after solving
+    X, y = breastcancer
+    X = X.astype(float)
+    X.iloc[0, 0] = 1e60
+    X.assign(y=y).to_csv(tmp_path / "cents.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    returned = main(["fit", "cents.csv", "--target", "y", "-o", "m.json", "--no-binarize"])
+    captured = capsys.readouterr()
+    # a warning line (--no-binarize on non-0/1 columns) may come first
+    errors = [line for line in captured.err.splitlines() if "error" in line]
+    result = subprocess.CompletedProcess([], returned, captured.out, "\n".join(errors))
+    assert_one_line_error(result, 1, "'ClumpThickness'", "2**24", "RiskScoreBinarizer")
+    assert "unexpected" not in captured.err and "Traceback" not in captured.err
+
+
+def test_show_markdown_escapes_html_in_names(tmp_path, mammo, monkeypatch, capsys):
+    X, y = mammo
+    X = X.rename(columns={"IrregularShape": "<script>alert(1)</script>"})
+    X.assign(y=y).to_csv(tmp_path / "hostile.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "hostile.csv", "--target", "y", "-o", "m.json", "--max-features",
+                 "4", "--max-coef", "3", "--time-limit", "20"]) == 0
+    capsys.readouterr()
+    assert main(["show", "m.json", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "<script" not in out and "&lt;script&gt;" in out
+
+
 # ------------------------------------------------- real-valued data, as a new user
 def _diabetes_like(path, n=300):
     rng = np.random.default_rng(3)
@@ -582,7 +614,7 @@ def test_export_onnx_with_text_categories_uses_one_input_per_column(tmp_path, mo
                                            providers=["CPUExecutionProvider"])
     feeds = {c: X[[c]].to_numpy(str if c == "Sex" else np.float64) for c in X.columns}
     labels, probabilities, scores = session.run(["label", "probabilities", "score"], feeds)
-    np.testing.assert_array_equal(scores.ravel(), model.decision_function(X))
+    np.testing.assert_array_equal(scores.ravel(), total_points(model, X))
     np.testing.assert_array_equal(labels.ravel(), model.predict(X))
     np.testing.assert_allclose(probabilities[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
 
@@ -643,6 +675,7 @@ def test_heloc_with_empty_cells_and_special_codes_end_to_end(tmp_path, monkeypat
     session = ort.InferenceSession(str(tmp_path / "model.onnx"),
                                    providers=["CPUExecutionProvider"])
     label, proba, score = session.run(None, {"X": frame.to_numpy(np.float64)})
-    np.testing.assert_array_equal(score, model.decision_function(frame).astype(np.int64))
+    np.testing.assert_array_equal(score, total_points(model, frame))
+    assert score.dtype == np.int64  # a binarizer in front: whole points, bounded
     np.testing.assert_array_equal(label, model.predict(frame))
     np.testing.assert_allclose(proba, model.predict_proba(frame), rtol=0, atol=1e-12)

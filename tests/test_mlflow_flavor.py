@@ -20,6 +20,7 @@ mlflow = pytest.importorskip("mlflow")
 import sk_riskscore_mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
+from sk_riskscore_mlflow._pyfunc import RiskScorePyfunc  # noqa: E402
 
 from sk_riskscore import (  # noqa: E402
     RiskScoreBinarizer,
@@ -29,6 +30,7 @@ from sk_riskscore import (  # noqa: E402
     risk_score_metrics,
 )
 from sk_riskscore._io._envelope import _checksum  # noqa: E402
+from sk_riskscore._model import total_points  # noqa: E402
 
 from .conftest import DATASETS, load_dataset, node_limit  # noqa: E402
 
@@ -84,11 +86,18 @@ def assert_pyfunc_matches(pyfunc_model, model, X):
     """The pyfunc frame equals the estimator's own score, risk and label."""
     frame = pyfunc_model.predict(X)
     assert list(frame.columns) == ["score", "risk", "label"]
-    scores = model.decision_function(X)
+    scores = total_points(model, X)  # the card's total points, without the intercept
     np.testing.assert_array_equal(frame["score"].to_numpy(), scores)
     assert frame["score"].dtype == np.int64  # binary / integer features: whole scores
     np.testing.assert_array_equal(frame["risk"].to_numpy(), model.predict_proba(X)[:, 1])
     np.testing.assert_array_equal(frame["label"].to_numpy(), model.predict(X))
+
+
+def assert_double_inputs(signature):
+    """Integer example rows must not make a column ``long``: a server would
+    then cast a request's 5.99 to 5."""
+    types = {spec["name"]: spec["type"] for spec in signature.inputs.to_dict()}
+    assert set(types.values()) == {"double"}, types
 
 
 # --------------------------------------------------------------- save / load
@@ -157,12 +166,16 @@ def test_default_requirements_and_environment(mammo_model, tmp_path):
 
 def test_pyfunc_outputs_and_signature(mammo_model, mammo_split, tmp_path):
     X, _, X_test, _ = mammo_split
+    # columns are double in the signature, and MLflow refuses int64 values
+    # other than 0/1 against double ("not safely" convertible): floats in process
+    X_test = X_test.astype(float)
     path = tmp_path / "model"
     sk_riskscore_mlflow.save_model(mammo_model, path, input_example=X.head(5),
                                    pip_requirements=REQUIREMENTS)
     pyfunc_model = mlflow.pyfunc.load_model(str(path))
     signature = pyfunc_model.metadata.signature
     assert signature.inputs.input_names() == list(X.columns)
+    assert_double_inputs(signature)
     assert [p.name for p in signature.params.params] == ["output"]
     assert signature.outputs.input_names() == ["score", "risk", "label"]
     labels = pyfunc_model.predict(X_test, params={"output": "label"})
@@ -196,6 +209,7 @@ def test_pyfunc_scores_missing_values_in_integer_columns(mammo_split, tmp_path):
 def test_the_old_output_spellings_still_work_with_a_warning(mammo_model, mammo_split, tmp_path):
     """0.1 called the risk "probability": as an output, and as a saved model's column."""
     X, _, X_test, _ = mammo_split
+    X_test = X_test.astype(float)  # the signature's double columns, as MLflow wants
     path = tmp_path / "model"
     with pytest.warns(FutureWarning, match="output='probability' is deprecated"):
         sk_riskscore_mlflow.save_model(mammo_model, path, input_example=X.head(5),
@@ -462,6 +476,7 @@ def test_autolog_logs_params_metrics_certificate_model_and_card(
     assert (local / "card" / "reliability.png").is_file()
     loaded = sk_riskscore_mlflow.load_model(f"models:/{models[0].model_id}")
     assert loaded.coef_.tolist() == clf.coef_.tolist()
+    assert_double_inputs(mlflow.models.get_model_info(f"models:/{models[0].model_id}").signature)
 
 
 def test_autolog_logs_a_pipeline_once_in_a_run_it_starts(
@@ -599,6 +614,114 @@ def test_evaluator_refuses_labels_the_model_does_not_know(mammo_model, mammo_spl
                 info.model_uri, X_test.assign(outcome=np.where(y_test == 1, 7, 0)),
                 targets="outcome", model_type="classifier", evaluators=["riskscore"],
             )
+
+
+def test_markdown_card_escapes_html_in_names(mammo_split, tmp_path):
+    X, y, _, _ = mammo_split
+    hostile = X.rename(columns={"IrregularShape": "<script>alert(1)</script>"})
+    model = fit_quietly(RiskScoreClassifier(**SMALL_FIT), hostile, y)
+    sk_riskscore_mlflow.save_model(model, tmp_path / "model", pip_requirements=REQUIREMENTS)
+    markdown = (tmp_path / "model" / "card" / "score_card.md").read_text()
+    assert "<script" not in markdown and "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+
+
+@pytest.mark.parametrize("flavors", [["riskscore"], ["python_function"],
+                                     ["riskscore", "python_function"]])
+def test_loaders_refuse_a_code_entry_and_leave_sys_path_alone(mammo_model, tmp_path,
+                                                               flavors):
+    import importlib
+    import sys
+
+    import yaml
+
+    path = tmp_path / "model"
+    sk_riskscore_mlflow.save_model(mammo_model, path, pip_requirements=REQUIREMENTS)
+    (path / "code").mkdir()
+    module = f"planted_{'_'.join(flavors)}"
+    (path / "code" / f"{module}.py").write_text(
+        "import pathlib; pathlib.Path(__file__).with_name('ran').write_text('yes')\n")
+    mlmodel = yaml.safe_load((path / "MLmodel").read_text())
+    for flavor in flavors:
+        mlmodel["flavors"][flavor]["code"] = "code"
+    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+
+    for load in (sk_riskscore_mlflow.load_model, mlflow.pyfunc.load_model):
+        with pytest.raises(MlflowException, match="'code' entry"):
+            load(str(path))
+        assert str(path / "code") not in sys.path
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(module)
+    assert not (path / "code" / "ran").exists()
+
+
+def test_save_model_refuses_code_paths(mammo_model, tmp_path):
+    (tmp_path / "helper.py").write_text("")
+    with pytest.raises(MlflowException, match="code_paths is not supported"):
+        sk_riskscore_mlflow.save_model(mammo_model, tmp_path / "model",
+                                       code_paths=[str(tmp_path / "helper.py")])
+    assert not (tmp_path / "model").exists()
+
+
+def test_pyfunc_scores_fractional_input_to_a_model_logged_with_whole_numbers(
+        mammo_model, mammo_split, tmp_path):
+    # before: signature 'long'; in process "Can not safely convert float64 to
+    # int64", served 5.99 -> 5 with status 200
+    X, _, X_test, _ = mammo_split
+    assert all(pd.api.types.is_integer_dtype(t) for t in X.dtypes)
+    sk_riskscore_mlflow.save_model(mammo_model, tmp_path / "model", input_example=X.head(5),
+                                   pip_requirements=REQUIREMENTS)
+    pyfunc_model = mlflow.pyfunc.load_model(str(tmp_path / "model"))
+    used = X.columns[np.flatnonzero(mammo_model.coef_[0])[0]]
+    fractional = X_test.head(20).astype(float).assign(**{used: 0.9})
+    frame = pyfunc_model.predict(fractional)
+    np.testing.assert_array_equal(frame["risk"],
+                                  mammo_model.predict_proba(fractional)[:, 1])
+    np.testing.assert_array_equal(frame["score"], total_points(mammo_model, fractional))
+    assert frame["score"].dtype == np.float64  # 0.9 times a point: not a whole number
+
+
+@pytest.mark.parametrize("value", [1e17, 1e19, 3e38, 1e300, -1e300])
+def test_pyfunc_score_never_wraps_around_int64(mammo_model, mammo_split, value):
+    # before: 1e19 gave a score of -9223372036854775808
+    _, _, X_test, _ = mammo_split
+    used = X_test.columns[np.flatnonzero(mammo_model.coef_[0])[0]]
+    huge = X_test.head(3).astype(float).assign(**{used: value})
+    frame = RiskScorePyfunc(mammo_model).predict(huge)
+    expected = total_points(mammo_model, huge)
+    np.testing.assert_array_equal(frame["score"], expected)
+    assert np.all(np.sign(frame["score"]) == np.sign(value))
+    assert frame["score"].dtype == (np.int64 if abs(value) <= 2**53 else np.float64)
+
+
+def test_pyfunc_errors_are_short_and_do_not_echo_the_input(mammo_model, mammo_split):
+    _, _, X_test, _ = mammo_split
+    pyfunc_model = RiskScorePyfunc(mammo_model)
+    bad_inputs = [
+        X_test.astype(object).assign(Density="x" * 100_000),
+        X_test.astype(float).assign(Density=np.inf),
+        np.zeros((3, 2)),
+        object(),
+    ]
+    for bad in bad_inputs:
+        with pytest.raises(MlflowException) as caught:
+            pyfunc_model.predict(bad)
+        message = caught.value.message
+        assert len(message) <= 300 and "Traceback" not in message and "xxxxxxxx" not in message
+    with pytest.raises(MlflowException) as caught:
+        pyfunc_model.predict(X_test, params={"output": "y" * 10_000})
+    assert len(caught.value.message) <= 300
+
+
+def test_calibrated_pyfunc_score_is_the_cards_total(mammo_split):
+    X, y, X_test, _ = mammo_split
+    model = fit_quietly(RiskScoreClassifier(**{**SMALL_FIT, "calibrate_scale": True}), X, y)
+    assert not float(model.intercept_[0]).is_integer()
+    frame = RiskScorePyfunc(model).predict(X_test)
+    card_totals = X_test.to_numpy(float) @ model.coef_[0]  # what a person adds up
+    assert frame["score"].dtype == np.int64
+    np.testing.assert_array_equal(frame["score"], card_totals)
+    np.testing.assert_allclose(frame["score"] + model.intercept_[0],
+                               model.decision_function(X_test), rtol=0, atol=1e-12)
 
 
 def test_evaluator_logs_recourse_audit_and_rashomon_set(mammo_model, mammo_split, tracking):

@@ -147,7 +147,7 @@ def test_dataframe_split_matches_in_process(server):
     status, body = request(server.invocations,
                            {"dataframe_split": json.loads(X.to_json(orient="split"))})
     assert status == 200, body
-    expected = server.in_process.predict(X)
+    expected = server.in_process.predict(X.astype(float))  # the signature's type
     assert_same_frame(body["predictions"], expected)
     np.testing.assert_array_equal(expected["risk"], server.model.predict_proba(X)[:, 1])
 
@@ -157,7 +157,7 @@ def test_inputs_payload_matches_in_process(server):
     columns = {name: X[name].tolist() for name in X.columns}
     status, body = request(server.invocations, {"inputs": columns})
     assert status == 200, body
-    assert_same_frame(body["predictions"], server.in_process.predict(X))
+    assert_same_frame(body["predictions"], server.in_process.predict(X.astype(float)))
 
 
 @pytest.mark.parametrize("output", ["label", "risk", "probability"])
@@ -182,7 +182,7 @@ def test_output_param_switches_to_one_column(server, output):
         ({"dataframe_split": {"columns": ["Density"], "data": [[1, 2]]}},
          "not a valid dataframe"),
         ("bad-output", "output must be one of ['frame', 'label', 'risk']"),
-        ("missing-values", "Failed to convert column"),
+        ("missing-values", "contains NaN"),
     ],
 )
 def test_malformed_requests_get_a_clear_4xx(server, body, expected):
@@ -204,3 +204,35 @@ def test_malformed_requests_get_a_clear_4xx(server, body, expected):
     assert server.process.poll() is None  # the server is still up
     with urllib.request.urlopen(f"{server.url}/ping", timeout=5) as response:
         assert response.status == 200
+
+
+def test_fractional_values_are_not_truncated(server):
+    # before: the signature said long (inferred from whole-number rows) and the
+    # server turned 0.9 into 0 and 5.99 into 5, answering 200 for another row
+    X = server.X.head(20).astype(float)
+    used = X.columns[np.flatnonzero(server.model.coef_[0])]
+    X[used] = X[used] * 0.9 + 0.09
+    status, body = request(server.invocations,
+                           {"dataframe_split": json.loads(X.to_json(orient="split"))})
+    assert status == 200, body
+    np.testing.assert_array_equal([row["risk"] for row in body["predictions"]],
+                                  server.model.predict_proba(X)[:, 1])
+
+
+def test_csv_input_matches_in_process(server):
+    X = server.X.head(30)
+    status, body = request(server.invocations, X.to_csv(index=False).encode(), "text/csv")
+    assert status == 200, body
+    assert_same_frame(body["predictions"], server.in_process.predict(X.astype(float)))
+
+
+def test_errors_from_the_model_are_short_and_carry_no_stack_trace(server):
+    X = server.X.astype(float)
+    X.iloc[5, 0] = np.nan
+    body = {"dataframe_split": json.loads(X.to_json(orient="split"))}
+    status, answer = request(server.invocations, body)
+    assert status == 400, answer
+    assert "stack_trace" not in answer and "Traceback" not in answer["message"]
+    # MLflow prefixes "Failed to predict data '<the frame's repr>'": pandas
+    # abbreviates it, so the body stays far smaller than the request
+    assert len(answer["message"]) < 5000 < len(json.dumps(body))

@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from sk_riskscore import MustUse, RiskScoreBinarizer, RiskScoreClassifier
+from sk_riskscore._model import total_points
 
 from .conftest import (
     DATASETS,
@@ -92,10 +93,11 @@ def assert_parity(model, X: pd.DataFrame, dtype):
     out = run(sk_onnx.to_onnx(model, dtype=dtype), values)
 
     np.testing.assert_array_equal(out["label"], model.predict(frame))
-    scores = model.decision_function(frame)
+    scores = total_points(model, frame)  # the card's score: points, no intercept
     assert np.array_equal(scores, np.round(scores)), "integer features give whole scores"
-    assert out["score"].dtype == np.int64
-    np.testing.assert_array_equal(out["score"], scores.astype(np.int64))
+    # int64 only behind a binarizer, whose 0/1 features bound the total
+    assert out["score"].dtype == (np.int64 if hasattr(model, "steps") else np.float64)
+    np.testing.assert_array_equal(out["score"], scores)
     assert out["probabilities"].dtype == dtype
     assert out["probabilities"].shape == (len(X), 2)
     np.testing.assert_allclose(
@@ -236,7 +238,7 @@ def test_other_label_types_and_int64_input(kind):
     out = run(sk_onnx.to_onnx(clf, dtype=np.int64), X.to_numpy(np.int64))
     assert out["label"].dtype == np.int64
     np.testing.assert_array_equal(out["label"], clf.predict(X).astype(np.int64))
-    np.testing.assert_array_equal(out["score"], clf.decision_function(X))
+    np.testing.assert_array_equal(out["score"], total_points(clf, X))
     assert out["probabilities"].dtype == np.float64
 
 
@@ -252,7 +254,8 @@ def test_skl2onnx_to_onnx_uses_registered_converters():
     ]
     label, _, score = session.run(None, {session.get_inputs()[0].name: X.to_numpy(np.float32)})
     np.testing.assert_array_equal(label, model.predict(X))
-    np.testing.assert_array_equal(score, model.decision_function(X))
+    assert score.dtype == np.int64
+    np.testing.assert_array_equal(score, total_points(model, X))
 
     onx = skl2onnx.to_onnx(
         model,
@@ -302,30 +305,67 @@ def test_text_categories_export_with_one_input_per_column():
     assert {i.name: i.type for i in session.get_inputs()}["sex"] == "tensor(string)"
     label, proba, score = session.run(None, {c: X[[c]].to_numpy() for c in X.columns})
     np.testing.assert_array_equal(label, model.predict(X))
-    np.testing.assert_array_equal(score, model.decision_function(X))
+    np.testing.assert_array_equal(score, total_points(model, X))
     np.testing.assert_allclose(proba, model.predict_proba(X), rtol=0, atol=1e-12)
 
 
 def test_real_valued_features_score_output():
-    """Real-valued features: the float score is exact, the integer score is rounded."""
+    """Real-valued features: the score is the float64 total; int64 is refused."""
     X, y = load_dataset("breastcancer")
     X = X / 3.0 + np.random.default_rng(2).uniform(0, 0.1, X.shape)
     clf = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
     values = X.to_numpy(np.float64)
-    scores = clf.decision_function(X)
+    scores = total_points(clf, X)
     assert not np.array_equal(scores, np.round(scores))
+    for integer_score in ("auto", False):
+        exact = run(sk_onnx.to_onnx(clf, integer_score=integer_score), values)
+        assert exact["score"].dtype == np.float64
+        np.testing.assert_array_equal(exact["score"], scores)
+        np.testing.assert_array_equal(exact["label"], clf.predict(X))
+        np.testing.assert_allclose(exact["probabilities"], clf.predict_proba(X), atol=1e-12)
+    with pytest.raises(ValueError, match="integer_score=True needs a RiskScoreBinarizer"):
+        sk_onnx.to_onnx(clf, integer_score=True)
 
-    exact = run(sk_onnx.to_onnx(clf, integer_score=False), values)
-    assert exact["score"].dtype == np.float64
-    np.testing.assert_allclose(exact["score"], scores, rtol=1e-13, atol=1e-12)
-    np.testing.assert_array_equal(exact["label"], clf.predict(X))
 
-    rounded = run(sk_onnx.to_onnx(clf), values)
-    clear = np.abs(scores - np.floor(scores) - 0.5) > 1e-9  # away from rounding ties
-    np.testing.assert_array_equal(rounded["score"][clear], np.rint(scores[clear]))
-    # Labels and probabilities always come from the unrounded score.
-    np.testing.assert_array_equal(rounded["label"], clf.predict(X))
-    np.testing.assert_allclose(rounded["probabilities"], clf.predict_proba(X), atol=1e-12)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [1e17, 1e19, 3e38, 1e300, -1e300])
+def test_huge_inputs_never_wrap_the_score(dtype, value):
+    # before: int64 score of -9223372036854775808 at 1e300 / 3e38, off by 16 at 1e17
+    if dtype == np.float32 and abs(value) > np.finfo(np.float32).max:
+        pytest.skip("not a float32 value")
+    model, X, _ = fitted("mammo", False)
+    values = X.head(3).to_numpy(np.float64, copy=True)
+    values[:, int(np.flatnonzero(model.coef_[0])[0])] = value
+    values = values.astype(dtype)
+    out = run(sk_onnx.to_onnx(model, dtype=dtype), values)
+    python = total_points(model, values.astype(np.float64))
+    assert out["score"].dtype == np.float64
+    np.testing.assert_array_equal(out["score"], python)
+    assert np.all(np.abs(out["score"]) >= abs(float(dtype(value))))  # the right size and sign
+    np.testing.assert_array_equal(out["label"], model.predict(values.astype(np.float64)))
+
+
+def test_calibrated_score_output_is_the_cards_total(mammo):
+    """With a fitted scale the ONNX score is the card's total points, as in Python."""
+    X, y = mammo
+    model = make_pipeline(
+        RiskScoreBinarizer(), RiskScoreClassifier(max_features=3, max_coef=3,
+                                                  calibrate_scale=True, time_limit=10),
+    ).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    clf = model[-1]
+    assert clf.scale_ != 1.0 and not float(clf.intercept_[0]).is_integer()
+    out = run(sk_onnx.to_onnx(model), X.to_numpy(np.float64))
+    assert out["score"].dtype == np.int64
+    np.testing.assert_array_equal(out["score"], total_points(model, X))
+    card_totals = model[0].transform(X).to_numpy() @ clf.coef_[0]  # what a person adds up
+    np.testing.assert_array_equal(out["score"], card_totals)
+    np.testing.assert_allclose(out["score"] + clf.intercept_[0], model.decision_function(X),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out["probabilities"], model.predict_proba(X), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(out["label"], model.predict(X))
 
 
 def test_pinned_opset_and_metadata():
@@ -449,7 +489,7 @@ def test_mlflow_logging_with_signature(tracking):
     loaded = mlflow.pyfunc.load_model("models:/risk-onnx/1")
     scored = loaded.predict(X.to_numpy(np.float64))
     np.testing.assert_array_equal(scored["label"], model.predict(X))
-    np.testing.assert_array_equal(scored["score"], model.decision_function(X))
+    np.testing.assert_array_equal(scored["score"], total_points(model, X))
     np.testing.assert_allclose(scored["probabilities"], model.predict_proba(X), atol=1e-12)
 
     with pytest.raises(ValueError, match="lacks the fitted columns"):

@@ -22,6 +22,7 @@ from sk_riskscore import (
     ScoreCard,
     risk_score_metrics,
 )
+from sk_riskscore._scorecard import _markdown_escape
 
 from .conftest import REPO
 
@@ -199,13 +200,13 @@ def assert_renders(card):
     assert str(card) == text
     for feature in points["feature"]:
         assert feature in text
-        assert feature.replace("|", "\\|") in markdown
+        assert _markdown_escape(feature) in markdown  # its meaning: see the next tests
         assert html.escape(feature) in page
     for score in table["score"]:
         assert (
             f" {score}" in text and f"| {score} |" in markdown and f">{score}<" in page
         )
-    assert card.title in text and card.title in markdown
+    assert card.title in text and _markdown_escape(card.title) in markdown
     assert len(points) == len(points[points["points"] != 0])
 
 
@@ -230,6 +231,18 @@ def test_html_escapes_feature_names():
     assert "<c>" not in page and "Risk &lt;of&gt; stroke" in page
     assert "a\\|b" in card.to_markdown()
     assert_renders(card)
+
+
+HOSTILE_NAME = "<script>alert(1)</script>"
+
+
+def test_markdown_escapes_html_and_markup_in_names():
+    clf = hand_fitted_classifier([HOSTILE_NAME, "[link](http://x) *b* `c`"], [1, -2],
+                                 intercept=0)
+    markdown = ScoreCard.from_estimator(clf, title="<img src=x onerror=alert(1)>").to_markdown()
+    assert "<script" not in markdown and "<img" not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
+    assert "\\[link\\](http://x) \\*b\\* \\`c\\`" in markdown
 
 
 def test_long_risk_tables_wrap(breastcancer):

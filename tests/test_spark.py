@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from sk_riskscore import RiskScoreBinarizer, RiskScoreClassifier
+from sk_riskscore._model import total_points
 
 from .conftest import FAST, load_dataset
 
@@ -613,7 +614,7 @@ def test_registered_pipeline_scores_on_spark_as_in_process(spark, tracking, brea
     assert scored.schema["prediction"].dataType.fieldNames() == ["score", "risk", "label"]
     out = scored.select("row_id", "prediction.*").toPandas().sort_values("row_id")
 
-    np.testing.assert_array_equal(out["score"], pipeline.decision_function(X))
+    np.testing.assert_array_equal(out["score"], total_points(pipeline, X))  # the card's
     np.testing.assert_array_equal(out["risk"], pipeline.predict_proba(X)[:, 1])
     np.testing.assert_array_equal(out["label"], pipeline.predict(X))
 

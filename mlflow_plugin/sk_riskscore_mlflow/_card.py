@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sk_riskscore._model import split_pipeline
+from sk_riskscore._model import split_pipeline, total_points
 
 _logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def compute_metrics(model, X, y) -> dict[str, float]:
     return risk_score_metrics(
         y,
         model.predict_proba(X)[:, 1],
-        scores=model.decision_function(X),
+        scores=total_points(model, X),
         pos_label=classifier.classes_[1],
     ).to_dict()
 

@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 from mlflow import pyfunc
 from mlflow.exceptions import MlflowException
@@ -36,10 +38,8 @@ from mlflow.utils.environment import (
 )
 from mlflow.utils.file_utils import get_total_file_size, write_to
 from mlflow.utils.model_utils import (
-    _add_code_from_conf_to_system_path,
     _copy_extra_files,
     _get_flavor_configuration,
-    _validate_and_copy_code_paths,
     _validate_and_prepare_target_save_path,
 )
 from mlflow.utils.requirements_utils import _get_pinned_requirement
@@ -156,7 +156,11 @@ def save_model(
         A few input rows, stored with the model.
     pip_requirements, extra_pip_requirements, conda_env
         As in every MLflow flavor; see :func:`get_default_pip_requirements`.
-    code_paths, mlflow_model, metadata, extra_files
+    code_paths : None
+        Must be None (or empty): a risk score needs no code, and MLflow puts a
+        model's code folder first on ``sys.path`` when it loads the model, so
+        the loaders of this flavor refuse any model that carries one.
+    mlflow_model, metadata, extra_files
         As in every MLflow flavor.
 
     Examples
@@ -177,11 +181,18 @@ def save_model(
     True
     """
     pyfunc_output = validate_output(pyfunc_output)
+    if code_paths:
+        raise MlflowException(
+            "code_paths is not supported: a risk score needs no code, and the "
+            "riskscore flavor refuses to load models that carry a code folder "
+            "(MLflow would put it first on sys.path, where its modules shadow "
+            "installed ones).",
+            error_code=INVALID_PARAMETER_VALUE,
+        )
     _validate_env_arguments(conda_env, pip_requirements, extra_pip_requirements)
     model_to_dict(model)  # refuses unfitted or unsupported models before any write
     path = os.path.abspath(os.fspath(path))
     _validate_and_prepare_target_save_path(path)
-    code_dir = _validate_and_copy_code_paths(code_paths, path)
     save_json(model, os.path.join(path, MODEL_FILE))
 
     if mlflow_model is None:
@@ -208,7 +219,6 @@ def save_model(
         data=MODEL_FILE,
         conda_env=_CONDA_ENV_FILE_NAME,
         python_env=_PYTHON_ENV_FILE_NAME,
-        code=code_dir,
     )
     mlflow_model.add_flavor(
         FLAVOR_NAME,
@@ -219,7 +229,6 @@ def save_model(
         pyfunc_output=pyfunc_output,
         output_columns=list(OUTPUT_NAMES),
         card=[str(Path(CARD_DIR) / f.name) for f in card_files],
-        code=code_dir,
         **extra_files_config,
     )
     if size := get_total_file_size(path):
@@ -243,6 +252,13 @@ def save_model(
 
 
 def _infer_signature(model, example, pyfunc_output):
+    """The signature of ``example``'s columns, with integer columns as double.
+
+    Inferred from whole-number rows, a column would be ``long``, and
+    ``mlflow models serve`` would then cast a request's 5.99 to 5 and answer
+    for the wrong row (in process, pyfunc refuses the float instead). The
+    model computes in float64 anyway.
+    """
     from mlflow.models import infer_signature
 
     steps = getattr(model, "steps", None)
@@ -255,7 +271,17 @@ def _infer_signature(model, example, pyfunc_output):
         example = example.astype(dict.fromkeys(integers, "float64"))
     wrapper = RiskScorePyfunc(model, pyfunc_output)
     output = wrapper.predict(example)
-    return infer_signature(example, output, params={"output": pyfunc_output})
+    return infer_signature(_integers_as_double(example), output,
+                           params={"output": pyfunc_output})
+
+
+def _integers_as_double(example):
+    if isinstance(example, pd.DataFrame):
+        integer = [c for c, t in example.dtypes.items() if pd.api.types.is_integer_dtype(t)]
+        return example.astype(dict.fromkeys(integer, np.float64)) if integer else example
+    if isinstance(example, np.ndarray) and example.dtype.kind in "iu":
+        return example.astype(np.float64)
+    return example
 
 
 def _output_param(pyfunc_output):
@@ -312,9 +338,11 @@ def log_model(
         Also register the model under this name (created if needed).
     await_registration_for : int, default=300
         Seconds to wait for the model version to become ready.
-    pip_requirements, extra_pip_requirements, conda_env, code_paths, metadata, \
+    pip_requirements, extra_pip_requirements, conda_env, metadata, \
 extra_files, params, tags
         As in every MLflow flavor.
+    code_paths : None
+        Must be None; see :func:`save_model`.
     onnx : bool, default=False
         Also log the ONNX export of the model as a second model of the run,
         named ``"<name>-onnx"`` (needs ``pip install "sk-riskscore[onnx]"``).
@@ -439,9 +467,10 @@ def load_model(model_uri, dst_path=None, signing_key=None):
     Raises
     ------
     mlflow.exceptions.MlflowException
-        The model has no ``riskscore`` flavor, or its JSON file is malformed,
-        too large, tampered with, of an unsupported schema version, or not
-        signed with the key given.
+        The model has no ``riskscore`` flavor, its ``MLmodel`` has a ``code``
+        entry (refused before anything is added to ``sys.path``), or its JSON
+        file is malformed, too large, tampered with, of an unsupported schema
+        version, or not signed with the key given.
 
     Examples
     --------
@@ -449,9 +478,35 @@ def load_model(model_uri, dst_path=None, signing_key=None):
     """
     local = _download_artifact_from_uri(artifact_uri=model_uri, output_path=dst_path)
     conf = _get_flavor_configuration(model_path=local, flavor_name=FLAVOR_NAME)
-    _add_code_from_conf_to_system_path(local, conf)
+    _refuse_code(local)
     return _load_json_file(
         os.path.join(local, conf.get("model_file", MODEL_FILE)), signing_key=signing_key
+    )
+
+
+def _refuse_code(model_dir) -> None:
+    """Refuse a model whose MLmodel names a code folder, in any flavor.
+
+    We never write one. MLflow prepends that folder to ``sys.path`` on load,
+    so any module in it would shadow an installed one at its next import: a
+    model file would run code. ``mlflow.pyfunc.load_model`` has already done so
+    when it calls :func:`_load_pyfunc`; the folder is taken off ``sys.path``
+    again before refusing.
+    """
+    flavors = Model.load(os.path.join(model_dir, MLMODEL_FILE_NAME)).flavors
+    entries = {name: conf.get("code") for name, conf in flavors.items()
+               if isinstance(conf, dict) and conf.get("code")}
+    if not entries:
+        return
+    for code in entries.values():
+        folder = os.path.join(model_dir, str(code))
+        sys.path[:] = [entry for entry in sys.path if entry != folder]
+    shown = ", ".join(f"{name}: {str(code)[:100]!r}" for name, code in sorted(entries.items()))
+    raise MlflowException(
+        f"refusing to load the risk score at {model_dir}: its MLmodel has a 'code' "
+        f"entry ({shown}). sk-riskscore models never carry code, and MLflow would put "
+        "that folder first on sys.path, where its modules run at the next import.",
+        error_code=INVALID_PARAMETER_VALUE,
     )
 
 
@@ -469,6 +524,8 @@ def _load_pyfunc(path, model_config=None):
     """The ``python_function`` implementation; called by ``mlflow.pyfunc.load_model``."""
     model_file = path if os.path.isfile(path) else os.path.join(path, MODEL_FILE)
     model_dir = os.path.dirname(model_file)
+    if os.path.isfile(os.path.join(model_dir, MLMODEL_FILE_NAME)):
+        _refuse_code(model_dir)
     output, columns = "frame", OUTPUT_NAMES
     try:
         conf = _get_flavor_configuration(model_path=model_dir, flavor_name=FLAVOR_NAME)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any
 
@@ -11,6 +12,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from sk_riskscore._model import OUTPUT_NAMES, prediction_frame
+
+_logger = logging.getLogger(__name__)
 
 #: What ``predict`` can return: a frame of all three, or one 1-D output.
 OUTPUTS = ("frame", "label", "risk")
@@ -33,7 +36,7 @@ def validate_output(output) -> str:
         return RENAMED_OUTPUTS[output]
     if output not in OUTPUTS:
         raise MlflowException(
-            f"output must be one of {list(OUTPUTS)}, got {output!r}",
+            f"output must be one of {list(OUTPUTS)}, got {str(output)[:100]!r}",
             error_code=INVALID_PARAMETER_VALUE,
         )
     return output
@@ -42,7 +45,8 @@ def validate_output(output) -> str:
 class RiskScorePyfunc:
     """Wraps a fitted risk score (or binarizer pipeline) for ``mlflow.pyfunc``.
 
-    ``predict`` returns, per row, the integer total ``score``, the ``risk``
+    ``predict`` returns, per row, the ``score`` (the card's total points,
+    without the intercept: int64 when whole, float64 otherwise), the ``risk``
     (probability of ``classes_[1]``) and the predicted ``label``;
     ``params={"output": "label"}`` or ``"risk"`` returns that column alone,
     1-D. ``columns`` renames the frame's columns (models saved by 0.1 keep
@@ -62,17 +66,22 @@ class RiskScorePyfunc:
 
     def predict(self, data, params: dict[str, Any] | None = None):
         output = validate_output((params or {}).get("output") or self.output)
-        X = self._as_features(data)
         try:
+            X = self._as_features(data)
             if output == "label":
                 return self.model.predict(X)
             if output == "risk":
                 return self.model.predict_proba(X)[:, 1]
             return prediction_frame(self.model, X).set_axis(list(self.columns), axis=1)
-        except (ValueError, TypeError, KeyError) as exc:
+        except MlflowException:
+            raise
+        except Exception as exc:
+            # The scoring server sends a stack trace with any other exception:
+            # one short line instead, the details in the server's log.
+            _logger.debug("scoring failed", exc_info=True)
             raise MlflowException(
-                f"cannot score this input: {exc}", error_code=INVALID_PARAMETER_VALUE
-            ) from exc
+                f"cannot score this input: {_short(exc)}", error_code=INVALID_PARAMETER_VALUE
+            ) from None
 
     def _as_features(self, data):
         """A frame with the model's input columns, or a clear error."""
@@ -114,3 +123,11 @@ class RiskScorePyfunc:
             )
         return data.to_numpy()
 
+
+
+def _short(exc: Exception, limit: int = 200) -> str:
+    """The first line of an error, at most ``limit`` characters: error bodies
+    of the server must not echo a whole request.
+    """
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -27,7 +27,7 @@ from mlflow.models.evaluation.artifacts import (
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.utils.time import get_current_time_millis
 
-from sk_riskscore._model import split_pipeline
+from sk_riskscore._model import split_pipeline, total_points
 
 __all__ = ["RiskScoreEvaluator"]
 
@@ -315,7 +315,7 @@ def _risk_and_scores(model, dataset, predictions):
     X = dataset.features_data
     raw = _raw_risk_score(model)
     if raw is not None:
-        return raw.predict_proba(X)[:, 1], raw.decision_function(X), _classes(raw)
+        return raw.predict_proba(X)[:, 1], total_points(raw, X), _classes(raw)
     output = model.predict(X, params={"output": "frame"})
     # "probability": the frame of a model saved by sk-riskscore 0.1.
     risk = next((c for c in ("risk", "probability") if c in getattr(output, "columns", ())), None)

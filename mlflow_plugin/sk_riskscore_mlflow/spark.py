@@ -74,10 +74,10 @@ def score_on_spark(
     >>> scored = score_on_spark(df, path)  # doctest: +SKIP
     >>> scored.select("prediction.*").toPandas().round(3)  # doctest: +SKIP
        score   risk  label
-    0      0        0.500      0
-    1     -2        0.119      0
-    2      1        0.731      1
-    3     -2        0.119      0
+    0      1  0.500      0
+    1     -1  0.119      0
+    2      2  0.731      1
+    3     -1  0.119      0
     >>> tmp.cleanup()
     """
     DataFrame, F, T = _import_pyspark()
@@ -114,5 +114,10 @@ def score_on_spark(
             f"result_col={result_col!r} is already a column of the Spark DataFrame; "
             "choose another name."
         )
+    # Feature columns are double in our signatures (a long column would
+    # truncate 0.9 to 0), and MLflow refuses int64 values other than 0/1 there.
+    types = {str(spec.get("name")): spec.get("type") for spec in signature.inputs.to_dict()}
+    columns = [_column(F, c).cast("double").alias(c) if types.get(c) == "double"
+               else _column(F, c) for c in inputs]
     udf = mlflow.pyfunc.spark_udf(df.sparkSession, model_uri, env_manager=env_manager)
-    return df.withColumn(result_col, udf(F.struct(*[_column(F, c) for c in inputs])))
+    return df.withColumn(result_col, udf(F.struct(*columns)))

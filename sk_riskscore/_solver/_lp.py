@@ -13,9 +13,11 @@ owns every decision instead.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 import mip
@@ -376,19 +378,53 @@ def _tighten_tolerances(model: mip.Model, backend: str) -> None:
         logger.debug("could not tighten LP tolerances: %s", exc)
 
 
+# File descriptor 1 belongs to the whole process: fits in several threads share
+# one redirect, counted, so that it starts with the first quiet section and
+# ends with the last. Each thread restoring its own saved copy would leave fd 1
+# on /dev/null when sections overlap, and let engine logs through in between.
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_saved_stdout_fd: int | None = None
+
+
 @contextlib.contextmanager
 def _quiet_c_stdout():
-    """Send what C code writes to file descriptor 1 to /dev/null for a moment."""
+    """Send what C code writes to file descriptor 1 to /dev/null for a moment.
+
+    Thread-safe: overlapping sections in several threads share one redirect.
+    """
+    global _quiet_depth, _saved_stdout_fd
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            try:
+                sys.stdout.flush()
+                saved = os.dup(1)
+            except (OSError, ValueError, AttributeError):  # no real stdout (embedded)
+                saved = None
+            if saved is not None:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(devnull, 1)
+                finally:
+                    os.close(devnull)
+            _saved_stdout_fd = saved
+        _quiet_depth += 1
     try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError, AttributeError):  # no real stdout (embedded)
         yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _saved_stdout_fd is not None:
+                # the engine writes through C stdio: empty its buffer into
+                # /dev/null before fd 1 points at the real stdout again
+                _flush_c_stdio()
+                os.dup2(_saved_stdout_fd, 1)
+                os.close(_saved_stdout_fd)
+                _saved_stdout_fd = None
+
+
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library handle here
+        pass

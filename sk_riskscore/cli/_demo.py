@@ -185,6 +185,7 @@ def _onnx_check(model, X, path):
     import numpy as np
     import onnxruntime
 
+    from .._model import total_points
     from ..onnx import to_onnx
 
     write_atomically(path, to_onnx(model).SerializeToString())
@@ -192,7 +193,7 @@ def _onnx_check(model, X, path):
     labels, probabilities, scores = session.run(
         ["label", "probabilities", "score"], {"X": X.to_numpy(dtype=np.float64)}
     )
-    python_scores = model.decision_function(X)
+    python_scores = total_points(model, X)  # the card's score, as ONNX's
     python_risks = model.predict_proba(X)[:, 1]
     python_labels = model.predict(X)
     # Scores and labels are exact; onnxruntime's Sigmoid may differ from numpy's
