@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._documents import read_document
+
 __all__ = ["Action", "ActionSet", "InvalidActionSetError", "Link"]
 
 _FORMAT = "sk_riskscore.ActionSet"
@@ -464,31 +466,14 @@ class ActionSet:
     def from_file(cls, path) -> ActionSet:
         """Read an action set from a ``.json``, ``.yaml`` or ``.yml`` file.
 
-        YAML needs PyYAML (the ``cli`` extra) and is read with
-        ``yaml.safe_load``.
+        YAML needs PyYAML (the ``cli`` extra); it is read with PyYAML's safe
+        loader, without aliases, and files over 1 MiB are refused.
         """
         path = Path(os.fspath(path))
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            yaml = _yaml()
-            try:
-                document = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise InvalidActionSetError(
-                    f"{path.name} is not valid YAML: {_quote(str(exc))}"
-                ) from None
-        elif path.suffix.lower() == ".json":
-            try:
-                document = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InvalidActionSetError(
-                    f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                    f"column {exc.colno}"
-                ) from None
-        else:
-            raise InvalidActionSetError(
-                f"{path.name}: an action set file ends in .json, .yaml or .yml"
-            )
+        try:
+            document = read_document(path, what="an action set file")
+        except ValueError as exc:
+            raise InvalidActionSetError(str(exc)) from None
         try:
             return cls.from_dict(document)
         except InvalidActionSetError as exc:

@@ -323,14 +323,21 @@ def test_bad_documents_give_clear_short_errors(document, message):
 def test_bad_files_name_the_file(tmp_path):
     path = tmp_path / "actions.yaml"
     path.write_text("variables: {a: [unclosed\n")
-    with pytest.raises(InvalidActionSetError, match="actions.yaml is not valid YAML"):
+    with pytest.raises(InvalidActionSetError, match="actions.yaml: not valid YAML"):
         ActionSet.from_file(path)
     path.write_text("!!python/object:os.system {}\n")  # safe_load refuses objects
     with pytest.raises(InvalidActionSetError, match="not valid YAML"):
         ActionSet.from_file(path)
     (tmp_path / "actions.txt").write_text("{}")
-    with pytest.raises(InvalidActionSetError, match="ends in .json"):
+    with pytest.raises(InvalidActionSetError, match="must end in .json, .yaml or .yml"):
         ActionSet.from_file(tmp_path / "actions.txt")
+    # Aliases could expand a few hundred bytes to gigabytes: refused, not expanded.
+    path.write_text("a: &a [1, 1, 1, 1]\nb: &b [*a, *a, *a, *a]\nvariables: {x: {values: *b}}\n")
+    with pytest.raises(InvalidActionSetError, match=r"aliases \(\*name\) are not allowed"):
+        ActionSet.from_file(path)
+    path.write_text("variables: {}\n" + "#" * (2 * 1024 * 1024))
+    with pytest.raises(InvalidActionSetError, match="too large for an action set file"):
+        ActionSet.from_file(path)
 
 
 def test_actions_are_checked_against_the_model(card):

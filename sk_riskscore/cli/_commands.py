@@ -31,7 +31,6 @@ _EXPECTED_ERRORS = (CommandError, OSError, ValueError, TypeError, ImportError, K
 _MESSAGE_HEAD = 300
 _MESSAGE_TAIL = 100
 # A constraints file lists a few constraints: kilobytes.
-_MAX_CONSTRAINTS_BYTES = 1024 * 1024
 
 
 # --------------------------------------------------------------------- main
@@ -545,44 +544,12 @@ def load_model(path):
 
 def _read_constraints(path):
     from .._constraints import constraints_from_dict
+    from .._documents import read_document
 
-    path = Path(path)
-    if not path.is_file():
-        raise CommandError(f"{path}: no such constraints file")
-    suffix = path.suffix.lower()
-    if path.stat().st_size > _MAX_CONSTRAINTS_BYTES:
-        raise CommandError(
-            f"{path}: larger than {_MAX_CONSTRAINTS_BYTES} bytes; a constraints file lists "
-            "a few constraints"
-        )
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not a text file (it is not UTF-8)") from None
-    if suffix == ".json":
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CommandError(
-                f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                f"{exc.colno})"
-            ) from None
-    elif suffix in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise CommandError(
-                f'reading {path} needs PyYAML: pip install "sk-riskscore[cli]", or '
-                "write the constraints as JSON"
-            ) from None
-        try:
-            items = yaml.load(text, Loader=_loader_without_aliases(yaml))
-        except yaml.YAMLError as exc:
-            raise CommandError(f"{path}: not valid YAML ({_message(exc)})") from None
-    else:
-        raise CommandError(
-            f"{path}: constraints files must end in .json, .yaml or .yml"
-        )
+        items = read_document(path, what="a constraints file")
+    except (ValueError, ImportError) as exc:
+        raise CommandError(_message(exc)) from None
     if not isinstance(items, (list, dict)) or not items:
         raise CommandError(
             f"{path}: expected a list of constraints such as "
@@ -593,28 +560,6 @@ def _read_constraints(path):
         return constraints_from_dict(items)
     except (TypeError, ValueError) as exc:
         raise CommandError(f"{path}: {_message(exc)}") from None
-
-
-def _loader_without_aliases(yaml):
-    """PyYAML's SafeLoader, refusing aliases (``*name``).
-
-    Aliases let a few hundred bytes expand to gigabytes (the "billion laughs");
-    a list of constraints never needs them.
-    """
-
-    class NoAliasSafeLoader(yaml.SafeLoader):
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()
-                raise yaml.composer.ComposerError(
-                    None, None,
-                    "YAML aliases (*name) are not allowed in a constraints file; write "
-                    "each constraint out in full",
-                    event.start_mark,
-                )
-            return super().compose_node(parent, index)
-
-    return NoAliasSafeLoader
 
 
 def _writable(path) -> Path:
