@@ -232,7 +232,7 @@ def _run_on_a_terminal(code, columns=160):
 
 @pytest.mark.slow
 def test_progress_updates_in_place_on_a_terminal():
-    stdout, screen = _run_on_a_terminal(_CHILD.format(nodes=500))
+    stdout, screen = _run_on_a_terminal(_CHILD.format(nodes=200))
     status, objective, bound, gap = stdout.split()
     assert status == "node_limit"
     # Each redraw: carriage return, erase line, then the new content.
@@ -248,7 +248,7 @@ def test_progress_updates_in_place_on_a_terminal():
     final = FINAL.search(frames[-1])
     assert final, frames[-1]
     assert final["status"] == "stopped at the node limit"
-    assert int(final["nodes"]) == 500
+    assert int(final["nodes"]) == 200
     assert float(final["objective"]) == pytest.approx(float(objective), abs=1e-6)
     assert float(final["bound"]) == pytest.approx(float(bound), abs=1e-6)
     assert final["gap"] == f"{float(gap):.3%}".rstrip("%")
