@@ -31,7 +31,7 @@ from sk_riskscore._solver import SolverStatus, explain_infeasibility, solve
 from sk_riskscore._solver._feasibility import FeasibilityChecker
 from sk_riskscore._solver._heuristics import IntegerSearch
 
-from .conftest import SHARED_DATA
+from .conftest import CERTIFY_TIME_LIMIT, SHARED_DATA, node_limit
 from .oracle import enumerate_optimum
 from .test_solver_oracle import random_problem
 
@@ -222,17 +222,27 @@ def _holds(kind, p):
     }[kind]
 
 
+# Each of these fits certifies optimality in at most ~1,100 nodes (a few seconds on
+# an idle machine); under the default 60 s limit a loaded CI runner stopped
+# `implies` at the time limit. Bounded by nodes instead, the outcome is the same
+# on every machine.
+_MAMMO_NODES = 5_000
+
+
 @pytest.fixture(scope="module")
 def unconstrained(mammo):
     X, y = mammo
-    return RiskScoreClassifier(max_features=4, max_coef=3).fit(X, y)
+    with node_limit(_MAMMO_NODES):
+        return RiskScoreClassifier(max_features=4, max_coef=3,
+                                   time_limit=CERTIFY_TIME_LIMIT).fit(X, y)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_constraint_kind_on_mammo(kind, mammo, unconstrained):
     X, y = mammo
-    params = dict(max_features=4, max_coef=3) | KINDS[kind]
-    clf = RiskScoreClassifier(**params).fit(X, y)
+    params = dict(max_features=4, max_coef=3, time_limit=CERTIFY_TIME_LIMIT) | KINDS[kind]
+    with node_limit(_MAMMO_NODES):
+        clf = RiskScoreClassifier(**params).fit(X, y)
     assert clf.status_ == "optimal"
     assert _holds(kind, _points(clf, X)), _points(clf, X)
     # a constrained optimum can never beat the unconstrained one
@@ -259,11 +269,12 @@ def test_heuristic_incumbent_violating_a_constraint_is_never_returned(mammo, mon
     """Make every heuristic propose the *unconstrained* optimum: better than any
     admissible model, but breaking MustNotUse. It must be rejected."""
     X, y = mammo
-    free = RiskScoreClassifier(max_features=3, max_coef=3).fit(X, y)
-    banned = X.columns[np.flatnonzero(free.coef_[0])[0]]
-    proposals = _heuristics_propose(free, monkeypatch)
-    clf = RiskScoreClassifier(max_features=3, max_coef=3,
-                              constraints=[MustNotUse(banned)]).fit(X, y)
+    params = dict(max_features=3, max_coef=3, time_limit=CERTIFY_TIME_LIMIT)
+    with node_limit(_MAMMO_NODES):
+        free = RiskScoreClassifier(**params).fit(X, y)
+        banned = X.columns[np.flatnonzero(free.coef_[0])[0]]
+        proposals = _heuristics_propose(free, monkeypatch)
+        clf = RiskScoreClassifier(**params, constraints=[MustNotUse(banned)]).fit(X, y)
     assert proposals, "the heuristics were not exercised"
     assert _points(clf, X)[banned] == 0
     assert clf.objective_ > free.objective_

@@ -24,6 +24,8 @@ from sk_riskscore._progress import (
 )
 from sk_riskscore._solver import Progress
 
+from .conftest import CERTIFY_TIME_LIMIT, node_limit
+
 LINE = re.compile(
     r"\[\s*(?P<elapsed>[\d.]+) s\] objective (?P<objective>[\d.]+)\s+bound "
     r"(?P<bound>[\d.]+)\s+gap (?P<gap>[\d.]+)%\s+nodes (?P<nodes>\d+) \((?P<open>\d+) "
@@ -160,7 +162,9 @@ def test_with_progress_restores_the_display_when_the_solve_raises(monkeypatch):
 
 def test_verbose_fit_ends_with_the_final_gap(capsys, mammo):
     X, y = mammo
-    clf = RiskScoreClassifier(max_features=3, max_coef=3, verbose=1).fit(X, y)
+    with node_limit(5_000):  # certifies in a few hundred nodes, whatever the load
+        clf = RiskScoreClassifier(max_features=3, max_coef=3, time_limit=CERTIFY_TIME_LIMIT,
+                                  verbose=1).fit(X, y)
     err = capsys.readouterr().err
     final = FINAL.search(err.splitlines()[-1])
     assert final, err
@@ -178,16 +182,22 @@ def test_silent_fit_writes_nothing(capsys, breastcancer):
     assert captured.err == "" and captured.out == ""
 
 
-# A fit that cannot finish within its time limit, so the display has to update.
+# A fit far from optimal when it stops, so the display has to update. It stops
+# after {nodes} nodes and reports at every node: under a short time limit and the
+# solver's half-second reports, a loaded machine could stop it before its first
+# report. Now the screen is the same on every machine.
 _CHILD = """
+import functools
 import warnings
-from sk_riskscore import RiskScoreClassifier
+from sk_riskscore import RiskScoreClassifier, _classifier
+from sk_riskscore._solver import _branch_and_bound, solve
 from sk_riskscore.datasets import load_mammo
+_classifier.solve = functools.partial(solve, max_nodes={nodes})
+_branch_and_bound._PROGRESS_INTERVAL = 0.0
 X, y = load_mammo(return_X_y=True, as_frame=True)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    clf = RiskScoreClassifier(max_features=10, max_coef=10, time_limit={limit},
-                              verbose=1).fit(X, y)
+    clf = RiskScoreClassifier(max_features=10, max_coef=10, time_limit=600, verbose=1).fit(X, y)
 print(clf.status_, repr(clf.objective_), repr(clf.lower_bound_), repr(clf.optimality_gap_))
 """
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -222,9 +232,9 @@ def _run_on_a_terminal(code, columns=160):
 
 @pytest.mark.slow
 def test_progress_updates_in_place_on_a_terminal():
-    stdout, screen = _run_on_a_terminal(_CHILD.format(limit=3))
+    stdout, screen = _run_on_a_terminal(_CHILD.format(nodes=200))
     status, objective, bound, gap = stdout.split()
-    assert status == "time_limit"
+    assert status == "node_limit"
     # Each redraw: carriage return, erase line, then the new content.
     frames = [_ANSI.sub("", frame) for frame in screen.split("\r\x1b[2K")[1:]]
     update_frames = [frame for frame in frames if LINE.search(frame)]
@@ -237,7 +247,8 @@ def test_progress_updates_in_place_on_a_terminal():
         assert float(match["bound"]) <= float(match["objective"])
     final = FINAL.search(frames[-1])
     assert final, frames[-1]
-    assert final["status"] == "stopped at the time limit"
+    assert final["status"] == "stopped at the node limit"
+    assert int(final["nodes"]) == 200
     assert float(final["objective"]) == pytest.approx(float(objective), abs=1e-6)
     assert float(final["bound"]) == pytest.approx(float(bound), abs=1e-6)
     assert final["gap"] == f"{float(gap):.3%}".rstrip("%")
@@ -246,7 +257,7 @@ def test_progress_updates_in_place_on_a_terminal():
 
 
 def test_pipe_gets_plain_lines_not_escape_codes():
-    code = _CHILD.format(limit=1.2)
+    code = _CHILD.format(nodes=100)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
         env=dict(os.environ, TERM="xterm"),
