@@ -575,8 +575,9 @@ def test_evaluator_metrics_equal_direct_computation(mammo_split, tracking, label
             info.model_uri, X_test.assign(outcome=y_test.to_numpy()), targets="outcome",
             model_type="classifier", evaluators=["riskscore"],
         )
+    # "score" is the card's total of points (decision_function less the intercept)
     direct = risk_score_metrics(y_test, clf.predict_proba(X_test)[:, 1],
-                                scores=clf.decision_function(X_test),
+                                scores=total_points(clf, X_test),
                                 pos_label=clf.classes_[1])
     assert result.metrics == pytest.approx(direct.to_dict(), rel=1e-12)
     table = result.artifacts["calibration_by_score"].content
