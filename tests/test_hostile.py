@@ -11,10 +11,10 @@ machine down. Outcomes are counted as the issue counts them::
 
 prints: tried, clear error, right answer, silent wrong, crash, hang.
 
-Items 1, 2, 3, 7, 9 of the issue (large values in fit, serving signatures,
-score wrap-around, HTML in names, threads), the MLmodel ``code:`` refusal and
-server error bodies are fixed and tested separately; add their rows here once
-those fixes are on main.
+Items 2 and 9 of the issue (serving signatures, threads), the MLmodel
+``code:`` refusal and server error bodies need an MLflow server, a model
+directory or threads, and are tested in ``test_mlflow_serve.py``,
+``test_mlflow_flavor.py`` and ``test_solver_faults.py``.
 """
 
 from __future__ import annotations
@@ -222,6 +222,72 @@ def big_file(work):
     return load_json(path) and False
 
 
+def breastcancer_with(value):
+    """Breastcancer (raw 1-10 values) with one cell set to ``value``."""
+    from sk_riskscore.datasets import load_breastcancer
+
+    X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    X = X.astype(float)
+    X.iloc[0, 0] = value
+    return X, y
+
+
+def fit_with_huge_cell(value):
+    def probe(work):
+        from sk_riskscore import RiskScoreClassifier
+
+        X, y = breastcancer_with(value)
+        RiskScoreClassifier(max_features=2, max_coef=2, time_limit=10).fit(X, y)
+        return False  # a fit that solves on such data is not a clear refusal
+    return probe
+
+
+def cli_fit_huge_cell(work):
+    X, y = breastcancer_with(1e20)
+    X.assign(Malignant=y).to_csv(work / "huge.csv", index=False)
+    return ["fit", work / "huge.csv", "--target", "Malignant", "--no-binarize",
+            "--max-features", "2", "--time-limit", "10", "-o", work / "m.json"]
+
+
+def score_of_huge_values_does_not_wrap(work):
+    import pandas as pd
+
+    from sk_riskscore import RiskScoreClassifier
+    from sk_riskscore._model import prediction_frame
+
+    X, y = breastcancer_with(5.0)
+    clf = RiskScoreClassifier(max_features=2, max_coef=2, time_limit=10).fit(X, y)
+    points = clf.coef_.ravel()
+    column = X.columns[np.flatnonzero(points)[0]]
+    rows = pd.DataFrame([X.iloc[0]] * 2).reset_index(drop=True)
+    rows.loc[0, column], rows.loc[1, column] = 1e19, 1e300
+    score = prediction_frame(clf, rows)["score"].to_numpy(dtype=float)
+    expected = rows.to_numpy() @ points
+    return bool(np.all(score == expected) and np.all(score > 0))
+
+
+def markdown_card_escapes_html(work):
+    from sk_riskscore import RiskScoreClassifier, ScoreCard
+
+    X, y = breastcancer_with(5.0)
+    X = X.rename(columns={X.columns[0]: "<script>alert(1)</script>"})
+    clf = RiskScoreClassifier(max_features=9, min_features=9, max_coef=1,
+                              time_limit=10).fit(X, y)
+    text = ScoreCard.from_estimator(clf).to_markdown()
+    return "<script>" not in text and "&lt;script&gt;" in text
+
+
+def action_set_alias_bomb(work):
+    from sk_riskscore import ActionSet
+
+    levels = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}]" for i in range(8)]
+    path = write_text(work, "\n".join(levels) + "\nvariables: {}\n", name="actions.yaml")
+    return ActionSet.from_file(path) and False
+
+
 CATALOGUE = (
     Case("load_json: nested 100,000 deep", 4, load(lambda w: write_text(w, DEEP)),
          InvalidModelFileError),
@@ -263,6 +329,13 @@ CATALOGUE = (
     Case("signed model, point edited and checksum fixed", 8, forged_signed_model,
          InvalidModelFileError),
     Case("unsigned model, key required", 8, stripped_signature, InvalidModelFileError),
+    Case("fit: one cell of 1e20", 1, fit_with_huge_cell(1e20), ValueError),
+    Case("fit: one cell of 1e308", 1, fit_with_huge_cell(1e308), ValueError),
+    Case("CLI fit: one cell of 1e20", 1, cli(cli_fit_huge_cell), CliError),
+    Case("score of 1e19 and 1e300 inputs: exact, no int64 wrap", 3,
+         score_of_huge_values_does_not_wrap, None),
+    Case("Markdown card: a column named <script>", 7, markdown_card_escapes_html, None),
+    Case("action set: YAML alias bomb", 5, action_set_alias_bomb, ValueError),
     Case("model file written by 0.1.0", 10, lambda w: predicts_as_recorded(load_json(MODEL)),
          None),
 )
