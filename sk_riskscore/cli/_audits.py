@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .._io._atomic import write_file_atomically
 from ._commands import (
-    _column_list,
     _model_columns,
+    _required_column,
     _split_target,
     _writable,
     _write_text,
@@ -38,9 +38,10 @@ def run_recourse(args) -> None:
     frame = read_csv(args.data)
     outputs = _outputs(args.output, args.plot)
     if args.target_column is not None:
-        _column(frame, args.target_column, args.data, "--target-column")
+        _required_column(frame, args.target_column, args.data, "--target-column")
         frame = frame.drop(columns=args.target_column)
-    groups = None if args.group is None else _column(frame, args.group, args.data, "--group")
+    groups = (None if args.group is None
+              else _required_column(frame, args.group, args.data, "--group"))
     # The group stays a feature only if the model reads it (e.g. sex).
     X = _model_columns(model, frame, args.data)
     audit = audit_recourse(model, X, action_set, groups=groups, threshold=args.threshold)
@@ -66,7 +67,8 @@ def run_rashomon(args) -> None:
     frame = read_csv(args.data)
     outputs = _outputs(args.output, args.plot)
     X, y = _split_target(frame, args.target, args.data)
-    groups = None if args.group is None else _column(X, args.group, args.data, "--group")
+    groups = (None if args.group is None
+              else _required_column(X, args.group, args.data, "--group"))
     X = _model_columns(model, X, args.data)
     # The saved model's settings, unfitted: the set is defined by this data alone.
     rset = rashomon_set(clone(model), X, y, epsilon=args.epsilon,
@@ -147,20 +149,6 @@ def _outputs(table, plot) -> _Outputs:
     return _Outputs(None if table is None else _writable(table),
                     None if plot is None else _writable(plot))
 
-
-def _column(frame, column, path, option):
-    """``frame[column]``, or an error naming ``option`` if it is absent or has gaps."""
-    if column not in frame.columns:
-        raise CommandError(
-            f"{path}: no column {column!r} for {option}; columns are {_column_list(frame)}"
-        )
-    values = frame[column]
-    if values.isna().any():
-        raise CommandError(
-            f"{path}: the column {column!r} of {option} has {int(values.isna().sum())} "
-            "missing values; fill or drop them first"
-        )
-    return values
 
 
 def _save_figure(figure, path: Path) -> None:

@@ -463,17 +463,23 @@ def _column_list(frame) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
 
 
+def _required_column(frame, column, path, option, advice="fill or drop them first"):
+    """``frame[column]``, or an error naming ``option`` if it is absent or has gaps."""
+    if column not in frame.columns:
+        raise CommandError(
+            f"{path}: no column {column!r} for {option}; columns are {_column_list(frame)}"
+        )
+    values = frame[column]
+    if values.isna().any():
+        raise CommandError(
+            f"{path}: the column {column!r} of {option} has {int(values.isna().sum())} "
+            f"missing values; {advice}"
+        )
+    return values
+
+
 def _split_target(frame, target, path):
-    if target not in frame.columns:
-        raise CommandError(
-            f"{path}: no column {target!r} for --target; columns are {_column_list(frame)}"
-        )
-    y = frame[target]
-    if y.isna().any():
-        raise CommandError(
-            f"{path}: the target column {target!r} has {int(y.isna().sum())} missing "
-            "values; drop those rows first"
-        )
+    y = _required_column(frame, target, path, "--target", advice="drop those rows first")
     return frame.drop(columns=target), y
 
 
