@@ -325,6 +325,35 @@ def test_shifted_oracle_is_the_loss_of_shifted_scores(scale):
                                oracle.slopes(scores[:, 0] + 0.37), rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.6, 2.7])
+@pytest.mark.parametrize("seed", range(6))
+def test_lattice_cut_holds_at_every_integer_model_and_beats_the_tangent(seed, scale):
+    """The plane of the loss interpolated between integer scores, taken at a
+    fractional point, lies under the true loss of every integer model (so any
+    bound built on it is valid), is the tangent at integer points and lies on
+    or above the tangent elsewhere: strictly above at the point itself."""
+    rng = np.random.default_rng(seed)
+    d = 3
+    X = (rng.integers(0, 3, (150, d)) if seed % 2 else rng.random((150, d)) < 0.5).astype(float)
+    y = np.where(rng.random(150) < 0.4, 1, -1)
+    oracle = LossOracle(X, y, rng.uniform(0.5, 2.0, 150), max_abs_score=30, scale=scale)
+    grid = np.array(list(itertools.product(range(-2, 3), repeat=d)), dtype=float)
+    intercepts = np.arange(-3, 4, dtype=float)
+    exact = np.array([[oracle.loss(b, pts) for pts in grid] for b in intercepts])
+    for _ in range(10):
+        b0, l0 = rng.uniform(-3, 3), rng.uniform(-2, 2, d)
+        value, grad_b, grad_l = oracle.lattice_loss_and_gradient(b0, l0)
+        plane = value + grad_b * (intercepts[:, None] - b0) + (grid - l0) @ grad_l
+        assert np.all(plane <= exact + 1e-12)
+        assert value > oracle.loss(b0, l0)  # the interpolation sits above the loss
+        tangent = oracle.loss_and_gradient(b0, l0)
+        assert value >= tangent[0]
+    at_integer = oracle.lattice_loss_and_gradient(1.0, grid[7])
+    tangent = oracle.loss_and_gradient(1.0, grid[7])
+    assert at_integer[0] == pytest.approx(tangent[0], rel=1e-12)
+    np.testing.assert_allclose(at_integer[2], tangent[2], rtol=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
 def test_beam_wide_enough_to_hold_every_support_finds_the_best(seed):
     """The Newton screening only orders the children: a beam as wide as the
