@@ -323,6 +323,8 @@ def peer_imodels(args, argv, commit: str, dirty: str) -> None:
             })
             print(json.dumps(rows[-1]), flush=True)
     frame = pd.DataFrame(rows)
+    OUTPUT.mkdir(exist_ok=True)
+    frame.to_csv(OUTPUT / "bench_certify_imodels.csv", index=False)
     print(frame.to_string())
     print(peer_summary(frame))
     if args.no_write:
@@ -357,10 +359,15 @@ def peer_summary(frame: pd.DataFrame, tolerance: float = 1e-6) -> str:
         f"worst {difference.max():.3g}",
     ]
     if len(worse):
-        relative = 100 * worse["ours - imodels"] / worse["imodels logloss"]
-        lines.append("- worse: " + ", ".join(
-            f"{row.data} k={row.k} (+{diff:.3g}, +{pct:.2g} %)"
-            for row, diff, pct in zip(worse.itertuples(), worse["ours - imodels"], relative)))
+        def how_much(row) -> str:
+            ours, peer = row["ours logloss (1 s)"], row["imodels logloss"]
+            # a loss near 0 means imodels' card separates the rows: no percentage
+            versus = (f"+{100 * (ours / peer - 1):.2g} %" if peer > tolerance
+                      else "imodels' card separates the training rows")
+            return (f"{row['data']} k={row['k']} (+{ours - peer:.3g}: {ours:.6g} vs "
+                    f"{peer:.6g}, {versus})")
+
+        lines.append("- worse: " + "; ".join(how_much(row) for _, row in worse.iterrows()))
     return "\n".join(lines)
 
 
