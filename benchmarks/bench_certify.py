@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_certify.py --time-limit 15
     .venv/bin/python benchmarks/bench_certify.py --data compas mammo --k 3 5 --time-limit 10
     .venv/bin/python benchmarks/bench_certify.py --solvers new --time-limit 60 --no-write
+    .venv/bin/python benchmarks/bench_certify.py --peer-imodels
 
 Problems (issue 17): adult, mushroom, mammo, breastcancer (riskslim data) and
 heloc, compas (real data), each binarized by ``RiskScoreBinarizer()`` with
@@ -22,6 +23,16 @@ the root bound, nodes per second, the time to certify, the first incumbent's
 objective and the training log loss of the answer. Nodes are the nodes the
 search bounded (by an LP or, in the new solver, by a dual bound alone).
 The section "bench_certify" of RESULTS.md is replaced unless ``--no-write``.
+
+``--peer-imodels`` measures instead the issue's "loss at 1 s against imodels'
+FastRiskScore" on the same problems (the same binarized training data and k):
+imodels' ``FastRiskScoreClassifier(k, max_points=5, binarize=False)`` in its
+own virtualenv (bench_solver's ``run_peer``; its seconds exclude the numba
+compile) against our ``RiskScoreClassifier`` with ``calibrate_scale=True`` and
+``time_limit=1`` (bench_one_second's ``ours``, in this process after one
+warm-up fit), each scored by its training log loss with its own fitted scale
+and real intercept. ``--time-limit`` and ``--solvers`` do not apply; the
+section "bench_certify imodels" is replaced unless ``--no-write``.
 """
 
 from __future__ import annotations
@@ -219,16 +230,22 @@ def main(argv=None):
     parser.add_argument("--reference", type=int, default=0, metavar="RUNS",
                         help="instead: time to certify the REFERENCE.md section 2 "
                              "problems (breastcancer, mammo; k=5), RUNS runs per solver")
+    parser.add_argument("--peer-imodels", action="store_true",
+                        help="instead: our training log loss after 1 s (fitted scale) "
+                             "against imodels' FastRiskScoreClassifier on each problem")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker, args.k[0], args.time_limit)))
         return
-    trees = {"old": base_tree(args.base), "new": ROOT}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "sk_riskscore"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
+    if args.peer_imodels:
+        peer_imodels(args, argv, commit, dirty)
+        return
+    trees = {"old": base_tree(args.base), "new": ROOT}
     if args.reference:
         reference(trees, args, commit)
         return
@@ -273,6 +290,85 @@ def main(argv=None):
     # the large synthetic problem keeps its own section
     replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else ""),
                     body)
+
+
+def peer_imodels(args, argv, commit: str, dirty: str) -> None:
+    """Issue 17's "loss at 1 s against imodels' FastRiskScore", fitted scale,
+    on each problem; see the module docstring.
+    """
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._results import markdown_table, replace_section
+    from benchmarks.bench_one_second import BUDGET, ours
+    from benchmarks.bench_solver import ours_fitted_logloss, peer_fitted_logloss, run_peer
+
+    rows = []
+    for name in args.data:
+        arrays = np.load(binarized(name))
+        X, y = arrays["X"], (arrays["y"] == 1).astype(int)
+        if not rows:  # imports and first-call costs, as run_peer's warm-up for imodels
+            ours(X[:50], y[:50], 1, calibrate_scale=True)
+        for k in args.k:
+            peer = run_peer("imodels", X, y, k)
+            fitted, seconds = ours(X, y, k, calibrate_scale=True)
+            peer_loss, our_loss = peer_fitted_logloss(peer, X, y), ours_fitted_logloss(
+                fitted, X, y)
+            rows.append({
+                "data": name, "k": k, "n": X.shape[0], "d": X.shape[1],
+                "imodels s": peer["seconds"], "imodels compile s": peer["compile_seconds"],
+                "imodels L0": int(np.count_nonzero(peer["points"])),
+                "imodels scale": peer["scale"], "imodels logloss": peer_loss,
+                "ours s": seconds, "ours L0": int(np.count_nonzero(fitted.coef_)),
+                "ours scale": fitted.scale_, "ours gap": fitted.optimality_gap_,
+                "ours logloss (1 s)": our_loss, "ours - imodels": our_loss - peer_loss,
+            })
+            print(json.dumps(rows[-1]), flush=True)
+    frame = pd.DataFrame(rows)
+    OUTPUT.mkdir(exist_ok=True)
+    frame.to_csv(OUTPUT / "bench_certify_imodels.csv", index=False)
+    print(frame.to_string())
+    print(peer_summary(frame))
+    if args.no_write:
+        return
+    command = "benchmarks/bench_certify.py " + " ".join(argv if argv is not None else
+                                                          sys.argv[1:])
+    replace_section("bench_certify imodels", (
+        f"Command: `{command}`; commit {commit}"
+        f"{' (uncommitted changes)' if dirty else ''}. The problems of bench_certify "
+        "(RiskScoreBinarizer() on the 80 % training split, seed 0; points in [-5, 5]). "
+        "imodels: FastRiskScoreClassifier(k, max_points=5, binarize=False) in its own "
+        "virtualenv, run to completion (`imodels s` excludes the numba compile, "
+        "`imodels compile s`). Ours: RiskScoreClassifier(max_features=k, max_coef=5, "
+        f"c0=1e-6, calibrate_scale=True, time_limit={BUDGET:g}, random_state=0), in one "
+        "process after a warm-up fit; `ours s` is its wall time. Log losses are on the "
+        "training rows, each model with its own fitted scale and real intercept; "
+        "`ours - imodels` < 0 means ours is better. The machine is shared (2 cores), "
+        "which shortens what our 1 s buys.\n\n"
+        + peer_summary(frame) + "\n\n" + markdown_table(frame, float_format=".6g")))
+
+
+def peer_summary(frame: pd.DataFrame, tolerance: float = 1e-6) -> str:
+    """How often our 1-s log loss is within ``tolerance`` of imodels' or better."""
+    difference = frame["ours - imodels"]
+    worse = frame[difference > tolerance]
+    lines = [
+        f"- ours equal or better (ours - imodels <= {tolerance:g}) on "
+        f"{int((difference <= tolerance).sum())} of {len(frame)} problems "
+        f"(better by more than {tolerance:g} on {int((difference < -tolerance).sum())}); "
+        f"worse on {len(worse)}",
+        f"- ours - imodels: median {difference.median():.3g}, best {difference.min():.3g}, "
+        f"worst {difference.max():.3g}",
+    ]
+    if len(worse):
+        def how_much(row) -> str:
+            ours, peer = row["ours logloss (1 s)"], row["imodels logloss"]
+            # a loss near 0 means imodels' card separates the rows: no percentage
+            versus = (f"+{100 * (ours / peer - 1):.2g} %" if peer > tolerance
+                      else "imodels' card separates the training rows")
+            return (f"{row['data']} k={row['k']} (+{ours - peer:.3g}: {ours:.6g} vs "
+                    f"{peer:.6g}, {versus})")
+
+        lines.append("- worse: " + "; ".join(how_much(row) for _, row in worse.iterrows()))
+    return "\n".join(lines)
 
 
 def reference(trees: dict, args, commit: str) -> None:

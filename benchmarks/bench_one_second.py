@@ -21,13 +21,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks._results import markdown_table, replace_section  # noqa: E402
-from benchmarks.bench_solver import C0, MAX_POINTS, load, run_peer, scale1_metrics  # noqa: E402
+from benchmarks.bench_solver import (  # noqa: E402
+    C0,
+    MAX_POINTS,
+    load,
+    ours_fitted_logloss,
+    peer_fitted_logloss,
+    run_peer,
+    scale1_metrics,
+)
 from sk_riskscore import RiskScoreClassifier  # noqa: E402
 
 BUDGET = 1.0
@@ -51,17 +58,16 @@ def main():
         for k in (5, 10):
             peer = run_peer("imodels", Xtr, ytr, k)
             points = np.array(peer["points"])
-            peer_risk = 1 / (1 + np.exp(-(Xtr @ points + peer["intercept"]) / peer["scale"]))
-            peer_logloss = log_loss(ytr, peer_risk)
+            peer_logloss = peer_fitted_logloss(peer, Xtr, ytr)
             peer_objective, _ = scale1_metrics(points, Xtr, ytr)
             fitted, fitted_s = ours(Xtr, ytr, k, calibrate_scale=True)
-            fitted_logloss = log_loss(ytr, fitted.predict_proba(Xtr)[:, 1])
+            ours_logloss = ours_fitted_logloss(fitted, Xtr, ytr)
             plain, plain_s = ours(Xtr, ytr, k)
             rows.append({
                 "data": name, "k": k, "imodels s": peer["seconds"],
                 "imodels logloss (fitted scale)": peer_logloss,
-                "ours logloss (calibrate_scale, 1 s)": fitted_logloss,
-                "fitted % vs imodels": 100 * (fitted_logloss / peer_logloss - 1),
+                "ours logloss (calibrate_scale, 1 s)": ours_logloss,
+                "fitted % vs imodels": 100 * (ours_logloss / peer_logloss - 1),
                 "ours s (fitted)": fitted_s,
                 "imodels objective (scale 1)": peer_objective,
                 "ours objective (scale 1, 1 s)": plain.objective_,

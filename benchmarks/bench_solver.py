@@ -79,6 +79,38 @@ def run_peer(method, X, y, k):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def fitted_risk(points, intercept, scale, X):
+    """Risk under a fitted scale: ``1 / (1 + exp(-(X @ points + intercept) / scale))``.
+
+    The mapping of a peer's fit (``run_peer``'s points, intercept and scale)
+    and of ours with ``calibrate_scale=True`` (``coef_``, ``intercept_``,
+    ``scale_``).
+    """
+    return 1 / (1 + np.exp(-(X @ np.asarray(points, dtype=float) + intercept) / scale))
+
+
+def fitted_logloss(points, intercept, scale, X, y):
+    """Training log loss of :func:`fitted_risk`, computed from the margins
+    (``log(1 + exp(-y (X @ points + intercept) / scale))``, y in {0, 1} or
+    {-1, 1}), so that risks rounding to 0 or 1 do not clip.
+    """
+    signs = np.where(np.asarray(y) == 1, 1.0, -1.0)
+    margins = (X @ np.asarray(points, dtype=float) + intercept) / scale
+    return float(np.logaddexp(0, -signs * margins).mean())
+
+
+def peer_fitted_logloss(peer, X, y):
+    """Training log loss of a peer's fit (``run_peer``) with its own scale and intercept."""
+    return fitted_logloss(peer["points"], peer["intercept"], peer["scale"], X, y)
+
+
+def ours_fitted_logloss(clf, X, y):
+    """Training log loss of our fit with its ``scale_`` and ``intercept_``
+    (``predict_proba``'s mapping, from the margins).
+    """
+    return fitted_logloss(clf.coef_[0], float(clf.intercept_[0]), clf.scale_, X, y)
+
+
 def best_integer_intercept(score, y):
     """The integer intercept minimising the log loss of ``score + b`` (scale 1)."""
     signs = np.where(y == 1, 1.0, -1.0)
@@ -141,12 +173,8 @@ def evaluate(name, k):
     for method in ("imodels", "fasterrisk"):
         fit = peers[method] = run_peer(method, Xtr, ytr, k)
         points = np.array(fit["points"])
-
-        def risk(A, points=points, fit=fit):
-            return 1 / (1 + np.exp(-(A @ points + fit["intercept"]) / fit["scale"]))
-
-        row(method, points, risk(Xtr), risk(Xte), fit["seconds"],
-            compile_s=fit["compile_seconds"])
+        risk = [fitted_risk(points, fit["intercept"], fit["scale"], A) for A in (Xtr, Xte)]
+        row(method, points, *risk, fit["seconds"], compile_s=fit["compile_seconds"])
 
     ours("sk-riskscore (scale 1)", TIME_LIMITS[name])
     ours("sk-riskscore (calibrate_scale)", TIME_LIMITS[name], calibrate_scale=True)
