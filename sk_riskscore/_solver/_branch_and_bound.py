@@ -181,11 +181,6 @@ class BranchAndBound:
         self.feasibility = FeasibilityChecker(problem)
         self._twins, self._twin_chain = self._twin_pairs()
         self.real_intercept = not problem.integer_intercept
-        # Every admissible score is an integer: cuts may use the loss
-        # interpolated between integer scores (see LossOracle).
-        self._cut_at = (self.oracle.lattice_loss_and_gradient
-                        if self.oracle.integral and not self.real_intercept
-                        else self.oracle.loss_and_gradient)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept,
                                     deadline=self._start + self.time_limit)
@@ -297,7 +292,8 @@ class BranchAndBound:
             if node.bound >= self._prune_threshold():
                 return None
             history.append(node.bound)
-            loss, grad_b, grad_l = self._cut_at(solution.intercept, solution.points)
+            loss, grad_b, grad_l = self.oracle.cut(solution.intercept, solution.points,
+                                                   not self.real_intercept)
             violation = loss - solution.theta
             candidate = self._integral_model(solution)
             if candidate is not None:

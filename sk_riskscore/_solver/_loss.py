@@ -203,6 +203,15 @@ class LossOracle:
         slope = self.slopes(scores)
         return self.loss_from_scores(scores), float(slope.sum()), self.X.T @ slope
 
+    def cut(self, intercept: float, points: np.ndarray, integer_intercept: bool):
+        """A loss cut at a (relaxed) point for a search over integer points:
+        the lattice cut when the intercept is an integer too and the features
+        are integers, else the tangent. Returns (loss, d/d intercept, d/d points).
+        """
+        if integer_intercept and self.integral:
+            return self.lattice_loss_and_gradient(intercept, points)
+        return self.loss_and_gradient(intercept, points)
+
     def lattice_loss_and_gradient(self, intercept: float, points: np.ndarray):
         """A cut that is valid for integer scores only, and stronger there.
 

@@ -377,8 +377,8 @@ class _Enumeration:
             if box.bound > self._limit():
                 return None
             history.append(box.bound)
-            loss, grad_b, grad_l = self.oracle.loss_and_gradient(solution.intercept,
-                                                                 solution.points)
+            loss, grad_b, grad_l = self.oracle.cut(solution.intercept, solution.points,
+                                                   not self.real_intercept)
             violation = loss - solution.theta
             stalled = (len(history) > _STALL_ROUNDS and history[-1] - history[-1 - _STALL_ROUNDS]
                        < _STALL_FRACTION * (self.threshold - history[-1]))
