@@ -400,7 +400,8 @@ def test_a_false_infeasible_from_the_engine_is_an_error_not_a_prune(monkeypatch)
 def test_box_candidates_never_outgrow_the_box():
     """25 open features, then 5 forced non-zero with support at most 5: one
     candidate, listed without building the 3^25 prefixes first."""
-    from sk_riskscore._solver._rashomon import _Box, _count_models, _Enumeration
+    from sk_riskscore._solver._enumerate import count_models
+    from sk_riskscore._solver._rashomon import _Box, _Enumeration
 
     rng = np.random.default_rng(0)
     d = 30
@@ -414,7 +415,7 @@ def test_box_candidates_never_outgrow_the_box():
         lower = np.concatenate([[-40], np.full(25, -1), np.ones(5), np.zeros(25), np.ones(5)])
         upper = np.concatenate([[40], np.ones(d), np.ones(d)])
         box = _Box(lower.astype(float), upper.astype(float), -np.inf)
-        assert _count_models(box, d, tree.feasibility) == 1
+        assert count_models(box.lower, box.upper, d, tree.feasibility) == 1
         np.testing.assert_array_equal(tree._candidates(box),
                                       [np.r_[np.zeros(25), np.ones(5)].astype(int)])
     finally:

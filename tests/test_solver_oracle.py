@@ -579,3 +579,16 @@ def test_no_prune_rests_on_an_infeasible_claim_of_the_engine(backend, monkeypatc
         result = solve(random_problem(seed), backend=backend, gap_tolerance=1e-9)
         assert result.objective == pytest.approx(ground_truth(seed).objective, abs=1e-9)
     assert claims == []
+
+
+def test_projection_on_no_columns_is_the_empty_models_loss():
+    """The oracle of models that use no column: one pattern holding every row's
+    weight, so the empty model's loss at any intercept is the full loss."""
+    rng = np.random.default_rng(3)
+    X = (rng.random((80, 3)) < 0.5).astype(float)
+    y = np.where(rng.random(80) < 0.3, 1, -1)
+    oracle = LossOracle(X, y, rng.uniform(0.5, 2.0, 80))
+    empty = oracle.projected([])
+    assert empty.n_rows == 1
+    for b in (-2.0, 0.0, 1.5):
+        assert empty.loss(b, np.zeros(0)) == pytest.approx(oracle.loss(b, np.zeros(3)), rel=1e-12)

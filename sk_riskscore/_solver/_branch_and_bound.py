@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from ._admissible import find_admissible_model
 from ._dual import DualBound, root_point
+from ._enumerate import best_integer_intercepts, box_candidates, count_models
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
@@ -91,6 +92,16 @@ _ROOT_DUAL_MIN_ENTRIES = 100_000
 # The root's cut loop stops after this share of the time limit (it also stops
 # when stalled): 500,000 rows spent the whole limit there, leaving no tree.
 _ROOT_TIME_SHARE = 0.8
+# A node with at most this many admissible points vectors is closed by
+# evaluating all of them (each at its best integer intercept in the node's
+# range) instead of by LPs and branching: once a node's support is decided,
+# its LP bound stays far under its integer optimum (breastcancer binarized,
+# k=5: open nodes with all five features fixed at 0.082 against 0.104), and
+# the tree then branched on point values node by node. Measured at 200, 1,000
+# and 4,096 (30 s): 200-1,000 certified compas k=5 in 13-20 s instead of 15.5 s
+# and left breastcancer k=5's gap at 0.21; 4,096 spent half the time building
+# candidates and lost on both.
+_ENUMERATE_AT_MOST = 256
 
 
 @dataclass
@@ -190,6 +201,7 @@ class BranchAndBound:
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
         self.n_nodes = 0
+        self.n_enumerated = 0
         self.n_incumbent_updates = 0
         self.fallbacks = 0
         self.time_to_first = float("nan")
@@ -274,6 +286,8 @@ class BranchAndBound:
         """Bound one node; return the children to explore, or None if pruned."""
         self.n_nodes += 1
         lower, upper = node.lower, node.upper
+        if not root_node and self._enumerated(node):
+            return None
         if root_node and self.oracle.n_rows * self.d >= _ROOT_DUAL_MIN_ENTRIES:
             node.bound = max(node.bound, self._root_dual_bound(lower, upper))
         self.lp.set_bounds(lower, upper)
@@ -340,6 +354,41 @@ class BranchAndBound:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
         self._fix_by_reduced_cost(solution, node, lower, upper)
         return self._branch(solution, node)
+
+    def _enumerated(self, node: _Node) -> bool:
+        """Close a small node exactly: its bound becomes its minimum objective
+        and its best models are offered. False if the node is too large (or
+        the intercept is real: its best value has no closed form).
+        """
+        if self.real_intercept:
+            return False
+        lower, upper, d = node.lower, node.upper, self.d
+        if count_models(lower, upper, d, self.feasibility) > _ENUMERATE_AT_MOST:
+            return False
+        self.n_enumerated += 1
+        candidates = box_candidates(lower, upper, d, self.feasibility)
+        if len(candidates) == 0:
+            node.bound = np.inf
+            return True
+        used = np.flatnonzero(np.any(candidates != 0, axis=0))
+        # the rows' distinct patterns over the columns used: a handful, not n
+        oracle = self.oracle.projected(used)
+        dtype = np.int64 if oracle.integral else float
+        base = oracle.X.astype(dtype) @ candidates[:, used].T.astype(dtype)
+        intercept_low = int(np.ceil(lower[0] - 1e-9))
+        intercept_high = int(np.floor(upper[0] + 1e-9))
+        if intercept_low > intercept_high:
+            node.bound = np.inf
+            return True
+        intercepts, losses = best_integer_intercepts(oracle, base, intercept_low,
+                                                     intercept_high)
+        objectives = losses + (candidates != 0) @ self.problem.c0
+        best = np.argsort(objectives)[: max(self.pool_size, 1)]
+        for i in best:
+            self._offer(int(intercepts[i]), candidates[i])
+        # merged rows' losses agree with the exact ones to rounding only
+        node.bound = max(node.bound, float(objectives[best[0]]) - 1e-12)
+        return True
 
     def _root_dual_bound(self, lower: np.ndarray, upper: np.ndarray) -> float:
         """The root's dual bound; its last point also seeds the LP with a cut."""

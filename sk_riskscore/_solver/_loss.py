@@ -71,7 +71,11 @@ class LossOracle:
         fit then costs its number of distinct patterns, not rows (mushroom, 5
         one-hot features: 9 instead of 6499).
         """
-        rows, inverse = _distinct_rows(self.X[:, list(columns)])
+        columns = list(columns)
+        if columns:
+            rows, inverse = _distinct_rows(self.X[:, columns])
+        else:  # every row has the same (empty) pattern
+            rows, inverse = np.zeros((1, 0)), np.zeros(self.n_rows, dtype=np.int64)
         oracle = copy.copy(self)
         oracle.X = rows
         oracle.weight = np.bincount(inverse, weights=self.weight, minlength=len(rows))

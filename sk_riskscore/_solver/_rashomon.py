@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ._enumerate import best_integer_intercepts, box_candidates, count_models
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
@@ -273,7 +274,7 @@ class _Enumeration:
             return
         dtype = np.int64 if self.oracle.integral else float
         base = self.oracle.X.astype(dtype) @ candidates.T.astype(dtype)
-        intercepts, losses = _best_integer_intercepts(
+        intercepts, losses = best_integer_intercepts(
             self.oracle, base, self.feasibility.intercept_lower,
             self.feasibility.intercept_upper)
         objectives = losses + penalties
@@ -320,7 +321,7 @@ class _Enumeration:
     def _process(self, box: _Box, root: bool) -> list[_Box]:
         """Evaluate a small box outright, else bound it and return its children."""
         self.n_nodes += 1
-        if not root and _count_models(box, self.d, self.feasibility) <= _EVALUATE_AT_MOST:
+        if not root and self._small(box):
             self._evaluate(self._candidates(box))
             return []
         solution = self._bound(box, root)
@@ -331,7 +332,7 @@ class _Enumeration:
             self._fix_by_reduced_cost(box, solution)
             if not self._propagate(box.lower, box.upper):
                 return []
-            if _count_models(box, self.d, self.feasibility) <= _EVALUATE_AT_MOST:
+            if self._small(box):
                 self._evaluate(self._candidates(box))
                 return []
         return self._branch(box, solution)
@@ -468,33 +469,11 @@ class _Enumeration:
                     or lz.sum() > self.feasibility.max_support
                     or uz.sum() < self.feasibility.min_support)
 
+    def _small(self, box: _Box) -> bool:
+        return count_models(box.lower, box.upper, self.d, self.feasibility) <= _EVALUATE_AT_MOST
+
     def _candidates(self, box: _Box) -> np.ndarray:
-        """Every admissible points vector in the box, one per row."""
-        d = self.d
-        fs = self.feasibility
-        values = [_values(box, d, j) for j in range(d)]
-        # Features after j that must be / may be non-zero: a prefix is kept only
-        # if some completion meets the support limits, so no level of prefixes
-        # outgrows the box's count (features forced non-zero late in the order
-        # had made mushroom's prefixes grow to 70 million rows).
-        forced = np.array([v.size > 0 and not np.any(v == 0) for v in values], dtype=int)
-        optional = np.array([np.any(v != 0) and np.any(v == 0) for v in values], dtype=int)
-        forced_after = np.concatenate([np.cumsum(forced[::-1])[::-1][1:], [0]])
-        optional_after = np.concatenate([np.cumsum(optional[::-1])[::-1][1:], [0]])
-        partial = np.zeros((1, 0), dtype=np.int64)
-        for j in range(d):
-            partial = np.column_stack([np.repeat(partial, len(values[j]), axis=0),
-                                       np.tile(values[j], len(partial))])
-            support = np.count_nonzero(partial, axis=1) + forced_after[j]
-            partial = partial[(support <= fs.max_support)
-                              & (support + optional_after[j] >= fs.min_support)]
-        support = np.count_nonzero(partial, axis=1)
-        keep = support >= fs.min_support
-        if fs.has_constraints:
-            activity = partial @ fs.points_matrix.T + (partial != 0) @ fs.used_matrix.T
-            keep &= np.all((activity >= fs.lower - 1e-9) & (activity <= fs.upper + 1e-9),
-                           axis=1)
-        return partial[keep]
+        return box_candidates(box.lower, box.upper, self.d, self.feasibility)
 
     # --------------------------------------------------------------- reporting
     def _report(self, force: bool = False) -> None:
@@ -582,48 +561,3 @@ def _raw_objectives(problem: RiskScoreProblem, points: np.ndarray, intercepts: n
         objectives[start : start + chunk] = (weight @ np.logaddexp(0.0, -margins)
                                              + (block != 0) @ problem.c0)
     return objectives
-
-
-def _values(box: _Box, d: int, j: int) -> np.ndarray:
-    lo, hi = int(box.lower[1 + j]), int(box.upper[1 + j])
-    values = np.arange(lo, hi + 1, dtype=np.int64)
-    if box.lower[1 + d + j] > 0.5:
-        values = values[values != 0]
-    if box.upper[1 + d + j] < 0.5:
-        values = values[values == 0]
-    return values
-
-
-def _count_models(box: _Box, d: int, feasibility: FeasibilityChecker) -> float:
-    """How many points vectors in the box respect the support limits (before
-    the linear constraints): a polynomial in the support, feature by feature.
-    """
-    by_support = np.zeros(d + 1)
-    by_support[0] = 1.0
-    for j in range(d):
-        values = _values(box, d, j)
-        nonzero = np.count_nonzero(values)
-        zero = len(values) - nonzero
-        by_support[1:] = by_support[1:] * zero + by_support[:-1] * nonzero
-        by_support[0] *= zero
-    return float(by_support[feasibility.min_support : feasibility.max_support + 1].sum())
-
-
-def _best_integer_intercepts(oracle: LossOracle, base: np.ndarray, lower: int, upper: int):
-    """Each column's best integer intercept in [lower, upper] and its loss.
-
-    ``base`` holds the scores without intercept, (distinct rows, models). The
-    loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once from
-    False to True: bisect on it for all models at once.
-    """
-    m = base.shape[1]
-    lo = np.full(m, int(lower), dtype=np.int64)
-    hi = np.full(m, int(upper), dtype=np.int64)
-    while np.any(lo < hi):
-        mid = (lo + hi) // 2
-        rising = (oracle.losses(base + (mid + 1)[None, :])
-                  >= oracle.losses(base + mid[None, :]))
-        active = lo < hi
-        hi = np.where(active & rising, mid, hi)
-        lo = np.where(active & ~rising, mid + 1, lo)
-    return lo, oracle.losses(base + lo[None, :])
