@@ -27,7 +27,12 @@ from threadpoolctl import threadpool_limits
 
 from ._admissible import find_admissible_model
 from ._dual import DualBound, root_point
-from ._enumerate import best_integer_intercepts, box_candidates, count_models
+from ._enumerate import (
+    best_integer_intercepts,
+    box_candidates,
+    count_models,
+    last_slot_models,
+)
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
@@ -102,6 +107,12 @@ _ROOT_TIME_SHARE = 0.8
 # and left breastcancer k=5's gap at 0.21; 4,096 spent half the time building
 # candidates and lost on both.
 _ENUMERATE_AT_MOST = 256
+# A node with at most one support slot left is closed exactly when that takes
+# at most this many array entries (see last_slot_models). At 30 s: 20 million
+# let compas k=5 spend 30 ms a node there (certified in 28 s instead of 13 s);
+# 2 million certified it in 11 s and left heloc k=3 at a 6.0 % gap (7.4 % with
+# 500,000; 7.7 % without).
+_LAST_SLOT_AT_MOST = 2_000_000
 
 
 @dataclass
@@ -363,6 +374,17 @@ class BranchAndBound:
         if self.real_intercept:
             return False
         lower, upper, d = node.lower, node.upper, self.d
+        last_slot = last_slot_models(self.oracle, lower, upper, d, self.feasibility,
+                                     self.problem.c0, _LAST_SLOT_AT_MOST,
+                                     max(self.pool_size, 1))
+        if last_slot is not None:
+            self.n_enumerated += 1
+            objectives, intercepts, points = last_slot
+            for intercept, pts in zip(intercepts, points):
+                self._offer(int(intercept), pts)
+            node.bound = (max(node.bound, float(objectives[0]) - 1e-12) if len(objectives)
+                          else np.inf)
+            return True
         if count_models(lower, upper, d, self.feasibility) > _ENUMERATE_AT_MOST:
             return False
         self.n_enumerated += 1

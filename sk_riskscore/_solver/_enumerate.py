@@ -13,7 +13,8 @@ import numpy as np
 from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle
 
-__all__ = ["best_integer_intercepts", "box_candidates", "count_models", "point_values"]
+__all__ = ["best_integer_intercepts", "box_candidates", "count_models", "last_slot_models",
+           "point_values"]
 
 
 def point_values(lower: np.ndarray, upper: np.ndarray, d: int, j: int) -> np.ndarray:
@@ -89,18 +90,137 @@ def box_candidates(lower: np.ndarray, upper: np.ndarray, d: int,
 def best_integer_intercepts(oracle: LossOracle, base: np.ndarray, lower: int, upper: int):
     """Each column's best integer intercept in [lower, upper] and its loss.
 
-    ``base`` holds the scores without intercept, (distinct rows, models). The
-    loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once from
-    False to True: bisect on it for all models at once.
+    ``base`` holds the scores without intercept, (distinct rows, models).
     """
-    m = base.shape[1]
+    return _bisect_intercepts(lambda b: oracle.losses(base + b[None, :]), base.shape[1],
+                              lower, upper)
+
+
+def _bisect_intercepts(loss_at, m: int, lower: int, upper: int):
+    """The best integer intercept in [lower, upper] of ``m`` models at once, and
+    its loss; ``loss_at(b)`` gives the models' losses at intercepts ``b``. The
+    loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once
+    from False to True: bisect on it.
+    """
     lo = np.full(m, int(lower), dtype=np.int64)
     hi = np.full(m, int(upper), dtype=np.int64)
     while np.any(lo < hi):
         mid = (lo + hi) // 2
-        rising = (oracle.losses(base + (mid + 1)[None, :])
-                  >= oracle.losses(base + mid[None, :]))
+        rising = loss_at(mid + 1) >= loss_at(mid)
         active = lo < hi
         hi = np.where(active & rising, mid, hi)
         lo = np.where(active & ~rising, mid + 1, lo)
-    return lo, oracle.losses(base + lo[None, :])
+    return lo, loss_at(lo)
+
+
+def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d: int,
+                     feasibility: FeasibilityChecker, c0: np.ndarray, max_work: int,
+                     n_best: int):
+    """The exact best models of a box whose support has at most one slot left.
+
+    Such a box fixes the features that must be used (each with its range of
+    points) and allows at most one more of its free features. Its models are
+    every combination of the fixed features' points, alone or with one free
+    0/1 feature at one of its values, at every integer intercept of the box's
+    range: a box that the LP tree would close by branching the free features
+    off one by one (heloc, k=3: chains 35 nodes deep) costs one pass.
+
+    The pass works on the rows' patterns over the fixed columns. A model's loss
+    at intercept ``b`` is, with ``T[p, c, t]`` the loss of pattern ``p``'s rows
+    at combination ``c``'s score plus ``t`` and ``W[p, j]`` their weight on
+    rows where free column ``j`` is 1::
+
+        sum_p (W_p - W[p, j]) T[p, c, b] + W[p, j] T[p, c, b + v]
+
+    so one product of ``W`` with ``T`` gives every model at every intercept.
+
+    Returns ``(objectives, intercepts, points)`` of the ``n_best`` best models
+    (empty if the box holds none), or None when the box does not qualify:
+    more than one slot left, linear constraints, free columns that are not
+    0/1, a shifted oracle, or more than ``max_work`` array entries to fill.
+    """
+    if feasibility.has_constraints or oracle._shift:
+        return None
+    used = lower[1 + d :] > 0.5
+    fixed = np.flatnonzero(used)
+    slots = feasibility.max_support - len(fixed)
+    if slots < 0 or slots > 1:
+        return None
+    free = np.flatnonzero((upper[1 + d :] > 0.5) & ~used) if slots == 1 else np.zeros(0, int)
+    if len(fixed) + 1 < feasibility.min_support:
+        free = np.zeros(0, int)
+    fixed_values = [point_values(lower, upper, d, j) for j in fixed]
+    free_values = [point_values(lower, upper, d, j) for j in free]
+    choices = np.array(sorted({int(v) for values in free_values for v in values if v != 0}),
+                       dtype=np.int64)
+    n_combos = int(np.prod([len(v) for v in fixed_values])) if len(fixed) else 1
+    intercept_low = int(np.ceil(lower[0] - 1e-9))
+    intercept_high = int(np.floor(upper[0] + 1e-9))
+    n_intercepts = intercept_high - intercept_low + 1
+    free_columns = oracle.X[:, free]
+    if len(choices) == 0:
+        free, free_values, free_columns = np.zeros(0, int), [], free_columns[:, :0]
+    offsets = np.arange(intercept_low + min(int(choices.min(initial=0)), 0),
+                        intercept_high + max(int(choices.max(initial=0)), 0) + 1)
+    n_patterns_at_most = min(oracle.n_rows, 2 ** min(len(fixed), 30))
+    work = n_combos * max(len(free), 1) * len(offsets) * max(n_patterns_at_most, len(choices))
+    if work > max_work:
+        return None
+    if not np.all((free_columns == 0) | (free_columns == 1)):
+        return None
+    empty = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros((0, d), dtype=np.int64))
+    if n_combos == 0 or n_intercepts <= 0:
+        return empty
+    combos = (np.array(np.meshgrid(*fixed_values, indexing="ij")).reshape(len(fixed), -1).T
+              if len(fixed) else np.zeros((1, 0), dtype=np.int64))
+    patterns, inverse = np.unique(oracle.X[:, fixed], axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n_patterns = len(patterns)
+    dtype = np.int64 if oracle.integral else float
+    base = patterns.astype(dtype) @ combos.T.astype(dtype)  # (patterns, combos)
+    weight = np.bincount(inverse, oracle.weight, n_patterns)
+    negative = np.bincount(inverse, oracle.negative_weight, n_patterns)
+    one_hot = np.zeros((n_patterns, oracle.n_rows))
+    one_hot[inverse, np.arange(oracle.n_rows)] = 1.0
+    weight_on = one_hot @ (oracle.weight[:, None] * free_columns)  # (patterns, free)
+    negative_on = oracle.negative_weight @ free_columns  # (free,)
+    # in floats: a score here need not be any admissible model's, so it may lie
+    # outside the oracle's table of integer scores
+    table = oracle._softplus((base[:, :, None] + offsets[None, None, :]).astype(float))
+    whole = np.einsum("p,pct->ct", weight, table)  # every row off the added column
+    moved = np.einsum("pj,pct->cjt", weight_on, table)  # the added column's rows
+    at = np.arange(n_intercepts) + (intercept_low - offsets[0])  # indices of b in offsets
+    intercepts = np.arange(intercept_low, intercept_high + 1)
+    linear_b = intercepts * negative.sum() / oracle.scale  # (intercepts,)
+    linear_c = negative @ base / oracle.scale  # (combos,)
+    objective_base = float(c0[fixed].sum())
+    candidates = []  # (objectives, combo, column or -1, value, intercept), flattened
+    if len(fixed) >= feasibility.min_support:
+        alone = whole[:, at] + linear_b[None, :]
+        b = np.argmin(alone, axis=1)
+        candidates.append((alone[np.arange(n_combos), b] + linear_c + objective_base,
+                           np.arange(n_combos), np.full(n_combos, -1),
+                           np.zeros(n_combos, dtype=np.int64), intercepts[b]))
+    for value in choices:
+        allowed = np.array([np.any(values == value) for values in free_values])
+        if not allowed.any():
+            continue
+        columns = np.flatnonzero(allowed)
+        loss = (whole[:, None, at] - moved[:, columns][:, :, at]
+                + moved[:, columns][:, :, at + value] + linear_b[None, None, :])
+        b = np.argmin(loss, axis=2)  # (combos, columns)
+        best = np.take_along_axis(loss, b[:, :, None], axis=2)[:, :, 0]
+        best = (best + linear_c[:, None] + (value * negative_on[columns] / oracle.scale
+                                            + c0[free[columns]])[None, :] + objective_base)
+        combo, column = np.indices(best.shape).reshape(2, -1)
+        candidates.append((best.ravel(), combo, columns[column], np.full(combo.size, value),
+                           intercepts[b.ravel()]))
+    if not candidates:
+        return empty
+    objectives, combo, column, value, intercept = (np.concatenate(a) for a in zip(*candidates))
+    best = np.argsort(objectives)[:n_best]
+    points = np.zeros((len(best), d), dtype=np.int64)
+    points[:, fixed] = combos[combo[best]]
+    added = np.flatnonzero(column[best] >= 0)
+    points[added, free[column[best][added]]] = value[best][added]
+    return objectives[best], intercept[best], points
