@@ -113,6 +113,27 @@ def _bisect_intercepts(loss_at, m: int, lower: int, upper: int):
     return lo, loss_at(lo)
 
 
+class _ColumnFacts:
+    """Per-column facts of an oracle's rows that no box changes."""
+
+    def __init__(self, oracle: LossOracle):
+        self.X = oracle.X  # the rows these facts are of
+        self.binary = np.all((oracle.X == 0) | (oracle.X == 1), axis=0)
+        self.weight = oracle.weight @ oracle.X
+        self.negative = oracle.negative_weight @ oracle.X
+
+
+def _column_facts(oracle: LossOracle) -> _ColumnFacts:
+    """The oracle's column facts, computed once per set of rows (copies of an
+    oracle at another scale share them; projections have other rows).
+    """
+    facts = getattr(oracle, "_column_facts", None)
+    if facts is None or facts.X is not oracle.X or len(facts.weight) != oracle.X.shape[1]:
+        facts = _ColumnFacts(oracle)
+        oracle._column_facts = facts
+    return facts
+
+
 def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d: int,
                      feasibility: FeasibilityChecker, c0: np.ndarray, max_work: int,
                      n_best: int):
@@ -150,23 +171,25 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     if len(fixed) + 1 < feasibility.min_support:
         free = np.zeros(0, int)
     fixed_values = [point_values(lower, upper, d, j) for j in fixed]
-    free_values = [point_values(lower, upper, d, j) for j in free]
-    choices = np.array(sorted({int(v) for values in free_values for v in values if v != 0}),
-                       dtype=np.int64)
+    # a free feature's points: the integers of its range (0 among them)
+    free_low = np.ceil(lower[1 + free] - 1e-9).astype(np.int64)
+    free_high = np.floor(upper[1 + free] + 1e-9).astype(np.int64)
+    keep = (free_low < 0) | (free_high > 0)
+    free, free_low, free_high = free[keep], free_low[keep], free_high[keep]
+    choices = np.arange(free_low.min(initial=0), free_high.max(initial=0) + 1)
+    choices = choices[choices != 0]
     n_combos = int(np.prod([len(v) for v in fixed_values])) if len(fixed) else 1
     intercept_low = int(np.ceil(lower[0] - 1e-9))
     intercept_high = int(np.floor(upper[0] + 1e-9))
     n_intercepts = intercept_high - intercept_low + 1
-    free_columns = oracle.X[:, free]
-    if len(choices) == 0:
-        free, free_values, free_columns = np.zeros(0, int), [], free_columns[:, :0]
     offsets = np.arange(intercept_low + min(int(choices.min(initial=0)), 0),
                         intercept_high + max(int(choices.max(initial=0)), 0) + 1)
     n_patterns_at_most = min(oracle.n_rows, 2 ** min(len(fixed), 30))
     work = n_combos * max(len(free), 1) * len(offsets) * max(n_patterns_at_most, len(choices))
     if work > max_work:
         return None
-    if not np.all((free_columns == 0) | (free_columns == 1)):
+    columns = _column_facts(oracle)
+    if not np.all(columns.binary[free]):
         return None
     empty = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros((0, d), dtype=np.int64))
     if n_combos == 0 or n_intercepts <= 0:
@@ -180,10 +203,13 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     base = patterns.astype(dtype) @ combos.T.astype(dtype)  # (patterns, combos)
     weight = np.bincount(inverse, oracle.weight, n_patterns)
     negative = np.bincount(inverse, oracle.negative_weight, n_patterns)
-    one_hot = np.zeros((n_patterns, oracle.n_rows))
-    one_hot[inverse, np.arange(oracle.n_rows)] = 1.0
-    weight_on = one_hot @ (oracle.weight[:, None] * free_columns)  # (patterns, free)
-    negative_on = oracle.negative_weight @ free_columns  # (free,)
+    if n_patterns == 1:
+        weight_on = columns.weight[None, free]
+    else:
+        one_hot = np.zeros((n_patterns, oracle.n_rows))
+        one_hot[inverse, np.arange(oracle.n_rows)] = oracle.weight
+        weight_on = (one_hot @ oracle.X)[:, free]  # (patterns, free)
+    negative_on = columns.negative[free]  # (free,)
     # in floats: a score here need not be any admissible model's, so it may lie
     # outside the oracle's table of integer scores
     table = oracle._softplus((base[:, :, None] + offsets[None, None, :]).astype(float))
@@ -202,23 +228,26 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
                            np.arange(n_combos), np.full(n_combos, -1),
                            np.zeros(n_combos, dtype=np.int64), intercepts[b]))
     for value in choices:
-        allowed = np.array([np.any(values == value) for values in free_values])
-        if not allowed.any():
+        allowed = np.flatnonzero((free_low <= value) & (value <= free_high))
+        if not len(allowed):
             continue
-        columns = np.flatnonzero(allowed)
-        loss = (whole[:, None, at] - moved[:, columns][:, :, at]
-                + moved[:, columns][:, :, at + value] + linear_b[None, None, :])
-        b = np.argmin(loss, axis=2)  # (combos, columns)
+        loss = (whole[:, None, at] - moved[:, allowed][:, :, at]
+                + moved[:, allowed][:, :, at + value] + linear_b[None, None, :])
+        b = np.argmin(loss, axis=2)  # (combos, allowed)
         best = np.take_along_axis(loss, b[:, :, None], axis=2)[:, :, 0]
-        best = (best + linear_c[:, None] + (value * negative_on[columns] / oracle.scale
-                                            + c0[free[columns]])[None, :] + objective_base)
+        best = (best + linear_c[:, None] + (value * negative_on[allowed] / oracle.scale
+                                            + c0[free[allowed]])[None, :] + objective_base)
         combo, column = np.indices(best.shape).reshape(2, -1)
-        candidates.append((best.ravel(), combo, columns[column], np.full(combo.size, value),
+        candidates.append((best.ravel(), combo, allowed[column], np.full(combo.size, value),
                            intercepts[b.ravel()]))
     if not candidates:
         return empty
     objectives, combo, column, value, intercept = (np.concatenate(a) for a in zip(*candidates))
-    best = np.argsort(objectives)[:n_best]
+    if len(objectives) > n_best:
+        best = np.argpartition(objectives, n_best - 1)[:n_best]
+        best = best[np.argsort(objectives[best])]
+    else:
+        best = np.argsort(objectives)
     points = np.zeros((len(best), d), dtype=np.int64)
     points[:, fixed] = combos[combo[best]]
     added = np.flatnonzero(column[best] >= 0)
