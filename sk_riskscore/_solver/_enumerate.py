@@ -199,6 +199,9 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     patterns, inverse = np.unique(oracle.X[:, fixed], axis=0, return_inverse=True)
     inverse = inverse.ravel()
     n_patterns = len(patterns)
+    # the estimate above assumed 0/1 fixed columns; integer ones have more patterns
+    if n_combos * max(len(free), 1) * len(offsets) * n_patterns > max_work:
+        return None
     dtype = np.int64 if oracle.integral else float
     base = patterns.astype(dtype) @ combos.T.astype(dtype)  # (patterns, combos)
     weight = np.bincount(inverse, oracle.weight, n_patterns)
@@ -210,9 +213,7 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
         one_hot[inverse, np.arange(oracle.n_rows)] = oracle.weight
         weight_on = (one_hot @ oracle.X)[:, free]  # (patterns, free)
     negative_on = columns.negative[free]  # (free,)
-    # in floats: a score here need not be any admissible model's, so it may lie
-    # outside the oracle's table of integer scores
-    table = oracle._softplus((base[:, :, None] + offsets[None, None, :]).astype(float))
+    table = oracle.softplus_anywhere(base[:, :, None] + offsets.astype(dtype)[None, None, :])
     whole = np.einsum("p,pct->ct", weight, table)  # every row off the added column
     moved = np.einsum("pj,pct->cjt", weight_on, table)  # the added column's rows
     at = np.arange(n_intercepts) + (intercept_low - offsets[0])  # indices of b in offsets

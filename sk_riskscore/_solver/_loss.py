@@ -251,6 +251,16 @@ class LossOracle:
         loss = float(self.weight @ interpolated + linear / self.scale)
         return loss, float(slope.sum()), self.X.T @ slope
 
+    def softplus_anywhere(self, scores: np.ndarray) -> np.ndarray:
+        """Each row's ``softplus(-s / scale)`` at scores that need not belong
+        to an admissible model: read from the table when every integer score
+        lies within it, else computed.
+        """
+        if self._table is not None and scores.dtype.kind in "iu" and scores.size:
+            if scores.min() >= -self._offset and scores.max() <= self._offset:
+                return self._table[scores + self._offset]
+        return self._softplus(scores.astype(float))
+
     def _softplus(self, scores: np.ndarray) -> np.ndarray:
         """log(1 + exp(-s / scale)), from the table for integer scores."""
         if self._table is not None and scores.dtype.kind in "iu":
