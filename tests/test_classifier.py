@@ -18,16 +18,25 @@ from .conftest import CERTIFY_TIME_LIMIT, FAST, GOLDEN, load_dataset, node_limit
 
 # ------------------------------------------------------------------ golden
 @pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_golden_objectives_at_default_settings(name):
+@pytest.mark.parametrize("gap_tolerance", [1e-4, 1e-9])
+def test_golden_objectives_at_default_settings(name, gap_tolerance):
+    """At the default gap tolerance (1e-4) the answer is certified within it of
+    the golden optimum, which lies between the bound and the objective (the
+    search may close the gap before its heuristics meet the optimum itself:
+    on a loaded runner mammo ended at 0.46858, 4.7e-5 above it); with a tight
+    tolerance the answer is the golden optimum."""
     X, y = load_dataset(name)
-    # ~1,600 nodes for mammo: bounded by nodes, so a loaded runner cannot stop it early
+    # bounded by nodes, so a loaded runner cannot stop it early
     with node_limit(10_000):
         clf = RiskScoreClassifier(max_coef=5, max_features=5, c0=1e-6,
+                                  gap_tolerance=gap_tolerance,
                                   time_limit=CERTIFY_TIME_LIMIT).fit(X, y)
     assert clf.status_ == "optimal"
-    assert clf.objective_ == pytest.approx(GOLDEN[name], abs=1e-9, rel=0)
-    assert clf.optimality_gap_ <= 1e-4
+    assert clf.optimality_gap_ <= gap_tolerance
     assert clf.lower_bound_ <= GOLDEN[name] + 1e-12
+    assert GOLDEN[name] - 1e-12 <= clf.objective_ <= GOLDEN[name] * (1 + gap_tolerance) + 1e-12
+    if gap_tolerance < 1e-6:
+        assert clf.objective_ == pytest.approx(GOLDEN[name], abs=1e-9, rel=0)
     # the certificate is recomputed here too: objective from scratch
     score = X.to_numpy(float) @ clf.coef_[0] + clf.intercept_[0]
     sign = np.where(y.to_numpy() == clf.classes_[1], 1.0, -1.0)
