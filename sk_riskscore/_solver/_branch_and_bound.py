@@ -28,9 +28,10 @@ from threadpoolctl import threadpool_limits
 from ._admissible import find_admissible_model
 from ._dual import DualBound, root_point
 from ._enumerate import (
-    best_integer_intercepts,
     box_candidates,
     count_models,
+    fit_intercepts,
+    intercept_range,
     last_slot_models,
 )
 from ._feasibility import FeasibilityChecker
@@ -212,7 +213,6 @@ class BranchAndBound:
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
         self.n_nodes = 0
-        self.n_enumerated = 0
         self.n_incumbent_updates = 0
         self.fallbacks = 0
         self.time_to_first = float("nan")
@@ -378,7 +378,6 @@ class BranchAndBound:
                                      self.problem.c0, _LAST_SLOT_AT_MOST,
                                      max(self.pool_size, 1))
         if last_slot is not None:
-            self.n_enumerated += 1
             objectives, intercepts, points = last_slot
             for intercept, pts in zip(intercepts, points):
                 self._offer(int(intercept), pts)
@@ -387,23 +386,13 @@ class BranchAndBound:
             return True
         if count_models(lower, upper, d, self.feasibility) > _ENUMERATE_AT_MOST:
             return False
-        self.n_enumerated += 1
         candidates = box_candidates(lower, upper, d, self.feasibility)
-        if len(candidates) == 0:
+        intercept_low, intercept_high = intercept_range(lower, upper)
+        if len(candidates) == 0 or intercept_low > intercept_high:
             node.bound = np.inf
             return True
-        used = np.flatnonzero(np.any(candidates != 0, axis=0))
-        # the rows' distinct patterns over the columns used: a handful, not n
-        oracle = self.oracle.projected(used)
-        dtype = np.int64 if oracle.integral else float
-        base = oracle.X.astype(dtype) @ candidates[:, used].T.astype(dtype)
-        intercept_low = int(np.ceil(lower[0] - 1e-9))
-        intercept_high = int(np.floor(upper[0] + 1e-9))
-        if intercept_low > intercept_high:
-            node.bound = np.inf
-            return True
-        intercepts, losses = best_integer_intercepts(oracle, base, intercept_low,
-                                                     intercept_high)
+        intercepts, losses = fit_intercepts(self.oracle, candidates, intercept_low,
+                                            intercept_high)
         objectives = losses + (candidates != 0) @ self.problem.c0
         best = np.argsort(objectives)[: max(self.pool_size, 1)]
         for i in best:

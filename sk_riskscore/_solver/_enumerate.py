@@ -13,8 +13,8 @@ import numpy as np
 from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle
 
-__all__ = ["best_integer_intercepts", "box_candidates", "count_models", "last_slot_models",
-           "point_values"]
+__all__ = ["best_integer_intercepts", "box_candidates", "count_models", "fit_intercepts",
+           "intercept_range", "last_slot_models", "point_values"]
 
 
 def point_values(lower: np.ndarray, upper: np.ndarray, d: int, j: int) -> np.ndarray:
@@ -87,30 +87,41 @@ def box_candidates(lower: np.ndarray, upper: np.ndarray, d: int,
     return partial[keep]
 
 
+def intercept_range(lower: np.ndarray, upper: np.ndarray) -> tuple[int, int]:
+    """The box's integer intercepts, lowest and highest (empty if low > high)."""
+    return int(np.ceil(lower[0] - 1e-9)), int(np.floor(upper[0] + 1e-9))
+
+
 def best_integer_intercepts(oracle: LossOracle, base: np.ndarray, lower: int, upper: int):
     """Each column's best integer intercept in [lower, upper] and its loss.
 
-    ``base`` holds the scores without intercept, (distinct rows, models).
+    ``base`` holds the scores without intercept, (distinct rows, models). The
+    loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once from
+    False to True: bisect on it for all models at once.
     """
-    return _bisect_intercepts(lambda b: oracle.losses(base + b[None, :]), base.shape[1],
-                              lower, upper)
-
-
-def _bisect_intercepts(loss_at, m: int, lower: int, upper: int):
-    """The best integer intercept in [lower, upper] of ``m`` models at once, and
-    its loss; ``loss_at(b)`` gives the models' losses at intercepts ``b``. The
-    loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once
-    from False to True: bisect on it.
-    """
+    m = base.shape[1]
     lo = np.full(m, int(lower), dtype=np.int64)
     hi = np.full(m, int(upper), dtype=np.int64)
     while np.any(lo < hi):
         mid = (lo + hi) // 2
-        rising = loss_at(mid + 1) >= loss_at(mid)
+        rising = (oracle.losses(base + (mid + 1)[None, :])
+                  >= oracle.losses(base + mid[None, :]))
         active = lo < hi
         hi = np.where(active & rising, mid, hi)
         lo = np.where(active & ~rising, mid + 1, lo)
-    return lo, loss_at(lo)
+    return lo, oracle.losses(base + lo[None, :])
+
+
+def fit_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: int, upper: int):
+    """Each points vector's (row of ``candidates``) best integer intercept in
+    [lower, upper] and its loss, on the rows' distinct patterns over the
+    columns the vectors use: a handful, not the oracle's rows.
+    """
+    used = np.flatnonzero(np.any(candidates != 0, axis=0))
+    oracle = oracle.projected(used)
+    dtype = np.int64 if oracle.integral else float
+    base = oracle.X.astype(dtype) @ candidates[:, used].T.astype(dtype)
+    return best_integer_intercepts(oracle, base, lower, upper)
 
 
 class _ColumnFacts:
@@ -128,7 +139,7 @@ def _column_facts(oracle: LossOracle) -> _ColumnFacts:
     oracle at another scale share them; projections have other rows).
     """
     facts = getattr(oracle, "_column_facts", None)
-    if facts is None or facts.X is not oracle.X or len(facts.weight) != oracle.X.shape[1]:
+    if facts is None or facts.X is not oracle.X:
         facts = _ColumnFacts(oracle)
         oracle._column_facts = facts
     return facts
@@ -179,8 +190,7 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     choices = np.arange(free_low.min(initial=0), free_high.max(initial=0) + 1)
     choices = choices[choices != 0]
     n_combos = int(np.prod([len(v) for v in fixed_values])) if len(fixed) else 1
-    intercept_low = int(np.ceil(lower[0] - 1e-9))
-    intercept_high = int(np.floor(upper[0] + 1e-9))
+    intercept_low, intercept_high = intercept_range(lower, upper)
     n_intercepts = intercept_high - intercept_low + 1
     offsets = np.arange(intercept_low + min(int(choices.min(initial=0)), 0),
                         intercept_high + max(int(choices.max(initial=0)), 0) + 1)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._enumerate import best_integer_intercepts, box_candidates, count_models
+from ._enumerate import box_candidates, count_models, fit_intercepts
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
@@ -272,11 +272,9 @@ class _Enumeration:
                     self.search.scores(0, points), start_intercept)
                 self._keep(ScoreModel(points, float(intercept), loss + penalty, loss))
             return
-        dtype = np.int64 if self.oracle.integral else float
-        base = self.oracle.X.astype(dtype) @ candidates.T.astype(dtype)
-        intercepts, losses = best_integer_intercepts(
-            self.oracle, base, self.feasibility.intercept_lower,
-            self.feasibility.intercept_upper)
+        intercepts, losses = fit_intercepts(self.oracle, candidates,
+                                            self.feasibility.intercept_lower,
+                                            self.feasibility.intercept_upper)
         objectives = losses + penalties
         for points, intercept, loss, objective in zip(candidates, intercepts, losses,
                                                       objectives):
