@@ -80,9 +80,17 @@ def binarized(name: str) -> Path:
     frame = pd.read_csv(source)
     X, y = frame.iloc[:, 1:], frame.iloc[:, 0].to_numpy(int)
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=0)
-    binary = RiskScoreBinarizer().fit(X_train, y_train).transform(X_train)
+    binarizer = RiskScoreBinarizer().fit(X_train, y_train)
+    binary = binarizer.transform(X_train)
+    names = list(binarizer.get_feature_names_out())
+    # a group per padded row of column indices (-1 pads): AtMost(1) in a pipeline
+    groups = [[names.index(f) for f in group] for group in binarizer.feature_groups_
+              if len(group) > 1]
+    width = max((len(g) for g in groups), default=0)
+    padded = np.array([g + [-1] * (width - len(g)) for g in groups], dtype=int)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, X=np.asarray(binary, dtype=float), y=np.where(y_train == 1, 1, -1))
+    np.savez(path, X=np.asarray(binary, dtype=float), y=np.where(y_train == 1, 1, -1),
+             groups=padded.reshape(len(groups), width))
     return path
 
 
@@ -110,10 +118,15 @@ def base_tree(commit: str) -> Path:
 
 
 # ---------------------------------------------------------------- one fit (worker)
-def worker(data: str, k: int, time_limit: float) -> dict:
-    """One fit with the solver found on sys.path; returns the measurements."""
+def worker(data: str, k: int, time_limit: float, groups: bool = False) -> dict:
+    """One fit with the solver found on sys.path; returns the measurements.
+
+    With ``groups``, each group of the binarizer's nested thresholds may use at
+    most one column, as ``RiskScoreClassifier`` asks behind a binarizer.
+    """
     from sk_riskscore._solver import RiskScoreProblem, intercept_bound, solve
     from sk_riskscore._solver import _branch_and_bound as bb
+    from sk_riskscore._solver._problem import ConstraintRow
 
     if data.startswith("reference:"):
         # REFERENCE.md section 2: raw features, all rows, intercept within +-50
@@ -126,12 +139,20 @@ def worker(data: str, k: int, time_limit: float) -> dict:
         X, y = arrays["X"], arrays["y"]
         reach = None
     n, d = X.shape
+    rows = []
+    if groups:
+        if "groups" not in arrays:
+            raise SystemExit(f"{data} has no groups: delete it to binarize again")
+        for group in arrays["groups"]:
+            used = np.zeros(d)
+            used[group[group >= 0]] = 1.0
+            rows.append(ConstraintRow(np.zeros(d), used, -np.inf, 1.0))
     lower, upper = np.full(d, -MAX_POINTS), np.full(d, MAX_POINTS)
     weights = np.ones(n)
     if reach is None:
         reach = intercept_bound(X, y, weights, lower, upper, k)
     problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(d, C0),
-                               0, k)
+                               0, k, tuple(rows))
     seen: dict = {}
     process, offer = bb.BranchAndBound._process, bb.BranchAndBound._offer
 
@@ -180,11 +201,11 @@ def worker(data: str, k: int, time_limit: float) -> dict:
     }
 
 
-def run_fit(tree: Path, data: Path, k: int, time_limit: float) -> dict:
+def run_fit(tree: Path, data: Path, k: int, time_limit: float, groups: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data),
-               "--k", str(k), "--time-limit", str(time_limit)]
+               "--k", str(k), "--time-limit", str(time_limit)] + (["--groups"] if groups else [])
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=str(tree), capture_output=True, text=True,
                           timeout=10 * time_limit + 300)
@@ -237,10 +258,13 @@ def main(argv=None):
     parser.add_argument("--peer-imodels", action="store_true",
                         help="instead: our training log loss after 1 s (fitted scale) "
                              "against imodels' FastRiskScoreClassifier on each problem")
+    parser.add_argument("--groups", action="store_true",
+                        help="solve the problem a pipeline solves: at most one threshold "
+                             "per binarizer group (AtMost(1) rows); its own section")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.k[0], args.time_limit)))
+        print(json.dumps(worker(args.worker, args.k[0], args.time_limit, args.groups)))
         return
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -266,7 +290,7 @@ def main(argv=None):
     def fit(task):
         name, data, k, solver = task
         record = {"data": name, "k": k, "solver": solver,
-                  **run_fit(trees[solver], data, k, args.time_limit)}
+                  **run_fit(trees[solver], data, k, args.time_limit, args.groups)}
         print(json.dumps(record), flush=True)
         return record
 
@@ -275,7 +299,8 @@ def main(argv=None):
         records = list(pool.map(fit, tasks))
     frame = pd.DataFrame(records)
     OUTPUT.mkdir(exist_ok=True)
-    suffix = "_synthetic" if args.data == ["synthetic"] else ""
+    suffix = ("_synthetic" if args.data == ["synthetic"] else "") + \
+        ("_groups" if args.groups else "")
     frame.to_csv(OUTPUT / f"bench_certify{suffix}.csv", index=False)
     columns = ["data", "k", "solver", "d", "rows", "certified", "gap@10s", "gap",
                "root_bound", "nodes/s", "certify_s", "first_objective", "objective",
@@ -299,8 +324,8 @@ def main(argv=None):
         + summary(frame) + "\n\n" + markdown_table(frame_out)
     )
     # the large synthetic problem keeps its own section
-    replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else ""),
-                    body)
+    replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else "")
+                    + (" groups" if args.groups else ""), body)
 
 
 def peer_imodels(args, argv, commit: str, dirty: str) -> None:

@@ -62,11 +62,11 @@ def test_twins_are_found_only_when_interchangeable():
     d = problem.n_features
     search = BranchAndBound(problem, time_limit=5)
     search.solve()
-    (first, second), _ = search._twin_pairs()
+    first, second = search._twin_pairs()
     assert list(zip(first, second)) == [(0, d - 1)]
     # different bounds: not twins
     upper = problem.coef_upper.copy()
     upper[-1] -= 1
     search = BranchAndBound(dataclasses.replace(problem, coef_upper=upper), time_limit=5)
     search.solve()
-    assert len(search._twin_pairs()[0][0]) == 0
+    assert len(search._twin_pairs()[0]) == 0

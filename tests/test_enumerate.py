@@ -134,3 +134,146 @@ def test_last_slot_models_respects_the_smallest_support():
     assert np.all(np.count_nonzero(points, axis=1) == 2)
     assert objectives[0] == pytest.approx(
         _brute_force(oracle, lower, upper, d, feasibility, c0), rel=1e-10)
+
+
+def _support_rows(rng, d):
+    """Random rows on the support alone, as the constraint kinds compile them:
+    at most / at least / exactly m of a group, and "j implies k"."""
+    from sk_riskscore._solver._problem import ConstraintRow
+
+    rows = []
+    for _ in range(int(rng.integers(1, 4))):
+        kind = rng.integers(0, 4)
+        group = rng.choice(d, size=int(rng.integers(2, d + 1)), replace=False)
+        used = np.zeros(d)
+        used[group] = 1.0
+        m = float(rng.integers(0, 3))
+        if kind == 0:
+            rows.append(ConstraintRow(np.zeros(d), used, -np.inf, m))
+        elif kind == 1:
+            rows.append(ConstraintRow(np.zeros(d), used, m, np.inf))
+        elif kind == 2:
+            rows.append(ConstraintRow(np.zeros(d), used, m, m))
+        else:  # used[j] <= used[k]
+            j, k = group[:2]
+            implies = np.zeros(d)
+            implies[j], implies[k] = 1.0, -1.0
+            rows.append(ConstraintRow(np.zeros(d), implies, -np.inf, 0.0))
+    return tuple(rows)
+
+
+def _meets_rows(rows, points):
+    used = points != 0
+    return all(row.lower - 1e-9 <= row.used_coef @ used <= row.upper + 1e-9 for row in rows)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_last_slot_models_with_support_rows_is_the_exact_minimum(seed):
+    """Groups, counts and implications on the support filter the closing's
+    models; brute force checks every row by its coefficients."""
+    rng = np.random.default_rng(100 + seed)
+    d, n = 5, 120
+    X = (rng.random((n, d)) < rng.uniform(0.2, 0.8, d)).astype(float)
+    y = np.where(rng.random(n) < 0.4, 1, -1)
+    max_support = int(rng.integers(1, 4))
+    c0 = rng.choice([1e-6, 1e-3, 0.02], d)
+    rows = _support_rows(rng, d)
+    problem = RiskScoreProblem(X, y, np.ones(n), np.full(d, -2), np.full(d, 2), -6, 6, c0,
+                               max_features=max_support, constraints=rows)
+    feasibility = FeasibilityChecker(problem)
+    oracle = LossOracle(X, y, np.ones(n), max_abs_score=20)
+    lower, upper = _box(rng, d, max_support)
+    found = last_slot_models(oracle, lower, upper, d, feasibility, c0, 10**8, 50)
+    assert found is not None, "support rows alone must not make the closing decline"
+    objectives, intercepts, points = found
+    values = []
+    for j in range(d):
+        values.append([v for v in range(int(lower[1 + j]), int(upper[1 + j]) + 1)
+                       if (v != 0 or lower[1 + d + j] < 0.5)
+                       and (v == 0 or upper[1 + d + j] > 0.5)])
+    expected = np.inf
+    for pts in itertools.product(*values):
+        pts = np.array(pts)
+        if np.count_nonzero(pts) > max_support or not _meets_rows(rows, pts):
+            continue
+        for b in range(int(lower[0]), int(upper[0]) + 1):
+            expected = min(expected, oracle.loss(b, pts) + c0 @ (pts != 0))
+    if not np.isfinite(expected):
+        assert len(objectives) == 0
+        return
+    assert objectives[0] == pytest.approx(expected, rel=1e-10, abs=1e-12)
+    for pts in points:
+        assert _meets_rows(rows, pts)
+
+
+def test_last_slot_models_declines_constraints_on_points():
+    from sk_riskscore._solver._problem import ConstraintRow
+
+    rng = np.random.default_rng(3)
+    d, n = 4, 60
+    X = (rng.random((n, d)) < 0.5).astype(float)
+    y = np.where(rng.random(n) < 0.4, 1, -1)
+    row = ConstraintRow(np.array([1.0, -1.0, 0.0, 0.0]), np.zeros(d), 0.0, np.inf)
+    problem = RiskScoreProblem(X, y, np.ones(n), np.full(d, -2), np.full(d, 2), -5, 5,
+                               np.full(d, 1e-6), max_features=2, constraints=(row,))
+    feasibility = FeasibilityChecker(problem)
+    assert not feasibility.support_only
+    lower = np.concatenate([[-5], np.full(d, -2), np.zeros(d)]).astype(float)
+    upper = np.concatenate([[5], np.full(d, 2), np.ones(d)]).astype(float)
+    lower[1 + d] = 1.0
+    assert last_slot_models(LossOracle(X, y, np.ones(n)), lower, upper, d, feasibility,
+                            problem.c0, 10**8, 1) is None
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_support_propagation_keeps_every_admissible_support(seed):
+    """Propagation may only fix what every admissible support in the bounds
+    agrees on, and may call the bounds empty only when they are."""
+    rng = np.random.default_rng(seed)
+    d = 6
+    rows = _support_rows(rng, d)
+    problem = RiskScoreProblem(np.zeros((2, d)), np.array([1, -1]), np.ones(2),
+                               np.full(d, -1), np.full(d, 1), -1, 1, np.zeros(d),
+                               constraints=rows)
+    feasibility = FeasibilityChecker(problem)
+    used_lower = (rng.random(d) < 0.2).astype(float)
+    used_upper = np.maximum(used_lower, (rng.random(d) < 0.8).astype(float))
+    admissible = [np.array(z) for z in itertools.product((0, 1), repeat=d)
+                  if np.all(np.array(z) >= used_lower) and np.all(np.array(z) <= used_upper)
+                  and _meets_rows(rows, np.array(z))]
+    lower_after, upper_after = used_lower.copy(), used_upper.copy()
+    kept = feasibility.propagate_support(lower_after, upper_after)
+    if not admissible:
+        # a single-row test need not see every contradiction; if it passes the
+        # bounds on, they must still hold no admissible support
+        return
+    assert kept, (rows, used_lower, used_upper)
+    for z in admissible:
+        assert np.all(z >= lower_after) and np.all(z <= upper_after), (rows, z)
+    # and it tightens: a group of at most one with a member in leaves the rest out
+    assert np.all(lower_after >= used_lower) and np.all(upper_after <= used_upper)
+
+
+def test_support_propagation_fixes_what_the_rows_decide():
+    from sk_riskscore._solver._problem import ConstraintRow
+
+    d = 4
+    group = np.array([1.0, 1.0, 1.0, 0.0])
+    at_most_one = ConstraintRow(np.zeros(d), group, -np.inf, 1.0)
+    at_least_two = ConstraintRow(np.zeros(d), group, 2.0, np.inf)
+
+    def propagated(row, used_lower, used_upper):
+        problem = RiskScoreProblem(np.zeros((2, d)), np.array([1, -1]), np.ones(2),
+                                   np.full(d, -1), np.full(d, 1), -1, 1, np.zeros(d),
+                                   constraints=(row,))
+        lower, upper = np.array(used_lower, float), np.array(used_upper, float)
+        return FeasibilityChecker(problem).propagate_support(lower, upper), lower, upper
+
+    # one member of an at-most-one group in: the others out, the outsider free
+    kept, lower, upper = propagated(at_most_one, [1, 0, 0, 0], [1, 1, 1, 1])
+    assert kept and upper.tolist() == [1, 0, 0, 1] and lower.tolist() == [1, 0, 0, 0]
+    # two of three needed and one out: the other two in
+    kept, lower, upper = propagated(at_least_two, [0, 0, 0, 0], [0, 1, 1, 1])
+    assert kept and lower.tolist() == [0, 1, 1, 0]
+    # two members in: nothing admissible
+    assert not propagated(at_most_one, [1, 1, 0, 0], [1, 1, 1, 1])[0]

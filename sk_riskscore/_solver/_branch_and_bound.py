@@ -202,7 +202,7 @@ class BranchAndBound:
         else:
             self.oracle = self.rows.at_scale(problem.score_scale, max_abs)
         self.feasibility = FeasibilityChecker(problem)
-        self._twins, self._twin_chain = self._twin_pairs()
+        self._twins = self._twin_pairs()
         self.real_intercept = not problem.integer_intercept
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept,
@@ -505,20 +505,21 @@ class BranchAndBound:
         lz, uz = lower[1 + d :], upper[1 + d :]
         ll, ul = lower[1 : 1 + d], upper[1 : 1 + d]
         first, second = self._twins
-        for _ in range(self._twin_chain + 2):
+        # each pass fixes at least one more indicator or ends: at most d + 1 passes
+        for _ in range(d + 1):
+            settled = np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5)
             off = uz < 0.5
             ll[off] = np.maximum(ll[off], 0.0)
             ul[off] = np.minimum(ul[off], 0.0)
             lz[(ll > 0) | (ul < 0)] = 1.0
             uz[(ll == 0) & (ul == 0)] = 0.0
-            if not len(first):
+            if np.any(lz > uz) or not self.feasibility.propagate_support(lz, uz):
+                return False
+            if len(first):
+                uz[second] = np.minimum(uz[second], uz[first])
+                lz[first] = np.maximum(lz[first], lz[second])
+            if np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5) == settled:
                 break
-            later_off = np.minimum(uz[second], uz[first])
-            earlier_on = np.maximum(lz[first], lz[second])
-            if np.array_equal(later_off, uz[second]) and np.array_equal(earlier_on, lz[first]):
-                break
-            uz[second] = later_off
-            lz[first] = earlier_on
         if np.any(ll > ul) or np.any(lz > uz) or lower[0] > upper[0]:
             return False
         if lz.sum() > self.feasibility.max_support:
@@ -531,7 +532,7 @@ class BranchAndBound:
         """Consecutive pairs ``(j, j')``, ``j < j'``, of features that are
         interchangeable: equal columns, bounds, c0 and constraint
         coefficients (binarized data repeat columns: mushroom 5 of 113).
-        Returns the two index arrays and the longest chain of twins.
+        Returns the two index arrays.
         """
         p, f = self.problem, self.feasibility
         X = self.oracle.X
@@ -551,9 +552,7 @@ class BranchAndBound:
             twins = [j for j in members if np.array_equal(X[:, j], X[:, members[0]])]
             first += twins[:-1]
             second += twins[1:]
-        first, second = np.array(first, dtype=int), np.array(second, dtype=int)
-        longest = int(np.bincount(group).max()) if len(group) else 0
-        return (first, second), longest
+        return np.array(first, dtype=int), np.array(second, dtype=int)
 
     def _fix_by_reduced_cost(self, solution, node, lower, upper):
         """Tighten bounds that would push the LP bound past the incumbent."""

@@ -166,12 +166,17 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
 
     so one product of ``W`` with ``T`` gives every model at every intercept.
 
+    Rows on the support alone (``feasibility.support_only``: groups, must-use,
+    implications) are met by filtering: every model of the box uses the fixed
+    features, so each row decides which free column may be added, and whether
+    none may.
+
     Returns ``(objectives, intercepts, points)`` of the ``n_best`` best models
     (empty if the box holds none), or None when the box does not qualify:
-    more than one slot left, linear constraints, free columns that are not
+    more than one slot left, constraints on points, free columns that are not
     0/1, a shifted oracle, or more than ``max_work`` array entries to fill.
     """
-    if feasibility.has_constraints or oracle._shift:
+    if not feasibility.support_only or oracle._shift:
         return None
     used = lower[1 + d :] > 0.5
     fixed = np.flatnonzero(used)
@@ -181,6 +186,12 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     free = np.flatnonzero((upper[1 + d :] > 0.5) & ~used) if slots == 1 else np.zeros(0, int)
     if len(fixed) + 1 < feasibility.min_support:
         free = np.zeros(0, int)
+    alone_admitted = True
+    if feasibility.has_constraints:
+        activity = feasibility.support_activity(fixed)
+        alone_admitted = bool(feasibility.admits_support(activity))
+        free = free[feasibility.admits_support(activity[:, None]
+                                               + feasibility.column_activity(free))]
     fixed_values = [point_values(lower, upper, d, j) for j in fixed]
     # a free feature's points: the integers of its range (0 among them)
     free_low = np.ceil(lower[1 + free] - 1e-9).astype(np.int64)
@@ -232,7 +243,7 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     linear_c = negative @ base / oracle.scale  # (combos,)
     objective_base = float(c0[fixed].sum())
     candidates = []  # (objectives, combo, column or -1, value, intercept), flattened
-    if len(fixed) >= feasibility.min_support:
+    if len(fixed) >= feasibility.min_support and alone_admitted:
         alone = whole[:, at] + linear_b[None, :]
         b = np.argmin(alone, axis=1)
         candidates.append((alone[np.arange(n_combos), b] + linear_c + objective_base,

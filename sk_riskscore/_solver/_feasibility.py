@@ -28,6 +28,14 @@ class FeasibilityChecker:
         self.lower = np.array([c.lower for c in constraints], dtype=float)
         self.upper = np.array([c.upper for c in constraints], dtype=float)
         self.has_constraints = len(constraints) > 0
+        # Rows on the support alone (AtMost(1) over a binarizer's nested
+        # thresholds, MustUse, Implies, ...): a model's standing with them
+        # depends only on which features it uses.
+        support = ~np.any(self.points_matrix != 0, axis=1)
+        self.support_only = bool(np.all(support))
+        self._support_rows = self.used_matrix[support]
+        self._support_lower = self.lower[support]
+        self._support_upper = self.upper[support]
 
     def activity(self, points: np.ndarray) -> np.ndarray:
         """Left-hand sides of the constraints (an empty array when there are none)."""
@@ -49,6 +57,50 @@ class FeasibilityChecker:
         return bool(
             np.all(activity >= self.lower - _TOL) and np.all(activity <= self.upper + _TOL)
         )
+
+    def admits_support(self, activity: np.ndarray) -> np.ndarray:
+        """Whether support-row activities (rows first, e.g. (rows, models))
+        meet the support rows; only meaningful when ``support_only``.
+        """
+        low = self._support_lower.reshape((-1,) + (1,) * (activity.ndim - 1))
+        high = self._support_upper.reshape(low.shape)
+        return np.all((activity >= low - _TOL) & (activity <= high + _TOL), axis=0)
+
+    def support_activity(self, used: np.ndarray) -> np.ndarray:
+        """The support rows' activity of the features ``used`` (indices or a mask)."""
+        return self._support_rows[:, used].sum(axis=1)
+
+    def column_activity(self, columns: np.ndarray) -> np.ndarray:
+        """Each of ``columns``' contribution to the support rows, (rows, columns)."""
+        return self._support_rows[:, columns]
+
+    def propagate_support(self, used_lower: np.ndarray, used_upper: np.ndarray) -> bool:
+        """Fix in place the 0/1 bounds of used-indicators that the support
+        rows decide (a group with one member in leaves the others out; an
+        AtLeast with too few candidates left takes them all). False if the
+        rows cannot be met within these bounds.
+        """
+        A = self._support_rows
+        if not len(A):
+            return True
+        positive, negative = np.maximum(A, 0.0), np.minimum(A, 0.0)
+        least = positive @ used_lower + negative @ used_upper
+        most = positive @ used_upper + negative @ used_lower
+        if np.any(least > self._support_upper + _TOL) or np.any(
+                most < self._support_lower - _TOL):
+            return False
+        free = (used_lower < 0.5) & (used_upper > 0.5)
+        if not free.any():
+            return True
+        room_up = (self._support_upper - least)[:, None] + _TOL  # inf where unbounded
+        room_down = (most - self._support_lower)[:, None] + _TOL
+        on = free & (np.any(-A > room_up, axis=0) | np.any(A > room_down, axis=0))
+        off = free & (np.any(A > room_up, axis=0) | np.any(-A > room_down, axis=0))
+        if np.any(on & off):
+            return False
+        used_lower[on] = 1.0
+        used_upper[off] = 0.0
+        return True
 
     def values(self, j: int) -> np.ndarray:
         return np.arange(self.coef_lower[j], self.coef_upper[j] + 1)
