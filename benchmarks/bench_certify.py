@@ -118,7 +118,8 @@ def base_tree(commit: str) -> Path:
 
 
 # ---------------------------------------------------------------- one fit (worker)
-def worker(data: str, k: int, time_limit: float, groups: bool = False) -> dict:
+def worker(data: str, k: int, time_limit: float, groups: bool = False,
+           n_jobs: int | None = None) -> dict:
     """One fit with the solver found on sys.path; returns the measurements.
 
     With ``groups``, each group of the binarizer's nested thresholds may use at
@@ -178,7 +179,9 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False) -> dict:
         if snapshot.elapsed <= GAP_AT:
             at_ten["gap"] = snapshot.gap
 
-    result = solve(problem, time_limit=time_limit, progress=progress, random_state=0)
+    options = {} if n_jobs is None else {"n_jobs": n_jobs}
+    result = solve(problem, time_limit=time_limit, progress=progress, random_state=0,
+                   **options)
     stats = result.statistics
     certified = result.status.value == "optimal" and result.gap <= 1e-4
     gap_at_ten = (result.gap if stats.time <= GAP_AT or time_limit <= GAP_AT
@@ -193,6 +196,7 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False) -> dict:
         "nodes": stats.n_nodes, "lp_solves": stats.n_lp_solves,
         "root_dual_bound": getattr(stats, "root_dual_bound", float("nan")),
         "nodes/s": stats.n_nodes / max(stats.time, 1e-9),
+        "processes": getattr(stats, "n_jobs", 1),
         "seconds": stats.time,
         "certify_s": stats.time if certified else float("nan"),
         "first_objective": seen.get("first_objective", float("nan")),
@@ -201,11 +205,13 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False) -> dict:
     }
 
 
-def run_fit(tree: Path, data: Path, k: int, time_limit: float, groups: bool = False) -> dict:
+def run_fit(tree: Path, data: Path, k: int, time_limit: float, groups: bool = False,
+            n_jobs: int | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data),
-               "--k", str(k), "--time-limit", str(time_limit)] + (["--groups"] if groups else [])
+               "--k", str(k), "--time-limit", str(time_limit)] + (["--groups"] if groups else []) \
+        + ([] if n_jobs is None else ["--n-jobs", str(n_jobs)])
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=str(tree), capture_output=True, text=True,
                           timeout=10 * time_limit + 300)
@@ -227,17 +233,19 @@ def summary(frame: pd.DataFrame) -> str:
             f"(k <= 5: {int(small['certified'].sum())}/{len(small)}); worst gap "
             f"{part['gap'].max():.3g}, median gap {part['gap'].median():.3g}; "
             f"median nodes/s {part['nodes/s'].median():.4g}")
-    if set(frame["solver"]) >= {"old", "new"}:
-        old = frame[frame.solver == "old"].set_index(["data", "k"])
-        new = frame[frame.solver == "new"].set_index(["data", "k"])
-        ratio = (new["nodes/s"] / old["nodes/s"]).dropna()
+    for base, other in (("old", "new"), ("new", "new-all-cores")):
+        if not set(frame["solver"]) >= {base, other}:
+            continue
+        before = frame[frame.solver == base].set_index(["data", "k"])
+        after = frame[frame.solver == other].set_index(["data", "k"])
+        ratio = (after["nodes/s"] / before["nodes/s"]).dropna()
         if len(ratio):
-            lines.append(f"- nodes/s new / old: median {ratio.median():.3g}x, "
+            lines.append(f"- nodes/s {other} / {base}: median {ratio.median():.3g}x, "
                          f"range {ratio.min():.3g}-{ratio.max():.3g}x")
-        gaps = pd.concat([old["gap"], new["gap"]], axis=1, keys=["old", "new"]).dropna()
-        lines.append(f"- gap new < old on {int((gaps.new < gaps.old - 1e-12).sum())}, "
-                     f"equal on {int((abs(gaps.new - gaps.old) <= 1e-12).sum())}, "
-                     f"worse on {int((gaps.new > gaps.old + 1e-12).sum())} of {len(gaps)}")
+        gaps = pd.concat([before["gap"], after["gap"]], axis=1, keys=["a", "b"]).dropna()
+        lines.append(f"- gap {other} < {base} on {int((gaps.b < gaps.a - 1e-12).sum())}, "
+                     f"equal on {int((abs(gaps.b - gaps.a) <= 1e-12).sum())}, "
+                     f"worse on {int((gaps.b > gaps.a + 1e-12).sum())} of {len(gaps)}")
     return "\n".join(lines)
 
 
@@ -247,7 +255,11 @@ def main(argv=None):
                         choices=[*DATA_SETS, "synthetic"])
     parser.add_argument("--k", nargs="+", type=int, default=list(KS))
     parser.add_argument("--time-limit", type=float, default=60.0)
-    parser.add_argument("--solvers", nargs="+", default=["old", "new"], choices=["old", "new"])
+    parser.add_argument("--solvers", nargs="+", default=["old", "new"],
+                        choices=["old", "new", "new-all-cores"],
+                        help="new-all-cores: this tree with n_jobs=-1 (run with --jobs 1, "
+                             "so that it has the machine)")
+    parser.add_argument("--n-jobs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--base", default="ffb0418")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--jobs", type=int, default=1,
@@ -264,7 +276,8 @@ def main(argv=None):
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.k[0], args.time_limit, args.groups)))
+        print(json.dumps(worker(args.worker, args.k[0], args.time_limit, args.groups,
+                                args.n_jobs)))
         return
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -273,7 +286,8 @@ def main(argv=None):
     if args.peer_imodels:
         peer_imodels(args, argv, commit, dirty)
         return
-    trees = {"old": base_tree(args.base), "new": ROOT}
+    trees = {"old": base_tree(args.base) if "old" in args.solvers else None, "new": ROOT,
+             "new-all-cores": ROOT}
     if args.reference:
         reference(trees, args, commit)
         return
@@ -290,7 +304,8 @@ def main(argv=None):
     def fit(task):
         name, data, k, solver = task
         record = {"data": name, "k": k, "solver": solver,
-                  **run_fit(trees[solver], data, k, args.time_limit, args.groups)}
+                  **run_fit(trees[solver], data, k, args.time_limit, args.groups,
+                            -1 if solver == "new-all-cores" else None)}
         print(json.dumps(record), flush=True)
         return record
 
@@ -299,10 +314,11 @@ def main(argv=None):
         records = list(pool.map(fit, tasks))
     frame = pd.DataFrame(records)
     OUTPUT.mkdir(exist_ok=True)
+    cores = "new-all-cores" in args.solvers
     suffix = ("_synthetic" if args.data == ["synthetic"] else "") + \
-        ("_groups" if args.groups else "")
+        ("_groups" if args.groups else "") + ("_cores" if cores else "")
     frame.to_csv(OUTPUT / f"bench_certify{suffix}.csv", index=False)
-    columns = ["data", "k", "solver", "d", "rows", "certified", "gap@10s", "gap",
+    columns = ["data", "k", "solver", "processes", "d", "rows", "certified", "gap@10s", "gap",
                "root_bound", "nodes/s", "certify_s", "first_objective", "objective",
                "train_logloss"]
     frame_out = frame[[c for c in columns if c in frame]]
@@ -325,7 +341,7 @@ def main(argv=None):
     )
     # the large synthetic problem keeps its own section
     replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else "")
-                    + (" groups" if args.groups else ""), body)
+                    + (" groups" if args.groups else "") + (" cores" if cores else ""), body)
 
 
 def peer_imodels(args, argv, commit: str, dirty: str) -> None:

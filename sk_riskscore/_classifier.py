@@ -123,6 +123,15 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         python-mip engine used for the LP relaxations.
     pool_size : int, default=10
         How many of the best distinct models found to keep in ``pool_``.
+    n_jobs : int, default=None
+        Processes for the branch-and-bound search. ``None`` means 1 and ``-1``
+        every core, as elsewhere in scikit-learn. The root relaxation and the
+        first incumbents are computed in the calling process; when the root
+        leaves the tree open, worker processes (each with its own LP) search
+        it in rounds. Starting them takes about a second, so it pays on
+        searches that run for many seconds. With ``calibrate_scale=True`` the
+        workers serve the final certificate at the chosen scale. The
+        certificate is the same as with one process.
     random_state : int, RandomState instance or None, default=None
         Seeds the random perturbations of the local search. The certified
         optimum does not depend on it; which near-optimal models reach
@@ -196,6 +205,8 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         "gap_tolerance": [Interval(numbers.Real, 0, 1, closed="both")],
         "solver": [StrOptions({"cbc", "highs"})],
         "pool_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_jobs": [Interval(numbers.Integral, 1, None, closed="left"),
+                   Interval(numbers.Integral, None, -1, closed="right"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -216,6 +227,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         gap_tolerance=1e-4,
         solver="cbc",
         pool_size=10,
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -232,6 +244,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
         self.gap_tolerance = gap_tolerance
         self.solver = solver
         self.pool_size = pool_size
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -263,6 +276,7 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
             time_limit=max(self.time_limit - (time.perf_counter() - started), 0.0),
             gap_tolerance=self.gap_tolerance,
             pool_size=self.pool_size,
+            n_jobs=self.n_jobs,
             random_state=check_random_state(self.random_state).randint(2**31 - 1),
         )
         if result.status == SolverStatus.ERROR:
@@ -620,5 +634,5 @@ def certify_card(points, X, y, *, intercept=None, sample_weight=None, estimator=
     return certify_points(
         problem, points.astype(int), intercept, gap_tolerance=estimator.gap_tolerance,
         backend=estimator.solver, time_limit=estimator.time_limit,
-        pool_size=estimator.pool_size,
+        pool_size=estimator.pool_size, n_jobs=estimator.n_jobs,
         random_state=check_random_state(estimator.random_state).randint(2**31 - 1))

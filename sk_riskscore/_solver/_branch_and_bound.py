@@ -38,6 +38,7 @@ from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import BACKENDS, LPInfeasible, LPSolution, RelaxationLP
+from ._parallel import Explore, Report, WorkerFailure, WorkerPool, effective_n_jobs
 from ._problem import RiskScoreProblem, max_abs_score
 from ._result import (
     Progress,
@@ -49,7 +50,7 @@ from ._result import (
     relative_gap,
 )
 
-__all__ = ["BranchAndBound"]
+__all__ = ["BranchAndBound", "serve_worker"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,19 @@ _ENUMERATE_AT_MOST = 256
 # 2 million certified it in 11 s and left heloc k=3 at a 6.0 % gap (7.4 % with
 # 500,000; 7.7 % without).
 _LAST_SLOT_AT_MOST = 2_000_000
+# On several cores the workers search in rounds of this share of the time
+# limit (within the two ends): a report, new nodes for idle workers and the
+# bound's update come between rounds. A worker gives at most _GIVE_AT_MOST
+# nodes a round to an idle one.
+_ROUND_SHARE = 0.01
+_ROUND_MIN = 0.1
+_ROUND_MAX = 1.0
+_ROUND_GRACE = 60.0  # seconds past a round's end before a silent worker counts as failed
+_GIVE_AT_MOST = 64
+# Tests set this to make the coordinator wait for its workers instead of going
+# on alone while they start, so that small problems reach the rounds.
+_WAIT_FOR_WORKERS = False
+_WORKER_MODULE = "sk_riskscore._solver._worker"  # its main() serves
 
 
 @dataclass
@@ -122,6 +136,59 @@ class _Node:
     upper: np.ndarray
     bound: float
     depth: int
+
+
+class _Frontier:
+    """Open nodes by bound, and the least bound of the regions closed so far."""
+
+    def __init__(self):
+        self._heap: list[tuple[float, int, _Node]] = []
+        self._counter = itertools.count()
+        self.closed = np.inf
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def push(self, node: _Node) -> None:
+        heapq.heappush(self._heap, (node.bound, next(self._counter), node))
+
+    def push_all(self, nodes) -> None:
+        for node in nodes:
+            self.push(node)
+
+    def pop_open(self, threshold: float) -> _Node | None:
+        """The best node whose bound is under ``threshold`` (those at or above
+        it are closed on the way), or None when none is left.
+        """
+        while self._heap:
+            _, _, node = heapq.heappop(self._heap)
+            if node.bound < threshold:
+                return node
+            self.close(node.bound)
+        return None
+
+    def close(self, bound: float) -> None:
+        self.closed = min(self.closed, bound)
+
+    def best_open(self) -> float:
+        return self._heap[0][0] if self._heap else np.inf
+
+    def bound(self) -> float:
+        return min(self.closed, self.best_open())
+
+    def take(self, count: int) -> list[_Node]:
+        """Remove up to ``count`` open nodes for another worker: all of them,
+        or every other one in order of bound, so that both sides keep good ones.
+        """
+        ordered = sorted(self._heap)
+        if count >= len(ordered):
+            given, kept = ordered, []
+        else:
+            given = ordered[1::2][:count]
+            chosen = {entry[1] for entry in given}
+            kept = [entry for entry in ordered if entry[1] not in chosen]
+        self._heap = kept  # sorted, so a heap
+        return [entry[2] for entry in given]
 
 
 class BranchAndBound:
@@ -149,6 +216,12 @@ class BranchAndBound:
     rows : LossOracle, optional
         The problem's rows already compressed (at any scale), so that a search
         over many scales compresses them once.
+    n_jobs : int or None, default=None
+        Processes for the tree search, by scikit-learn's convention (None: one,
+        -1: every core). The root and the first incumbents are found here; the
+        open nodes then go to the workers (see ``_parallel``), each with its
+        own LP, sharing the best objective. Workers start only when the root
+        leaves the tree open, and take a second or two to start.
     """
 
     def __init__(
@@ -164,6 +237,7 @@ class BranchAndBound:
         random_state=None,
         initial_models=(),
         rows: LossOracle | None = None,
+        n_jobs: int | None = None,
     ):
         self.problem = problem
         self.backend = backend
@@ -175,6 +249,7 @@ class BranchAndBound:
         self.random_state = random_state
         self.initial_models = tuple(initial_models)
         self.rows = rows
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ public
     def solve(self) -> SolverResult:
@@ -193,6 +268,12 @@ class BranchAndBound:
 
     def _solve(self) -> SolverResult:
         self._start = time.perf_counter()
+        self._prepare()
+        status, lower_bound, message = self._run()
+        return self._result(status, lower_bound, message)
+
+    def _prepare(self) -> None:
+        """The search's state: rows, checks, heuristics, the LP and counters."""
         problem = self.problem
         self.d = problem.n_features
         max_abs = max_abs_score(problem)
@@ -220,8 +301,8 @@ class BranchAndBound:
         self._next_heuristic_node = _HEURISTIC_EVERY
         self.rng = np.random.default_rng(self.random_state)
         self._last_progress = 0.0
-        status, lower_bound, message = self._run()
-        return self._result(status, lower_bound, message)
+        self._workers_used = 1
+        self._worker_counts = (0, 0, 0)  # nodes, LP solves, cuts of finished workers
 
     # ---------------------------------------------------------------- the tree
     def _run(self):
@@ -243,41 +324,200 @@ class BranchAndBound:
             pruned_bound = root.bound
             return self._finish(pruned_bound)
 
-        counter = itertools.count()
-        heap: list[tuple[float, int, _Node]] = []
-        pruned_bound = np.inf
-        dive = outcome
+        frontier = _Frontier()
+        if effective_n_jobs(self.n_jobs) > 1:
+            return self._run_parallel(frontier, outcome)
+        ended = self._explore(frontier, outcome, self._should_stop)
+        return ended if ended is not None else self._finish(frontier.closed)
+
+    def _explore(self, frontier: _Frontier, dive, should_stop):
+        """Best-first search with plunging: ``dive`` (children to go on with,
+        or None) first, then the frontier's best node, until the frontier is
+        empty (returns None) or ``should_stop(bound)`` gives ``(status,
+        message)``; then returns ``(status, bound, message)``, every node not
+        closed back in the frontier and ``bound`` the least over it.
+        """
         while True:
             if dive is None:
-                if not heap:
-                    break
-                _, _, node = heapq.heappop(heap)
-                if node.bound >= self._prune_threshold():
-                    pruned_bound = min(pruned_bound, node.bound)
-                    continue
+                node = frontier.pop_open(self._prune_threshold())
+                if node is None:
+                    return None
             else:
-                first, *others = dive
-                for other in others:
-                    heapq.heappush(heap, (other.bound, next(counter), other))
-                node = first
-            open_bound = min([node.bound] + ([heap[0][0]] if heap else []))
-            self._maybe_report(min(open_bound, pruned_bound), len(heap))
-            reason = self._should_stop(min(open_bound, pruned_bound))
+                node, *others = dive
+                frontier.push_all(others)
+            bound = min(node.bound, frontier.bound())
+            self._maybe_report(bound, len(frontier))
+            reason = should_stop(bound)
             if reason is not None:
-                status, message = reason
-                return status, min(open_bound, pruned_bound), message
+                frontier.push(node)
+                return reason[0], bound, reason[1]
             try:
                 dive = self._process(node)
             except _Stop as stop:
-                bound = min([stop.bound, pruned_bound] + ([heap[0][0]] if heap else []))
-                return stop.status, bound, stop.message
+                node.bound = min(node.bound, stop.bound)
+                frontier.push(node)
+                return stop.status, frontier.bound(), stop.message
             if dive is None:
-                pruned_bound = min(pruned_bound, node.bound)
-            elif heap and not self._worth_diving(node.bound, heap[0][0]):
-                for child in dive:
-                    heapq.heappush(heap, (child.bound, next(counter), child))
+                frontier.close(node.bound)
+            elif len(frontier) and not self._worth_diving(node.bound, frontier.best_open()):
+                frontier.push_all(dive)
                 dive = None
-        return self._finish(pruned_bound)
+
+    # ---------------------------------------------------------- on many cores
+    def _run_parallel(self, frontier: _Frontier, dive):
+        """The tree on ``n_jobs`` worker processes (see ``_parallel``).
+
+        This process goes on alone while the workers start; then it only
+        deals nodes and collects reports, round by round. The bound is the
+        least over its own frontier (nodes in transit and regions closed here)
+        and every worker's last report.
+        """
+        n_workers = effective_n_jobs(self.n_jobs)
+        options = dict(backend=self.lp.backend, gap_tolerance=self.gap_tolerance,
+                       pool_size=self.pool_size, time_limit=self.time_limit)
+        seed = int(self.rng.integers(2**31 - 1))
+        pool = WorkerPool(_WORKER_MODULE,
+                          (self.problem, options, self.lp.planes, self._start, seed), n_workers)
+        try:
+            failed = []
+
+            def until_ready(bound):
+                # never raises: _explore has this node in hand, not in the frontier
+                reason = self._should_stop(bound)
+                if reason is not None or failed:
+                    return reason
+                try:
+                    if pool.ready():
+                        return None, "workers ready"
+                except WorkerFailure as failure:
+                    failed.append(failure)
+                    warnings.warn(f"{failure}; the search goes on in this process alone.",
+                                  RuntimeWarning, stacklevel=2)
+                return None
+
+            if _WAIT_FOR_WORKERS:
+                # the bound of what is open: a gap check against anything higher lies
+                open_bound = min([frontier.bound()] + [node.bound for node in dive or []])
+                while not failed and until_ready(open_bound) is None:
+                    time.sleep(0.05)
+            ended = self._explore(frontier, dive, until_ready)
+            if ended is None:
+                return self._finish(frontier.closed)
+            if ended[0] is not None:
+                return ended
+            self._workers_used = n_workers
+            return self._rounds(pool, frontier)
+        finally:
+            pool.close()
+
+    def _rounds(self, pool: WorkerPool, frontier: _Frontier):
+        n = len(pool)
+        alive = list(range(n))
+        bounds, n_open = [np.inf] * n, [0] * n
+        counts = [(0, 0, 0)] * n  # nodes, LP solves, cuts per worker
+        sent = [None] * n  # the incumbent each worker has
+        own_nodes = self.n_nodes
+        seconds = min(max(_ROUND_SHARE * self.time_limit, _ROUND_MIN), _ROUND_MAX)
+        while True:
+            bound = min([frontier.bound()] + [bounds[i] for i in alive])
+            total_open = len(frontier) + sum(n_open[i] for i in alive)
+            self.n_nodes = own_nodes + sum(c[0] for c in counts)
+            self._worker_counts = tuple(map(sum, zip(*counts)))
+            self._maybe_report(bound, total_open)
+            reason = self._should_stop(bound)
+            if reason is not None:
+                return reason[0], bound, reason[1]
+            if total_open == 0:
+                return self._finish(bound)
+            if not alive:  # every worker failed: the rest of the tree here
+                ended = self._explore(frontier, None, self._should_stop)
+                return ended if ended is not None else self._finish(frontier.closed)
+            orders = self._deal(frontier, alive, n_open, sent)
+            for i, order in orders.items():
+                bounds[i] = min([bounds[i]] + [node.bound for node in order.nodes])
+                order.seconds = seconds
+                try:
+                    pool.send(i, order)
+                except WorkerFailure as failure:
+                    self._lose_worker(i, failure, alive, frontier, bounds)
+            for i in list(orders):
+                if i not in alive:
+                    continue
+                try:
+                    report = pool.receive(i, self._interrupted, timeout=seconds + _ROUND_GRACE)
+                except WorkerFailure as failure:
+                    self._lose_worker(i, failure, alive, frontier, bounds)
+                    continue
+                bounds[i], n_open[i] = report.bound, report.n_open
+                counts[i] = (report.n_nodes, report.n_lp_solves, report.n_cuts)
+                frontier.push_all(report.given)
+                for intercept, points, objective, loss in report.models:
+                    self._record(ScoreModel(np.asarray(points, dtype=int), intercept,
+                                            objective, loss))
+
+    def _deal(self, frontier: _Frontier, alive: list, n_open: list, sent: list) -> dict:
+        """Orders for the next round: the frontier's nodes to the least loaded
+        workers, and, for a worker left with none, half of the busiest one's.
+        """
+        orders = {i: Explore(0.0) for i in alive}
+        load = {i: n_open[i] for i in alive}
+        for node in frontier.take(len(frontier)):  # best first, each to the least loaded
+            least = min(alive, key=load.__getitem__)
+            orders[least].nodes.append(node)
+            load[least] += 1
+        idle = [i for i in alive if n_open[i] == 0 and not orders[i].nodes]
+        busiest = max(alive, key=lambda i: n_open[i])
+        if idle and n_open[busiest] >= 2:
+            orders[busiest].give = min(n_open[busiest] // 2, _GIVE_AT_MOST)
+        incumbent = self.incumbent
+        for i in alive:
+            if incumbent is not None and sent[i] is not incumbent:
+                orders[i].incumbent = (incumbent.intercept, incumbent.points)
+                sent[i] = incumbent
+        return orders
+
+    def _lose_worker(self, i: int, failure: WorkerFailure, alive: list,
+                     frontier: _Frontier, bounds: list) -> None:
+        """Go on without worker ``i``: its part of the tree keeps the bound it
+        last reported, which no later search can raise.
+        """
+        alive.remove(i)
+        frontier.close(bounds[i])
+        warnings.warn(f"{failure}; the search goes on without it, and the lower bound "
+                      "keeps its part of the tree at the bound it last reported.",
+                      RuntimeWarning, stacklevel=2)
+
+    def _serve(self, connection) -> None:
+        """A worker's life: explore the nodes it is given, round by round, and
+        report (see ``_parallel.Explore`` and ``Report``). The coordinator's
+        best model comes with each round, so pruning uses it.
+        """
+        frontier = _Frontier()
+        while True:
+            order = connection.recv()
+            if order is None:
+                return
+            frontier.push_all(order.nodes)
+            if order.incumbent is not None:
+                self._offer(*order.incumbent)
+            until, first = time.perf_counter() + order.seconds, self.n_nodes
+
+            def slice_over(bound, until=until, first=first):
+                # at least one node a round, however short: every round progresses
+                over = time.perf_counter() >= until and self.n_nodes > first
+                return (None, "") if over else None
+
+            ended = self._explore(frontier, None, slice_over)
+            if ended is not None and ended[0] == SolverStatus.ERROR:
+                raise SolverError(ended[2])
+            given = frontier.take(order.give)
+            best_models = sorted(self.pool.values(), key=lambda m: m.objective)
+            connection.send(Report(
+                bound=frontier.bound(), n_open=len(frontier), given=given,
+                models=[(m.intercept, m.points, m.objective, m.loss)
+                        for m in best_models[: max(self.pool_size, 1)]],
+                n_nodes=self.n_nodes, n_lp_solves=self.lp.n_solves,
+                n_cuts=self.lp.n_cuts_added))
 
     def _worth_diving(self, bound: float, best_open: float) -> bool:
         """Dive on (warm LP, quick incumbents) only while the node is among the
@@ -650,7 +890,14 @@ class BranchAndBound:
         else:
             intercept = int(intercept)
             objective = self.search.objective(intercept, points)
-        model = ScoreModel(points.copy(), intercept, objective, objective - penalty)
+        return self._record(ScoreModel(points.copy(), intercept, objective,
+                                       objective - penalty))
+
+    def _record(self, model: ScoreModel) -> ScoreModel:
+        """Keep ``model`` (admissible, its objective exact) in the pool, and as
+        the incumbent if it is the best so far.
+        """
+        objective = model.objective
         key = model.key()
         if key not in self.pool:
             self.pool[key] = model
@@ -761,13 +1008,14 @@ class BranchAndBound:
             time=self._elapsed(),
             time_to_first_incumbent=self.time_to_first,
             n_nodes=self.n_nodes,
-            n_cuts=self.lp.n_cuts_added,
-            n_lp_solves=self.lp.n_solves,
+            n_cuts=self.lp.n_cuts_added + self._worker_counts[2],
+            n_lp_solves=self.lp.n_solves + self._worker_counts[1],
             n_incumbent_updates=self.n_incumbent_updates,
             n_distinct_rows=self.oracle.n_rows,
             backend=self.lp.backend,
             backend_fallbacks=self.fallbacks,
             root_dual_bound=self.root_dual_bound,
+            n_jobs=self._workers_used,
         )
         pool = tuple(sorted(self.pool.values(), key=lambda m: m.objective)[: self.pool_size])
         # loss and penalty are never negative: a valid bound even before the root LP
@@ -808,3 +1056,28 @@ class _Stop(Exception):
     def __init__(self, status: SolverStatus, bound: float, message: str):
         super().__init__(message)
         self.status, self.bound, self.message = status, bound, message
+
+
+def serve_worker(connection, index, problem, options, planes, start, seed) -> None:
+    """A search worker's life (see ``BranchAndBound._run_parallel``): the
+    search state without root or first incumbents, the root's cuts, then
+    rounds until told to stop. A failure is sent back, never raised here.
+    """
+    search = None
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            search = BranchAndBound(problem, random_state=seed + index, **options)
+            search._start = start  # one clock: perf_counter is system-wide
+            search._interrupted = lambda: False
+            search.lp = None
+            search._prepare()
+            search.lp.add_planes(planes)
+            connection.send("ready")
+            search._serve(connection)
+    except BaseException as exc:  # the coordinator turns it into a warning
+        with contextlib.suppress(OSError, EOFError):
+            connection.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    finally:
+        if search is not None and search.lp is not None:
+            search.lp.close()
+        connection.close()

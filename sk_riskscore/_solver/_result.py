@@ -69,6 +69,9 @@ class SolverStatistics:
     backend_fallbacks: int = 0
     # the root's LP-free dual bound (-inf when none was computed)
     root_dual_bound: float = float("-inf")
+    # processes that searched the tree (1 unless n_jobs asked for more and the
+    # root left the tree open)
+    n_jobs: int = 1
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,11 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
 
     progress = options.pop("progress", None)
+    # Workers take a second to start: they serve the final certificate (the
+    # chosen scale, with the time left), not each scale's short solve.
+    n_jobs = options.pop("n_jobs", None)
 
-    def evaluate(scale: float) -> float:
+    def evaluate(scale: float, n_jobs=None) -> float:
         if scale in results:
             return results[scale].objective
         offset = time.perf_counter() - start
@@ -81,7 +84,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         result = BranchAndBound(
             scaled, time_limit=max(remaining * share, 0.05), gap_tolerance=gap_tolerance,
             initial_models=_starts(problem, best_models, scale),
-            progress=report, rows=rows, **options,
+            progress=report, rows=rows, n_jobs=n_jobs, **options,
         ).solve()
         result = dataclasses.replace(certify(scaled, result, gap_tolerance), score_scale=scale)
         results[scale] = result
@@ -148,7 +151,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
             and time_limit - (time.perf_counter() - start) > _MIN_SLICE * time_limit):
         del results[scale]
         evaluations = len(results) + 1 if results else 1
-        evaluate(scale)
+        evaluate(scale, n_jobs)
         results[scale] = _combined(first, results.get(scale), gap_tolerance)
     return results[scale]
 

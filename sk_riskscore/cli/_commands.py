@@ -274,6 +274,7 @@ def _build_model(args, constraints, binarize):
         constraints=constraints,
         calibrate_scale=args.calibrate_scale,
         solver=args.solver,
+        n_jobs=args.n_jobs,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )

@@ -52,6 +52,20 @@ def _integer(minimum):
     return parse
 
 
+def _jobs(text):
+    """scikit-learn's n_jobs: a positive count, or -1 for every core, -2 for all
+    but one, ...; never 0.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 processes cannot search; use 1, or -1 for "
+                                         "every core")
+    return value
+
+
 def _real(minimum, *, inclusive, maximum=None):
     def parse(text):
         try:
@@ -113,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="LP engine (default: %(default)s)")
     model.add_argument("--random-state", type=_integer(0), default=0, metavar="SEED",
                        help="seed of the randomised heuristics (default: %(default)s)")
+    model.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
+                       help="processes for the search; -1 uses every core (default: 1)")
     binarize = fit.add_argument_group("binarization")
     binarize.add_argument("--binarize", action=argparse.BooleanOptionalAction,
                           default=None,
