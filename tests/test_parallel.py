@@ -58,7 +58,7 @@ def _children() -> set:
     return found
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", [0, 3])
 def test_parallel_search_finds_the_enumerated_optimum(seed, wait_for_workers):
     problem = tree_problem(seed)
     truth = enumerated(problem)
@@ -72,7 +72,7 @@ def test_parallel_search_finds_the_enumerated_optimum(seed, wait_for_workers):
     assert result.pool[0].objective == pytest.approx(result.objective, abs=1e-12)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", [1, 2])
 def test_no_part_of_the_tree_is_lost_between_workers(seed, wait_for_workers, monkeypatch):
     """Without the first incumbents' heuristics the optimum turns up only
     inside the tree, so a node lost between the coordinator and the workers

@@ -220,8 +220,9 @@ class BranchAndBound:
         Processes for the tree search, by scikit-learn's convention (None: one,
         -1: every core). The root and the first incumbents are found here; the
         open nodes then go to the workers (see ``_parallel``), each with its
-        own LP, sharing the best objective. Workers start only when the root
-        leaves the tree open, and take a second or two to start.
+        own LP, which search in rounds and get the best model found between
+        rounds. Workers start only when the root leaves the tree open, and
+        take about half a second to start.
     """
 
     def __init__(
@@ -302,7 +303,7 @@ class BranchAndBound:
         self.rng = np.random.default_rng(self.random_state)
         self._last_progress = 0.0
         self._workers_used = 1
-        self._worker_counts = (0, 0, 0)  # nodes, LP solves, cuts of finished workers
+        self._worker_counts = (0, 0, 0)  # LP nodes, solves and cuts, as workers reported
 
     # ---------------------------------------------------------------- the tree
     def _run(self):
@@ -312,7 +313,22 @@ class BranchAndBound:
         upper = np.concatenate([[p.intercept_upper], p.coef_upper, np.ones(d)]).astype(float)
         if not self._propagate(lower, upper):
             return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
+        n_workers = effective_n_jobs(self.n_jobs)
+        if n_workers == 1:
+            return self._search(lower, upper, None)
+        # started now, the workers are ready when the root is done (heloc: 6-9 s)
+        seed = int(self.rng.integers(2**31 - 1))
+        options = dict(backend=self.backend, gap_tolerance=self.gap_tolerance,
+                       pool_size=self.pool_size, time_limit=self.time_limit)
+        pool = WorkerPool(_WORKER_MODULE, (self.problem, options, self._start, seed),
+                          n_workers)
+        try:
+            return self._search(lower, upper, pool)
+        finally:
+            pool.close()
 
+    def _search(self, lower: np.ndarray, upper: np.ndarray, pool: WorkerPool | None):
+        """First incumbents, the root, then the tree: here, or on ``pool``."""
         if not self._initial_incumbent():
             return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
         root = _Node(lower, upper, -np.inf, 0)
@@ -321,12 +337,10 @@ class BranchAndBound:
         except _Stop as stop:
             return stop.status, stop.bound, stop.message
         if outcome is None:
-            pruned_bound = root.bound
-            return self._finish(pruned_bound)
-
+            return self._finish(root.bound)
         frontier = _Frontier()
-        if effective_n_jobs(self.n_jobs) > 1:
-            return self._run_parallel(frontier, outcome)
+        if pool is not None:
+            return self._run_parallel(frontier, outcome, pool)
         ended = self._explore(frontier, outcome, self._should_stop)
         return ended if ended is not None else self._finish(frontier.closed)
 
@@ -364,51 +378,42 @@ class BranchAndBound:
                 dive = None
 
     # ---------------------------------------------------------- on many cores
-    def _run_parallel(self, frontier: _Frontier, dive):
-        """The tree on ``n_jobs`` worker processes (see ``_parallel``).
+    def _run_parallel(self, frontier: _Frontier, dive, pool: WorkerPool):
+        """The tree on the workers of ``pool`` (see ``_parallel``).
 
-        This process goes on alone while the workers start; then it only
-        deals nodes and collects reports, round by round. The bound is the
-        least over its own frontier (nodes in transit and regions closed here)
-        and every worker's last report.
+        This process goes on alone until the workers have started; then it
+        only deals nodes and collects reports, round by round. The bound is
+        the least over its own frontier (nodes in transit and regions closed
+        here) and every worker's last report.
         """
-        n_workers = effective_n_jobs(self.n_jobs)
-        options = dict(backend=self.lp.backend, gap_tolerance=self.gap_tolerance,
-                       pool_size=self.pool_size, time_limit=self.time_limit)
-        seed = int(self.rng.integers(2**31 - 1))
-        pool = WorkerPool(_WORKER_MODULE,
-                          (self.problem, options, self.lp.planes, self._start, seed), n_workers)
-        try:
-            failed = []
+        failed = []
 
-            def until_ready(bound):
-                # never raises: _explore has this node in hand, not in the frontier
-                reason = self._should_stop(bound)
-                if reason is not None or failed:
-                    return reason
-                try:
-                    if pool.ready():
-                        return None, "workers ready"
-                except WorkerFailure as failure:
-                    failed.append(failure)
-                    warnings.warn(f"{failure}; the search goes on in this process alone.",
-                                  RuntimeWarning, stacklevel=2)
-                return None
+        def until_ready(bound):
+            # never raises: _explore has this node in hand, not in the frontier
+            reason = self._should_stop(bound)
+            if reason is not None or failed:
+                return reason
+            try:
+                if pool.ready():
+                    return None, "workers ready"
+            except WorkerFailure as failure:
+                failed.append(failure)
+                warnings.warn(f"{failure}; the search goes on in this process alone.",
+                              RuntimeWarning, stacklevel=2)
+            return None
 
-            if _WAIT_FOR_WORKERS:
-                # the bound of what is open: a gap check against anything higher lies
-                open_bound = min([frontier.bound()] + [node.bound for node in dive or []])
-                while not failed and until_ready(open_bound) is None:
-                    time.sleep(0.05)
-            ended = self._explore(frontier, dive, until_ready)
-            if ended is None:
-                return self._finish(frontier.closed)
-            if ended[0] is not None:
-                return ended
-            self._workers_used = n_workers
-            return self._rounds(pool, frontier)
-        finally:
-            pool.close()
+        if _WAIT_FOR_WORKERS:
+            # the bound of what is open: a gap check against anything higher lies
+            open_bound = min([frontier.bound()] + [node.bound for node in dive or []])
+            while not failed and until_ready(open_bound) is None:
+                time.sleep(0.05)
+        ended = self._explore(frontier, dive, until_ready)
+        if ended is None:
+            return self._finish(frontier.closed)
+        if ended[0] is not None:
+            return ended
+        self._workers_used = len(pool)
+        return self._rounds(pool, frontier)
 
     def _rounds(self, pool: WorkerPool, frontier: _Frontier):
         n = len(pool)
@@ -416,6 +421,8 @@ class BranchAndBound:
         bounds, n_open = [np.inf] * n, [0] * n
         counts = [(0, 0, 0)] * n  # nodes, LP solves, cuts per worker
         sent = [None] * n  # the incumbent each worker has
+        planes = self.lp.planes  # the cuts so far, with each worker's first order
+        started = [False] * n
         own_nodes = self.n_nodes
         seconds = min(max(_ROUND_SHARE * self.time_limit, _ROUND_MIN), _ROUND_MAX)
         while True:
@@ -433,6 +440,9 @@ class BranchAndBound:
                 ended = self._explore(frontier, None, self._should_stop)
                 return ended if ended is not None else self._finish(frontier.closed)
             orders = self._deal(frontier, alive, n_open, sent)
+            for i in orders:
+                if not started[i]:
+                    orders[i].planes, started[i] = planes, True
             for i, order in orders.items():
                 bounds[i] = min([bounds[i]] + [node.bound for node in order.nodes])
                 order.seconds = seconds
@@ -497,6 +507,7 @@ class BranchAndBound:
             order = connection.recv()
             if order is None:
                 return
+            self.lp.add_planes(order.planes)
             frontier.push_all(order.nodes)
             if order.incumbent is not None:
                 self._offer(*order.incumbent)
@@ -1058,10 +1069,10 @@ class _Stop(Exception):
         self.status, self.bound, self.message = status, bound, message
 
 
-def serve_worker(connection, index, problem, options, planes, start, seed) -> None:
+def serve_worker(connection, index, problem, options, start, seed) -> None:
     """A search worker's life (see ``BranchAndBound._run_parallel``): the
-    search state without root or first incumbents, the root's cuts, then
-    rounds until told to stop. A failure is sent back, never raised here.
+    search state without root or first incumbents, then rounds until told to
+    stop. A failure is sent back, never raised here.
     """
     search = None
     try:
@@ -1071,7 +1082,6 @@ def serve_worker(connection, index, problem, options, planes, start, seed) -> No
             search._interrupted = lambda: False
             search.lp = None
             search._prepare()
-            search.lp.add_planes(planes)
             connection.send("ready")
             search._serve(connection)
     except BaseException as exc:  # the coordinator turns it into a warning

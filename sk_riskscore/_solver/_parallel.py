@@ -78,12 +78,15 @@ def ignore_interrupts() -> None:
 class Explore:
     """A round's order to one worker.
 
-    Search for ``seconds``; first take ``nodes`` and the model ``incumbent``
-    (``(intercept, points)``, or None when the worker has seen the best one);
-    after the slice, give up ``give`` open nodes.
+    Search for ``seconds``; first add the cuts ``planes`` (``(constant,
+    gradient)`` pairs: the coordinator's, with a worker's first order), take
+    ``nodes`` and the model ``incumbent`` (``(intercept, points)``, or None
+    when the worker has seen the best one); after the slice, give up
+    ``give`` open nodes.
     """
 
     seconds: float
+    planes: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
     incumbent: tuple | None = None
     give: int = 0
@@ -198,11 +201,15 @@ class WorkerPool:
         return self._receive(index)
 
     def close(self) -> None:
-        """Stop every worker now; safe to call twice."""
-        for connection in self._connections:
+        """Stop every worker now; safe to call twice. A worker still starting
+        holds nothing worth waiting for: it is killed at once.
+        """
+        for index, connection in enumerate(self._connections):
             if connection is not None:
                 with contextlib.suppress(OSError, EOFError):
                     connection.send(None)
+            elif index < len(self._processes):
+                self._processes[index].kill()
         deadline = time.perf_counter() + 2.0
         for process in self._processes:
             try:
