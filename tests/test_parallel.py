@@ -13,7 +13,7 @@ import pytest
 
 from sk_riskscore._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
 from sk_riskscore._solver import _branch_and_bound as branch_and_bound
-from sk_riskscore._solver._parallel import effective_n_jobs
+from sk_riskscore._solver._parallel import WorkerFailure, effective_n_jobs
 
 from .oracle import enumerate_optimum
 
@@ -94,6 +94,102 @@ def test_no_part_of_the_tree_is_lost_between_workers(seed, wait_for_workers, mon
     assert result.status == SolverStatus.OPTIMAL, result.message
     assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
     assert result.lower_bound <= truth.objective + 1e-9
+
+
+class InProcessPool:
+    """``WorkerPool`` as the coordinator sees it, with its workers in this
+    process: the real rounds (``_serve_round``), every node that passes in
+    sight. With ``fail`` set, that worker fails on the first order that sends
+    it a node better than any it holds (a node in transit)."""
+
+    fail = None
+
+    def __init__(self, module, payload, n):
+        problem, options, start, seed = payload
+        self.workers, self.frontiers, self.orders = [], [], [None] * n
+        for index in range(n):
+            worker = branch_and_bound.BranchAndBound(problem, random_state=seed + index,
+                                                     **options)
+            worker._start, worker._interrupted, worker.lp = start, (lambda: False), None
+            worker._prepare()
+            self.workers.append(worker)
+            self.frontiers.append(branch_and_bound._Frontier())
+        self.given, self.dealt, self.held_at_failure = [], set(), None
+
+    def __len__(self):
+        return len(self.workers)
+
+    def ready(self):
+        return True
+
+    def send(self, index, order):
+        self.orders[index] = order
+        self.dealt |= {id(node) for node in order.nodes}
+
+    def receive(self, index, interrupted, timeout):
+        order, frontier = self.orders[index], self.frontiers[index]
+        if (index == self.fail and self.held_at_failure is None and order.nodes
+                and min(n.bound for n in order.nodes) < frontier.bound()):
+            self.held_at_failure = min([frontier.bound()] + [n.bound for n in order.nodes])
+            raise WorkerFailure(f"search worker {index} stopped unexpectedly (test)")
+        report = self.workers[index]._serve_round(frontier, order)
+        self.given += [id(node) for node in report.given]
+        return report
+
+    def close(self):
+        for worker in self.workers:
+            worker.lp.close()
+
+
+@pytest.fixture
+def in_process_pool(monkeypatch, wait_for_workers):
+    pools = []
+
+    def build(*args):
+        pools.append(InProcessPool(*args))
+        return pools[-1]
+
+    monkeypatch.setattr(branch_and_bound, "WorkerPool", build)
+    # no heuristics: larger trees, whose optimum only the tree finds
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_initial_incumbent",
+                        lambda self: self._offer(0, np.zeros(self.d, dtype=int)) is not None)
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_round_and_polish",
+                        lambda self, solution, perturb=False: False)
+    return pools
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_every_node_a_worker_gives_up_is_dealt_again(seed, in_process_pool):
+    problem = tree_problem(seed)
+    result = solve(problem, n_jobs=2, gap_tolerance=1e-9, time_limit=120)
+    pool = in_process_pool[0]
+    assert pool.given, "the rounds must have moved nodes between workers"
+    assert set(pool.given) <= pool.dealt
+    assert result.objective == pytest.approx(enumerated(problem).objective, abs=1e-9, rel=0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_failed_workers_region_keeps_the_nodes_it_was_sent(seed, in_process_pool,
+                                                             monkeypatch):
+    """Its frozen bound covers the nodes in transit to it, not only its last report."""
+    monkeypatch.setattr(InProcessPool, "fail", 1)
+    frozen = []
+    lose = branch_and_bound.BranchAndBound._lose_worker
+
+    def spy(self, i, failure, alive, frontier, bounds):
+        frozen.append(bounds[i])
+        return lose(self, i, failure, alive, frontier, bounds)
+
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_lose_worker", spy)
+    problem = tree_problem(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = solve(problem, n_jobs=2, gap_tolerance=1e-9, time_limit=120)
+    held = in_process_pool[0].held_at_failure
+    if held is None:
+        pytest.skip("no order sent worker 1 a node better than its own")
+    assert frozen and frozen[0] <= held + 1e-12
+    assert result.lower_bound <= enumerated(problem).objective + 1e-9
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")

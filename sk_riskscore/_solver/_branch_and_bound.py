@@ -498,37 +498,38 @@ class BranchAndBound:
                       RuntimeWarning, stacklevel=2)
 
     def _serve(self, connection) -> None:
-        """A worker's life: explore the nodes it is given, round by round, and
-        report (see ``_parallel.Explore`` and ``Report``). The coordinator's
-        best model comes with each round, so pruning uses it.
+        """A worker's life: a round for each order (see ``_parallel.Explore``)
+        until the coordinator sends None.
         """
         frontier = _Frontier()
-        while True:
-            order = connection.recv()
-            if order is None:
-                return
-            self.lp.add_planes(order.planes)
-            frontier.push_all(order.nodes)
-            if order.incumbent is not None:
-                self._offer(*order.incumbent)
-            until, first = time.perf_counter() + order.seconds, self.n_nodes
+        while (order := connection.recv()) is not None:
+            connection.send(self._serve_round(frontier, order))
 
-            def slice_over(bound, until=until, first=first):
-                # at least one node a round, however short: every round progresses
-                over = time.perf_counter() >= until and self.n_nodes > first
-                return (None, "") if over else None
+    def _serve_round(self, frontier: _Frontier, order: Explore) -> Report:
+        """One round of a worker: take the order's cuts, nodes and model,
+        search its nodes for the order's seconds (at least one node: every
+        round progresses), give up what it asks for, and report.
+        """
+        self.lp.add_planes(order.planes)
+        frontier.push_all(order.nodes)
+        if order.incumbent is not None:
+            self._offer(*order.incumbent)
+        until, first = time.perf_counter() + order.seconds, self.n_nodes
 
-            ended = self._explore(frontier, None, slice_over)
-            if ended is not None and ended[0] == SolverStatus.ERROR:
-                raise SolverError(ended[2])
-            given = frontier.take(order.give)
-            best_models = sorted(self.pool.values(), key=lambda m: m.objective)
-            connection.send(Report(
-                bound=frontier.bound(), n_open=len(frontier), given=given,
-                models=[(m.intercept, m.points, m.objective, m.loss)
-                        for m in best_models[: max(self.pool_size, 1)]],
-                n_nodes=self.n_nodes, n_lp_solves=self.lp.n_solves,
-                n_cuts=self.lp.n_cuts_added))
+        def slice_over(bound):
+            over = time.perf_counter() >= until and self.n_nodes > first
+            return (None, "") if over else None
+
+        ended = self._explore(frontier, None, slice_over)
+        if ended is not None and ended[0] == SolverStatus.ERROR:
+            raise SolverError(ended[2])
+        given = frontier.take(order.give)
+        best_models = sorted(self.pool.values(), key=lambda m: m.objective)
+        return Report(
+            bound=frontier.bound(), n_open=len(frontier), given=given,
+            models=[(m.intercept, m.points, m.objective, m.loss)
+                    for m in best_models[: max(self.pool_size, 1)]],
+            n_nodes=self.n_nodes, n_lp_solves=self.lp.n_solves, n_cuts=self.lp.n_cuts_added)
 
     def _worth_diving(self, bound: float, best_open: float) -> bool:
         """Dive on (warm LP, quick incumbents) only while the node is among the
