@@ -200,6 +200,18 @@ def test_parallel_search_leaves_no_process_behind(wait_for_workers):
     assert _children() - before == set()
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_workers_still_starting_are_stopped_when_the_search_ends_first():
+    """Workers start with the search; a small one ends before they connect,
+    and they must not linger (or hold up the return) after it."""
+    before = _children()
+    started = time.perf_counter()
+    result = solve(tree_problem(1), n_jobs=2, time_limit=120)
+    assert result.status == SolverStatus.OPTIMAL
+    assert _children() - before == set()
+    assert time.perf_counter() - started < 60
+
+
 def test_parallel_search_stops_at_its_limits_with_a_valid_bound(wait_for_workers):
     """A node limit ends the rounds as it ends one core's search; the bound
     still holds (checked by enumeration) and the model is the one reported."""
