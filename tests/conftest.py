@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pytest
+# One BLAS / OpenMP thread per pytest-xdist worker when there are several: with
+# one worker per core, every thread more oversubscribes the cores, and OpenBLAS
+# threads spin while they wait (the brute-force oracles' matrix products took
+# twice the time on 2 cores). Set before numpy is imported, and inherited by the
+# processes the tests start; the solver already limits itself to one BLAS thread.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 REPO = Path(__file__).resolve().parents[1]
 # The project's data sets live beside the checkout (../shared/data/riskslim);
@@ -78,12 +93,23 @@ def load_dataset(name: str):
 
 
 # The slowest test modules first. `make test` runs pytest-xdist with --dist
-# loadfile, which hands whole modules to the workers in collection order: a
-# slow module that starts last would leave one core idle while it finishes.
+# loadfile, which hands whole modules to the workers in this order (see
+# pytest_configure): a slow module that starts last would leave one core idle
+# while it finishes. Longest first, as measured with --durations on 2 workers.
 _SLOW_MODULES_FIRST = (
-    "test_spark", "test_cli", "test_solver_oracle", "test_solver_faults",
-    "test_onnx", "test_mlflow_flavor", "test_recourse", "test_mlflow_serve", "test_constraints",
+    "test_spark", "test_cli", "test_solver_oracle", "test_onnx", "test_mlflow_flavor",
+    "test_dual_bound", "test_classifier", "test_constraints", "test_solver_faults",
+    "test_parallel", "test_rashomon", "test_progress", "test_certify_card", "test_recourse",
+    "test_serialization", "test_mlflow_serve", "test_scorecard", "test_duplicate_columns",
 )
+
+
+def pytest_configure(config):
+    # pytest-xdist (3.x) otherwise reorders the modules by their number of tests,
+    # largest first, whatever the collection order: a module of a few long tests
+    # (Spark, the console script) would then start near the end.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
@@ -127,3 +153,106 @@ def load_heloc(*, nan_share: float = 0.0, rows: int | None = None, seed: int = 0
         keep = np.sort(rng.permutation(len(X))[:rows])
         X, y = X.iloc[keep].reset_index(drop=True), y.iloc[keep].reset_index(drop=True)
     return X, y
+
+
+# --------------------------------------------------------------- MLflow stores
+#
+# A new sqlite MLflow store runs MLflow's schema migrations: several seconds each
+# time. The stores here are copies of one empty store migrated once per test run
+# (the same file MLflow would have made); the demo's test still lets MLflow make its
+# store, from nothing, as a user's first run does.
+
+
+@pytest.fixture(scope="session")
+def mlflow_store_template(tmp_path_factory) -> Path:
+    """An empty, migrated sqlite MLflow store, built once per test run: by the first
+    pytest-xdist worker to need it, while the others wait."""
+    pytest.importorskip("mlflow")
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        root = root.parent  # the run's directory, shared by its workers
+    template = root / "mlflow-empty-store.db"
+    with _exclusive(root / "mlflow-empty-store.lock"):
+        if not template.exists():
+            building = root / f"mlflow-empty-store-{os.getpid()}.db"
+            from mlflow import MlflowClient
+
+            MlflowClient(tracking_uri=f"sqlite:///{building}").search_experiments()
+            _sqlite_copy(building, template)
+            building.unlink()
+    return template
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(mlflow_store_template):
+    """``new_store(directory)``: the ``sqlite:///`` URI of a new, empty MLflow store
+    ``directory/mlflow.db`` (a copy of ``mlflow_store_template``)."""
+
+    def new_store(directory) -> str:
+        path = Path(directory) / "mlflow.db"
+        if path.exists():
+            raise FileExistsError(path)
+        _sqlite_copy(mlflow_store_template, path)
+        return f"sqlite:///{path}"
+
+    return new_store
+
+
+@pytest.fixture(autouse=True)
+def _doctest_mlflow_stores(request, monkeypatch):
+    """In the doctests that use MLflow (the plugin's Examples, which make their own
+    stores in temporary directories), a new, empty sqlite store is filled from
+    ``mlflow_store_template`` instead of by MLflow's migrations. Shared with those
+    doctests by the conftest.py at the root of the repository."""
+    from _pytest.doctest import DoctestItem
+
+    if not isinstance(request.node, DoctestItem) or "mlflow" not in (
+        getattr(request.node.dtest, "docstring", None) or ""
+    ):
+        return
+    try:
+        from mlflow.store.db import utils
+    except ImportError:
+        return
+    if not hasattr(utils, "_initialize_tables"):  # another MLflow: migrations as usual
+        return
+    template = request.getfixturevalue("mlflow_store_template")
+    migrate = utils._initialize_tables
+
+    def initialize_tables(engine):
+        path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        if not path or path == ":memory:" or _sqlite_tables(Path(path)):
+            return migrate(engine)  # not a new, empty sqlite file
+        engine.dispose()
+        _sqlite_copy(template, Path(path))
+        engine.dispose()
+
+    monkeypatch.setattr(utils, "_initialize_tables", initialize_tables)
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    if fcntl is None:  # Windows: each worker builds its own template
+        yield
+        return
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of a sqlite database (its backup API), then closed."""
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(
+        sqlite3.connect(target)
+    ) as dst:
+        src.backup(dst)
+
+
+def _sqlite_tables(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]

@@ -1,4 +1,5 @@
-"""The ``sk-riskscore`` console script, driven in subprocesses as a user would."""
+"""The ``sk-riskscore`` console script, driven in subprocesses as a user would (and
+through ``main()`` in this process where a test is about a command, not the script)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sk_riskscore import ScoreCard, load_json, save_json
 from sk_riskscore._model import total_points
 from sk_riskscore.cli import main
 
-from .conftest import CERTIFY_TIME_LIMIT, HELOC_SPECIAL_VALUES, load_heloc
+from .conftest import CERTIFY_TIME_LIMIT, HELOC_SPECIAL_VALUES, load_heloc, node_limit
 
 SCRIPT = Path(sys.executable).with_name("sk-riskscore")
 TIMEOUT = 300
@@ -162,15 +163,16 @@ def test_show_without_data_notes_its_assumption(work, tmp_path, capsys):
     assert "--data" in capsys.readouterr().err
 
 
-def test_export_onnx_matches_python(work, tmp_path):
+def test_export_onnx_matches_python(work, tmp_path, capsys):
     import onnxruntime
 
     root, X, _, _ = work
     model = load_json(root / "model.json")
     target = tmp_path / "model.onnx"
-    result = run("export-onnx", root / "model.json", "-o", target)
-    assert result.returncode == 0, result.stderr
-    assert ", ".join(X.columns) in result.stdout
+    # in-process: the console script itself is run by the tests of fit, predict, show,
+    # the errors and the demo
+    assert main(["export-onnx", str(root / "model.json"), "-o", str(target)]) == 0
+    assert ", ".join(X.columns) in capsys.readouterr().out
     session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     label, proba, score = session.run(None, {"X": X.to_numpy(np.float64)})
     np.testing.assert_array_equal(score, total_points(model, X))
@@ -178,7 +180,7 @@ def test_export_onnx_matches_python(work, tmp_path):
     np.testing.assert_allclose(proba[:, 1], model.predict_proba(X)[:, 1], atol=1e-12)
 
 
-def test_binarize_and_constraints(work, tmp_path, monkeypatch):
+def test_binarize_and_constraints(work, tmp_path, monkeypatch, capsys):
     root, X, y, _ = work
     frame = pd.concat([y, X], axis=1)
     frame["Shape"] = np.select(
@@ -191,9 +193,10 @@ def test_binarize_and_constraints(work, tmp_path, monkeypatch):
         "- kind: must_not_use\n  features: [Shape = irregular]\n"
         "- kind: must_use\n  features: [Density >= 3]\n"
     )
-    result = run("fit", "shapes.csv", "--target", "Malignant", "--binarize",
-                 "--max-features", "3", "--max-coef", "3", "--constraints", "rules.yaml",
-                 "--quiet", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run_in_process(capsys, "fit", "shapes.csv", "--target", "Malignant", "--binarize",
+                            "--max-features", "3", "--max-coef", "3", "--constraints",
+                            "rules.yaml", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "RiskSLIM" not in result.stderr  # --quiet
     model = load_json(tmp_path / "model.json")
@@ -202,12 +205,11 @@ def test_binarize_and_constraints(work, tmp_path, monkeypatch):
     assert "Shape = irregular" in names and points["Shape = irregular"] == 0
     assert points["Density >= 3"] != 0
     assert "Density >= 3" in result.stdout  # the card shows the binarized feature
-    # The same constraints as JSON (in-process, to save a start-up) give the same model.
+    # The same constraints as JSON give the same model.
     (tmp_path / "rules.json").write_text(json.dumps([
         {"kind": "must_not_use", "features": ["Shape = irregular"]},
         {"kind": "must_use", "features": ["Density >= 3"]},
     ]))
-    monkeypatch.chdir(tmp_path)
     assert main(["fit", "shapes.csv", "--target", "Malignant", "--binarize",
                  "--max-features", "3", "--max-coef", "3", "--constraints", "rules.json",
                  "-q", "-o", "again.json"]) == 0
@@ -255,16 +257,54 @@ def test_demo_runs_end_to_end(demo):
     )
 
 
+@pytest.fixture
+def mlflow_in_process(monkeypatch, tmp_path):
+    """main() logging to MLflow in this process, as the console script would in its
+    own: no MLFLOW_TRACKING_URI, no telemetry, the current directory tmp_path; the
+    global tracking URI and log levels the plugin sets are restored afterwards."""
+    import logging
+
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.setenv("DO_NOT_TRACK", "true")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    loggers = {name: logging.getLogger(name).level for name in ("mlflow", "alembic")}
+    previous = utils._tracking_uri
+    try:
+        yield
+    finally:
+        # main() set the tracking URI, which also sets MLFLOW_TRACKING_URI; monkeypatch
+        # then puts back any value the variable had before
+        mlflow.set_tracking_uri(previous)
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        for name, level in loggers.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def run_in_process(capsys, *args):
+    """main(args) in this process, as a CompletedProcess (the console script is
+    tested in subprocesses elsewhere in this module; these tests are about options)."""
+    capsys.readouterr()
+    code = main([str(arg) for arg in args])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)
+
+
 @pytest.mark.slow
-def test_fit_logs_registers_and_aliases_in_mlflow(work, demo, tmp_path):
+def test_fit_logs_registers_and_aliases_in_mlflow(work, demo, tmp_path, mlflow_in_process,
+                                                  capsys):
     root = work[0]
     store = demo[0] / "mlflow.db"  # an existing store: no schema migration to wait for
     uri = f"sqlite:///{store}"
-    result = run("fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
-                 "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri", uri,
-                 "--no-binarize",
-                 "--experiment", "cli-test", "--artifact-location", tmp_path / "artifacts",
-                 "--registered-name", "mammo-cli", "--alias", "champion", cwd=tmp_path)
+    result = run_in_process(
+        capsys, "fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
+        "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri", uri,
+        "--no-binarize",
+        "--experiment", "cli-test", "--artifact-location", tmp_path / "artifacts",
+        "--registered-name", "mammo-cli", "--alias", "champion")
     assert result.returncode == 0, result.stderr
     assert "registered model models:/mammo-cli@champion" in result.stdout
     from mlflow import MlflowClient
@@ -282,9 +322,12 @@ def test_fit_logs_registers_and_aliases_in_mlflow(work, demo, tmp_path):
 
 # ------------------------------------------------------------------- errors
 #
-# Bad files, a missing target column and bad option values: real runs of the
-# console script. They start together (each spends most of its time importing)
-# and each test checks its own result.
+# Bad files, a missing target column and bad option values. One case of each
+# way the console script's own process can end on an error (a data file, a model
+# file, a constraints file, the argument parser) is a real run of the script: they
+# start together (each spends most of its time importing) and each test checks
+# its own result. Every other case runs in-process through main(), which the
+# script's process only wraps (``sys.exit(main())``).
 
 
 def _error_files(root: Path) -> None:
@@ -310,18 +353,22 @@ def _error_files(root: Path) -> None:
 FIT = ["fit", "mammo.csv", "--target", "Malignant"]
 
 SCRIPT_ERRORS = {
-    # bad files
     "missing data": (["fit", "nope.csv", "--target", "y"], 1, ["nope.csv", "no such file"]),
+    "tampered model": (["predict", "tampered.json", "mammo.csv"], 1, ["checksum"]),
+    "constraints bad yaml": ([*FIT, "--constraints", "bad.yaml"], 1, ["bad.yaml", "YAML"]),
+    "no target option": (["fit", "mammo.csv"], 2, ["--target"]),
+}
+
+# The same checks in-process through main(): every other way a run can fail.
+MAIN_ERRORS = {
+    # bad files
     "empty data": (["fit", "empty.csv", "--target", "y"], 1, ["empty.csv", "empty"]),
     "binary data": (["fit", "binary.csv", "--target", "y"], 1, ["binary.csv", "not"]),
     "ragged csv": (["fit", "ragged.csv", "--target", "y"], 1, ["ragged.csv", "CSV"]),
     "model not json": (["show", "not_json.json"], 1, ["not_json.json", "not valid JSON"]),
-    "tampered model": (["predict", "tampered.json", "mammo.csv"], 1, ["checksum"]),
-    "constraints bad yaml": ([*FIT, "--constraints", "bad.yaml"], 1, ["bad.yaml", "YAML"]),
     # the target column
     "missing target column": (["fit", "mammo.csv", "--target", "Benign"], 1,
                               ["'Benign'", "Malignant", "RoundShape"]),
-    "no target option": (["fit", "mammo.csv"], 2, ["--target"]),
     # bad option values
     "max features negative": ([*FIT, "--max-features", "-1"], 2,
                               ["--max-features", "'-1'"]),
@@ -330,10 +377,7 @@ SCRIPT_ERRORS = {
     "gap tolerance above one": ([*FIT, "--gap-tolerance", "2"], 2,
                                 ["--gap-tolerance", "at most 1"]),
     "unknown solver": ([*FIT, "--solver", "gurobi"], 2, ["--solver", "gurobi"]),
-}
-
-# The same checks in-process through main(): every other way a run can fail.
-MAIN_ERRORS = {
+    # every other way a run can fail
     "header only": (["fit", "header_only.csv", "--target", "y"], 1, ["no data rows"]),
     "constraints suffix": ([*FIT, "--constraints", "rules.txt"], 1,
                            [".json, .yaml or .yml"]),
@@ -590,11 +634,13 @@ def test_library_messages_speak_cli():
 
 
 @pytest.mark.slow
-def test_mlflow_artifacts_go_beside_the_sqlite_store(work, demo, tmp_path):
+def test_mlflow_artifacts_go_beside_the_sqlite_store(work, demo, tmp_path, mlflow_in_process,
+                                                     capsys):
     root, store = work[0], demo[0] / "mlflow.db"
-    result = run("fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
-                 "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri",
-                 f"sqlite:///{store}", "--experiment", "beside-the-store", cwd=tmp_path)
+    result = run_in_process(
+        capsys, "fit", root / "mammo.csv", "--target", "Malignant", "--max-features", "2",
+        "--max-coef", "3", "-q", "-o", tmp_path / "m.json", "--tracking-uri",
+        f"sqlite:///{store}", "--experiment", "beside-the-store")
     assert result.returncode == 0, result.stderr
     from mlflow import MlflowClient
 
@@ -654,9 +700,14 @@ def test_heloc_with_empty_cells_and_special_codes_end_to_end(tmp_path, monkeypat
     X.assign(bad_credit=y).to_csv(tmp_path / "heloc.csv", index=False)
     assert ",," in (tmp_path / "heloc.csv").read_text()  # empty cells, not "nan"
     codes = [str(v) for v in HELOC_SPECIAL_VALUES]
-    result = run("fit", "heloc.csv", "--target", "bad_credit", "--binarize",
-                 "--special-values", *codes, "--max-features", "5", "--max-coef", "3",
-                 "--time-limit", "2", "-q", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    # In-process (the console script is run by the tests above), and stopped by a node
+    # limit before the time limit: nothing below depends on how good the model is.
+    with node_limit(20):
+        result = run_in_process(
+            capsys, "fit", "heloc.csv", "--target", "bad_credit", "--binarize",
+            "--special-values", *codes, "--max-features", "5", "--max-coef", "3",
+            "--time-limit", "2", "-q")
     assert result.returncode == 0, result.stderr
     assert "status:" in result.stdout and "model saved to" in result.stdout
     model = load_json(tmp_path / "model.json")
@@ -665,7 +716,6 @@ def test_heloc_with_empty_cells_and_special_codes_end_to_end(tmp_path, monkeypat
     names = set(binarizer.get_feature_names_out())
     assert {"ExternalRiskEstimate is missing", "MSinceMostRecentDelq is -7"} <= names
 
-    monkeypatch.chdir(tmp_path)
     assert main(["show", "model.json", "--data", "heloc.csv", "--target", "bad_credit"]) == 0
     card = capsys.readouterr().out
     assert "OBSERVED" in card and "1200 rows" in card

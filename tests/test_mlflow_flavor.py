@@ -47,13 +47,13 @@ def fit_quietly(estimator, X, y):
 
 
 @pytest.fixture(scope="module")
-def tracking(tmp_path_factory):
+def tracking(tmp_path_factory, mlflow_store):
     """A sqlite tracking store and an explicit artifact location, for this module."""
     from mlflow.tracking._tracking_service import utils
 
     root = tmp_path_factory.mktemp("mlflow")
     previous = utils._tracking_uri
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+    uri = mlflow_store(root)  # root/mlflow.db
     mlflow.set_tracking_uri(uri)
     experiment_id = mlflow.create_experiment(
         "sk-riskscore-flavor", artifact_location=(root / "artifacts").as_uri()

@@ -84,11 +84,11 @@ def stop(process):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, mlflow_store):
     from mlflow.tracking._tracking_service import utils
 
     root = tmp_path_factory.mktemp("serve")
-    tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
+    tracking_uri = mlflow_store(root)
     X, y = load_dataset("mammo")
     X_train, y_train, X_test = X.iloc[:700], y.iloc[:700], X.iloc[700:]
     with warnings.catch_warnings():

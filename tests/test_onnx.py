@@ -452,10 +452,10 @@ def test_top_level_to_onnx_is_the_onnx_module_function():
 
 
 @pytest.fixture
-def tracking(tmp_path):
+def tracking(tmp_path, mlflow_store):
     mlflow = pytest.importorskip("mlflow")
     previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.set_tracking_uri(mlflow_store(tmp_path))
     experiment = mlflow.create_experiment(
         "onnx-test", artifact_location=(tmp_path / "artifacts").as_uri()
     )
