@@ -333,10 +333,12 @@ def main(argv=None):
                                                           sys.argv[1:])
     body = (
         f"Command: `{command}`; new = commit {commit}{' (uncommitted changes)' if dirty else ''}, "
-        f"old = {args.base}; time limit {args.time_limit:g} s per fit (issue 17 asks for 60 s: "
-        "the machine is shared by several agents on 2 cores, so read old against new, "
-        "not absolute times); one process and one BLAS thread per fit, old and new "
-        f"alternating{PAIRED if args.jobs == 2 else ''}.\n\n"
+        + (f"old = {args.base}; " if "old" in args.solvers else "")
+        + f"time limit {args.time_limit:g} s per fit (issue 17 asks for 60 s; read the "
+        "solvers against each other, not absolute times); one BLAS thread per process, "
+        + ("new-all-cores = this tree with n_jobs=-1 (a coordinator and one worker process "
+           "per core); " if cores else "one process per fit; ")
+        + f"solvers alternating{PAIRED if args.jobs == 2 else ''}.\n\n"
         + summary(frame) + "\n\n" + markdown_table(frame_out)
     )
     # the large synthetic problem keeps its own section
