@@ -127,7 +127,6 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
     """
     from sk_riskscore._solver import RiskScoreProblem, intercept_bound, solve
     from sk_riskscore._solver import _branch_and_bound as bb
-    from sk_riskscore._solver._problem import ConstraintRow
 
     if data.startswith("reference:"):
         # REFERENCE.md section 2: raw features, all rows, intercept within +-50
@@ -142,6 +141,9 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
     n, d = X.shape
     rows = []
     if groups:
+        # here only: base commits before issue 22 have no ConstraintRow
+        from sk_riskscore._solver._problem import ConstraintRow
+
         if "groups" not in arrays:
             raise SystemExit(f"{data} has no groups: delete it to binarize again")
         for group in arrays["groups"]:
