@@ -440,12 +440,11 @@ class BranchAndBound:
                 ended = self._explore(frontier, None, self._should_stop)
                 return ended if ended is not None else self._finish(frontier.closed)
             orders = self._deal(frontier, alive, n_open, sent)
-            for i in orders:
-                if not started[i]:
-                    orders[i].planes, started[i] = planes, True
             for i, order in orders.items():
                 bounds[i] = min([bounds[i]] + [node.bound for node in order.nodes])
                 order.seconds = seconds
+                if not started[i]:
+                    order.planes, started[i] = planes, True
                 try:
                     pool.send(i, order)
                 except WorkerFailure as failure:

@@ -36,6 +36,9 @@ class FeasibilityChecker:
         self._support_rows = self.used_matrix[support]
         self._support_lower = self.lower[support]
         self._support_upper = self.upper[support]
+        # the rows' signs, for propagate_support at every node
+        self._support_positive = np.maximum(self._support_rows, 0.0)
+        self._support_negative = np.minimum(self._support_rows, 0.0)
 
     def activity(self, points: np.ndarray) -> np.ndarray:
         """Left-hand sides of the constraints (an empty array when there are none)."""
@@ -83,7 +86,7 @@ class FeasibilityChecker:
         A = self._support_rows
         if not len(A):
             return True
-        positive, negative = np.maximum(A, 0.0), np.minimum(A, 0.0)
+        positive, negative = self._support_positive, self._support_negative
         least = positive @ used_lower + negative @ used_upper
         most = positive @ used_upper + negative @ used_lower
         if np.any(least > self._support_upper + _TOL) or np.any(
