@@ -374,6 +374,35 @@ def test_beam_wide_enough_to_hold_every_support_finds_the_best(seed):
         pytest.approx(best_loss, rel=1e-6, abs=1e-9)
 
 
+def test_beam_holds_distinct_models_and_lists_the_best_ones_other_supports():
+    """Columns 1 and 2 are complements (a threshold and its negation), so with
+    an intercept the supports {0, 1} and {0, 2} fit one model. The beam must
+    spend its places on different models, not on that model twice; with
+    ``alike`` the best model's other support follows it."""
+    rng = np.random.default_rng(0)
+    n = 400
+    base = rng.integers(0, 2, size=(n, 3)).astype(float)
+    X = np.column_stack([base[:, 0], base[:, 1], 1.0 - base[:, 1], base[:, 2]])
+    logit = 1.5 * X[:, 0] - 2.0 * X[:, 1] + 0.3 * X[:, 3]
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), 1, -1)
+    rows = LossOracle(X, y, np.ones(n))
+    lower, upper = np.full(4, -5.0), np.full(4, 5.0)
+    every = {support: _fit(rows, support, lower, upper)[1]
+             for support in itertools.combinations(range(4), 2)}
+
+    beam = beam_supports(rows, lower, upper, 2, width=2, fitted=3, levels=1)
+    listed = beam_supports(rows, lower, upper, 2, width=2, fitted=3, levels=1, alike=True)
+
+    losses = [loss for *_, loss in beam]
+    assert len(beam) == 2 and losses[1] > losses[0] * (1 + 1e-6)
+    best = min(every.values())
+    assert losses[0] == pytest.approx(best, rel=1e-9)
+    twins = {support for support, loss in every.items() if loss <= best * (1 + 1e-9)}
+    assert twins == {(0, 1), (0, 2)}
+    assert {listed[0][0], listed[1][0]} == twins
+    assert listed[2][0] == beam[1][0]
+
+
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
 def test_polish_moves_are_the_best_single_and_swap_moves(seed):
     """The moves polishing takes (binary columns ranked by one matrix product,
