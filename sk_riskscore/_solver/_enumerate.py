@@ -9,6 +9,7 @@ node with its exact minimum, the Rashomon enumeration keeps every model in it.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle
@@ -145,6 +146,21 @@ def _column_facts(oracle: LossOracle) -> _ColumnFacts:
     return facts
 
 
+def _patterns(columns: np.ndarray, binary: bool):
+    """The distinct rows of ``columns`` and each row's index among them. 0/1
+    columns are read as the bits of one integer per row, so that only
+    integers are sorted (heloc, 2 columns of 7882 rows: np.unique over rows
+    took 7 ms, half of a whole closing).
+    """
+    if binary and columns.shape[1] <= 62:
+        codes = columns.astype(np.int64) @ (np.int64(1) << np.arange(columns.shape[1],
+                                                                      dtype=np.int64))
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        return columns[first], inverse.ravel()
+    patterns, inverse = np.unique(columns, axis=0, return_inverse=True)
+    return patterns, inverse.ravel()
+
+
 def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d: int,
                      feasibility: FeasibilityChecker, c0: np.ndarray, max_work: int,
                      n_best: int):
@@ -217,8 +233,7 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
         return empty
     combos = (np.array(np.meshgrid(*fixed_values, indexing="ij")).reshape(len(fixed), -1).T
               if len(fixed) else np.zeros((1, 0), dtype=np.int64))
-    patterns, inverse = np.unique(oracle.X[:, fixed], axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    patterns, inverse = _patterns(oracle.X[:, fixed], bool(np.all(columns.binary[fixed])))
     n_patterns = len(patterns)
     # the estimate above assumed 0/1 fixed columns; integer ones have more patterns
     if n_combos * max(len(free), 1) * len(offsets) * n_patterns > max_work:
@@ -230,8 +245,9 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     if n_patterns == 1:
         weight_on = columns.weight[None, free]
     else:
-        one_hot = np.zeros((n_patterns, oracle.n_rows))
-        one_hot[inverse, np.arange(oracle.n_rows)] = oracle.weight
+        # one entry per row: sparse (heloc: 4 patterns x 7882 rows)
+        one_hot = sparse.csr_matrix((oracle.weight, (inverse, np.arange(oracle.n_rows))),
+                                    shape=(n_patterns, oracle.n_rows))
         weight_on = (one_hot @ oracle.X)[:, free]  # (patterns, free)
     negative_on = columns.negative[free]  # (free,)
     table = oracle.softplus_anywhere(base[:, :, None] + offsets.astype(dtype)[None, None, :])
