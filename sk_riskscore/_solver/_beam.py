@@ -63,8 +63,7 @@ def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iteration
 
 
 def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int = 8,
-                  fitted: int = 3, deadline: float = np.inf, levels: int | None = 2,
-                  alike: bool = False):
+                  fitted: int = 3, deadline: float = np.inf, levels: int | None = 2):
     """The best supports of each size up to ``max_support`` with their fits.
 
     Every (parent, feature) child of the beam is ranked by one Newton step on
@@ -74,8 +73,7 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     coefficients, loss)`` of the last ``levels`` levels (all with None)
     reached before ``deadline`` (a ``time.perf_counter()`` value), the largest
     supports first, each level best first. The beam keeps one support per
-    model (see ``_distinct``); with ``alike``, each level's best is followed
-    by the other supports found for its model.
+    model (see ``_distinct``).
     """
     lower = np.asarray(lower, dtype=float)
     upper = np.asarray(upper, dtype=float)
@@ -114,8 +112,8 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
                 known = dict(zip(parent, beta[1:]))
                 start = [beta[0]] + [known.get(f, 0.0) for f in key]
                 fits[key] = _fit(oracle, key, lower, upper, start=start)
-        beam, same_model = _distinct([key for key in estimates if key in fits], fits, width)
-        reached.append(beam[:1] + same_model + beam[1:] if alike else beam)
+        beam = _distinct([key for key in estimates if key in fits], fits, width)
+        reached.append(beam)
     out = []
     for level in (reached if levels is None else reached[-levels:])[::-1]:
         for support in level:
@@ -124,26 +122,20 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     return out
 
 
-def _distinct(supports, fits, width: int) -> tuple[list, list]:
-    """The ``width`` best supports whose fits differ in loss, and the other
-    supports fitting the best one's model (at most ``width``).
+def _distinct(supports, fits, width: int) -> list:
+    """The ``width`` best supports whose fits differ in loss.
 
     Binarized data have linearly dependent columns (one-hot levels, a
     threshold and its complement), so several supports fit one model: on
     compas with 5 features all 8 places of the beam held the same model
     (loss 0.610920) under different supports, and a better one (0.610534)
-    never entered it. Equal losses stand for equal models here. The best
-    model's other supports are still worth rounding: its points round
-    differently in another basis (compas, 10 features: 0.604316 against
-    0.604348 at the fitted scale).
+    never entered it. Equal losses stand for equal models here.
     """
-    kept, same_model = [], []
+    kept = []
     for key in sorted(supports, key=lambda k: fits[k][1]):
         loss = fits[key][1]
         if all(abs(loss - fits[other][1]) > _SAME_LOSS * max(loss, 1e-12) for other in kept):
-            if len(kept) < width:
-                kept.append(key)
-        elif (len(same_model) < width
-              and abs(loss - fits[kept[0]][1]) <= _SAME_LOSS * max(loss, 1e-12)):
-            same_model.append(key)
-    return kept, same_model
+            kept.append(key)
+            if len(kept) == width:
+                break
+    return kept

@@ -37,8 +37,7 @@ __all__ = ["ScaledModel", "platt_scale", "rescaled", "scan_scales"]
 # 25 scales from 1/4 to 16: neighbours 19 % apart, fine enough that the
 # rounding of s beta changes by about one point between them.
 SCAN_SCALES = tuple(float(s) for s in np.geomspace(0.25, 16.0, 25))
-_SUPPORTS = 4  # beam supports rounded at each scale ...
-_ALIKE = 4  # ... and at most this many other supports of the best one's model
+_SUPPORTS = 4  # beam supports rounded at each scale
 # (rounded models polished, best models refined by alternating calibrated
 # moves and polishing) of each stage, cumulative
 _STAGES = ((10, 2), (30, 5))
@@ -75,8 +74,7 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
     # s beta can still reach them at every scale of the grid.
     widest = 1.0 / SCAN_SCALES[0]
     supports = beam_supports(rows, problem.coef_lower * widest, problem.coef_upper * widest,
-                             problem.max_support, deadline=deadline,
-                             alike=True)[:_SUPPORTS + _ALIKE]
+                             problem.max_support, deadline=deadline)[:_SUPPORTS]
     if not supports:
         return []
     searches: dict[float, IntegerSearch] = {}
