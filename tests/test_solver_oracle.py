@@ -521,7 +521,7 @@ def test_scale_search_when_no_rounded_model_meets_the_constraints():
 def test_distinct_rows_partition_the_rows(kind):
     """Integer keys (small integer columns) and byte hashing (the rest) both
     give each distinct row once and map every row to an equal one."""
-    from sk_riskscore._solver._loss import _distinct_rows
+    from sk_riskscore._solver._loss import distinct_rows
 
     rng = np.random.default_rng(1)
     X = {
@@ -531,7 +531,7 @@ def test_distinct_rows_partition_the_rows(kind):
         "real": lambda: np.round(rng.normal(size=(300, 2)), 1),
     }[kind]().astype(float)
     X[::7, 0] = -0.0 if kind != "real" else X[::7, 0]
-    rows, inverse = _distinct_rows(X)
+    rows, inverse = distinct_rows(X)
     np.testing.assert_array_equal(rows[inverse], X)
     assert len(rows) == len(np.unique(X, axis=0))
 

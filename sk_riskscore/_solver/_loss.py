@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-__all__ = ["LossOracle"]
+__all__ = ["LossOracle", "distinct_rows"]
 
 # Integer score ranges up to this width get a lookup table of softplus(-s).
 _MAX_TABLE_WIDTH = 200_001
@@ -44,7 +44,7 @@ class LossOracle:
     """
 
     def __init__(self, X, y, sample_weight, max_abs_score=None, scale=1.0):
-        rows, inverse = _distinct_rows(X)
+        rows, inverse = distinct_rows(X)
         total = float(sample_weight.sum())
         positive = np.bincount(
             inverse, weights=sample_weight * (y > 0), minlength=len(rows)
@@ -72,11 +72,7 @@ class LossOracle:
         fit then costs its number of distinct patterns, not rows (mushroom, 5
         one-hot features: 9 instead of 6499).
         """
-        columns = list(columns)
-        if columns:
-            rows, inverse = _distinct_rows(self.X[:, columns])
-        else:  # every row has the same (empty) pattern
-            rows, inverse = np.zeros((1, 0)), np.zeros(self.n_rows, dtype=np.int64)
+        rows, inverse = distinct_rows(self.X[:, list(columns)])
         oracle = copy.copy(self)
         oracle.X = rows
         oracle.weight = np.bincount(inverse, weights=self.weight, minlength=len(rows))
@@ -278,7 +274,7 @@ class LossOracle:
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
 
 
-def _distinct_rows(X: np.ndarray):
+def distinct_rows(X: np.ndarray):
     """Distinct rows and the index of each row's distinct row.
 
     Small integer columns are read as the digits of one integer key per row;
@@ -286,6 +282,8 @@ def _distinct_rows(X: np.ndarray):
     lexicographically and is ~8x slower on adult); ``+ 0.0`` turns -0.0 into
     0.0 so equal numbers have equal bytes.
     """
+    if X.shape[1] == 0:  # every row has the same (empty) pattern
+        return np.zeros((1, 0)), np.zeros(X.shape[0], dtype=np.int64)
     X = np.ascontiguousarray(X, dtype=float) + 0.0
     keys = _integer_keys(X)
     if keys is None:
