@@ -8,7 +8,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sk_riskscore._solver import BranchAndBound, ConstraintRow, SolverStatus, solve
+from sk_riskscore._solver import (
+    BranchAndBound,
+    ConstraintRow,
+    RiskScoreProblem,
+    SolverStatus,
+    solve,
+)
+from sk_riskscore._solver._problem import intercept_bound
 
 from .oracle import enumerate_optimum
 from .test_solver_oracle import random_problem
@@ -70,3 +77,41 @@ def test_twins_are_found_only_when_interchangeable():
     search = BranchAndBound(dataclasses.replace(problem, coef_upper=upper), time_limit=5)
     search.solve()
     assert len(search._twin_pairs()[0]) == 0
+
+
+def with_complements(seed: int, narrow: bool):
+    """0/1 columns and their complements (a binarizer's ``x <= t`` and
+    ``x > t``), in shuffled order; the intercept range holds
+    ``intercept_bound``'s unless ``narrow``."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    base = (rng.random((n, 3)) < rng.uniform(0.2, 0.8, 3)).astype(float)
+    X = np.column_stack([base, 1.0 - base])[:, rng.permutation(6)]
+    logit = base @ rng.normal(0, 1.5, 3) + rng.normal(0, 0.5)
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), 1, -1)
+    d = X.shape[1]
+    k = int(rng.integers(2, 4))
+    lower, upper = np.full(d, -2), np.full(d, 2)
+    reach = 1 if narrow else intercept_bound(X, y, np.ones(n), lower, upper, k)
+    return RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
+                            np.full(d, 1e-3), 0, k)
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+@pytest.mark.parametrize("seed", range(12))
+def test_complement_columns_keep_the_optimum(seed, narrow):
+    """A negative point needs the column's complement in the model; the
+    others are reached by flipping to the complement, with the intercept
+    moved. The enumerated optimum must survive, and with a narrow intercept
+    range (where a flip could leave it) the rule must stay off."""
+    problem = with_complements(seed, narrow)
+    truth = enumerate_optimum(problem.X, problem.y, problem.sample_weight, problem.coef_lower,
+                              problem.coef_upper, problem.intercept_lower,
+                              problem.intercept_upper, problem.c0, problem.min_features,
+                              problem.max_features)
+    search = BranchAndBound(problem, time_limit=60, gap_tolerance=1e-9)
+    result = search.solve()
+    assert len(search._complements[0]) == (0 if narrow else 6)
+    assert result.status == SolverStatus.OPTIMAL, result.message
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert result.lower_bound <= truth.objective + 1e-9

@@ -12,6 +12,7 @@ Variables are laid out as ``[b, l_1..l_d, z_1..z_d]`` in every bound array.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import heapq
 import itertools
@@ -39,7 +40,7 @@ from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import BACKENDS, LPInfeasible, LPSolution, RelaxationLP
 from ._parallel import Explore, Report, WorkerFailure, WorkerPool, effective_n_jobs
-from ._problem import RiskScoreProblem, max_abs_score
+from ._problem import RiskScoreProblem, intercept_bound, max_abs_score
 from ._result import (
     Progress,
     ScoreModel,
@@ -295,6 +296,7 @@ class BranchAndBound:
             self.oracle = self.rows.at_scale(problem.score_scale, max_abs)
         self.feasibility = FeasibilityChecker(problem)
         self._twins = self._twin_pairs()
+        self._complements = self._complement_pairs()
         self.real_intercept = not problem.integer_intercept
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept,
@@ -776,6 +778,7 @@ class BranchAndBound:
         lz, uz = lower[1 + d :], upper[1 + d :]
         ll, ul = lower[1 : 1 + d], upper[1 : 1 + d]
         first, second = self._twins
+        flipped, other = self._complements
         # each pass fixes at least one more indicator or ends: at most d + 1 passes
         for _ in range(d + 1):
             settled = np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5)
@@ -789,6 +792,11 @@ class BranchAndBound:
             if len(first):
                 uz[second] = np.minimum(uz[second], uz[first])
                 lz[first] = np.maximum(lz[first], lz[second])
+            if len(flipped):
+                # a negative point on a column needs its complement in the model
+                lz[other] = np.maximum(lz[other], (ul[flipped] < 0).astype(float))
+                off = uz[other] < 0.5
+                ll[flipped[off]] = np.maximum(ll[flipped[off]], 0.0)
             if np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5) == settled:
                 break
         if np.any(ll > ul) or np.any(lz > uz) or lower[0] > upper[0]:
@@ -798,6 +806,48 @@ class BranchAndBound:
         if uz.sum() < self.feasibility.min_support:
             return False
         return True
+
+    def _complement_pairs(self):
+        """Pairs ``(j, j')``, both orders, of 0/1 columns that are each other's
+        complement (the binarizer's ``x <= t`` and ``x > t``: every column of
+        heloc and binarized breastcancer has one), with equal c0 and equal,
+        symmetric bounds, in no constraint row.
+
+        A model with ``l_j < 0`` and ``j'`` unused has a twin with the same
+        scores, support size and objective: ``-l_j`` on ``j'`` and the
+        intercept lowered by ``-l_j``. So models with a negative point on a
+        column whose complement is unused may be cut off (``_propagate``), as
+        long as the twin's intercept stays in range: only when the range
+        holds ``intercept_bound``'s, which no best intercept of any points
+        leaves. Returns the two index arrays (``flipped``, ``other``).
+        """
+        none = (np.zeros(0, dtype=int), np.zeros(0, dtype=int))
+        p, f = self.problem, self.feasibility
+        X = self.oracle.X
+        binary = np.all((X == 0) | (X == 1), axis=0)
+        if not binary.any():
+            return none
+        reach = intercept_bound(p.X, p.y, p.sample_weight, p.coef_lower, p.coef_upper,
+                                p.max_support, p.score_scale)
+        if p.intercept_lower > -reach or p.intercept_upper < reach:
+            return none
+        free = (binary & (p.coef_lower == -p.coef_upper) & ~np.any(f.points_matrix, axis=0)
+                & ~np.any(f.used_matrix, axis=0))
+        # columns with a twin are left out: the twin rule already orders them,
+        # and a complement shared by twins would be demanded twice
+        count = collections.Counter(X[:, j].tobytes() for j in range(X.shape[1]))
+        by_column = {X[:, j].tobytes(): j for j in np.flatnonzero(free)}
+        flipped, other = [], []
+        for j in np.flatnonzero(free):
+            complement = (1.0 - X[:, j]).tobytes()
+            if count[X[:, j].tobytes()] > 1 or count[complement] > 1:
+                continue
+            k = by_column.get(complement)
+            if (k is not None and p.coef_upper[k] == p.coef_upper[j]
+                    and p.c0[k] == p.c0[j]):
+                flipped.append(j)
+                other.append(k)
+        return np.array(flipped, dtype=int), np.array(other, dtype=int)
 
     def _twin_pairs(self):
         """Consecutive pairs ``(j, j')``, ``j < j'``, of features that are
