@@ -30,6 +30,7 @@ from ._admissible import find_admissible_model
 from ._dual import DualBound, root_point
 from ._enumerate import (
     box_candidates,
+    column_facts,
     count_models,
     fit_intercepts,
     intercept_range,
@@ -40,7 +41,7 @@ from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import BACKENDS, LPInfeasible, LPSolution, RelaxationLP
 from ._parallel import Explore, Report, WorkerFailure, WorkerPool, effective_n_jobs
-from ._problem import RiskScoreProblem, intercept_bound, max_abs_score
+from ._problem import RiskScoreProblem, intercept_bound, largest_score, max_abs_score
 from ._result import (
     Progress,
     ScoreModel,
@@ -288,7 +289,9 @@ class BranchAndBound:
         """The search's state: rows, checks, heuristics, the LP and counters."""
         problem = self.problem
         self.d = problem.n_features
-        max_abs = max_abs_score(problem)
+        largest = largest_score(problem.X, problem.coef_lower, problem.coef_upper,
+                                problem.max_support)
+        max_abs = max_abs_score(problem, largest)
         if self.rows is None:
             self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs,
                                      scale=problem.score_scale)
@@ -296,7 +299,7 @@ class BranchAndBound:
             self.oracle = self.rows.at_scale(problem.score_scale, max_abs)
         self.feasibility = FeasibilityChecker(problem)
         self._twins = self._twin_pairs()
-        self._complements = self._complement_pairs()
+        self._complements = self._complement_pairs(largest)
         self.real_intercept = not problem.integer_intercept
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept,
@@ -807,7 +810,7 @@ class BranchAndBound:
             return False
         return True
 
-    def _complement_pairs(self):
+    def _complement_pairs(self, largest: float):
         """Pairs ``(j, j')``, both orders, of 0/1 columns that are each other's
         complement (the binarizer's ``x <= t`` and ``x > t``: every column of
         heloc and binarized breastcancer has one), with equal c0 and equal,
@@ -819,28 +822,30 @@ class BranchAndBound:
         column whose complement is unused may be cut off (``_propagate``), as
         long as the twin's intercept stays in range: only when the range
         holds ``intercept_bound``'s, which no best intercept of any points
-        leaves. Returns the two index arrays (``flipped``, ``other``).
+        leaves. ``largest`` is the problem's ``largest_score``. Returns the two
+        index arrays (``flipped``, ``other``).
         """
         none = (np.zeros(0, dtype=int), np.zeros(0, dtype=int))
         p, f = self.problem, self.feasibility
-        X = self.oracle.X
-        binary = np.all((X == 0) | (X == 1), axis=0)
+        binary = column_facts(self.oracle).binary
         if not binary.any():
             return none
         reach = intercept_bound(p.X, p.y, p.sample_weight, p.coef_lower, p.coef_upper,
-                                p.max_support, p.score_scale)
+                                p.max_support, p.score_scale, largest)
         if p.intercept_lower > -reach or p.intercept_upper < reach:
             return none
         free = (binary & (p.coef_lower == -p.coef_upper) & ~np.any(f.points_matrix, axis=0)
                 & ~np.any(f.used_matrix, axis=0))
+        X = self.oracle.X
+        keys = [X[:, j].tobytes() for j in range(X.shape[1])]
         # columns with a twin are left out: the twin rule already orders them,
         # and a complement shared by twins would be demanded twice
-        count = collections.Counter(X[:, j].tobytes() for j in range(X.shape[1]))
-        by_column = {X[:, j].tobytes(): j for j in np.flatnonzero(free)}
+        count = collections.Counter(keys)
+        by_column = {keys[j]: j for j in np.flatnonzero(free)}
         flipped, other = [], []
         for j in np.flatnonzero(free):
             complement = (1.0 - X[:, j]).tobytes()
-            if count[X[:, j].tobytes()] > 1 or count[complement] > 1:
+            if count[keys[j]] > 1 or count[complement] > 1:
                 continue
             k = by_column.get(complement)
             if (k is not None and p.coef_upper[k] == p.coef_upper[j]

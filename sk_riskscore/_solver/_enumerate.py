@@ -14,8 +14,8 @@ from scipy import sparse
 from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle, distinct_rows
 
-__all__ = ["best_integer_intercepts", "box_candidates", "count_models", "fit_intercepts",
-           "intercept_range", "last_slot_models", "point_values"]
+__all__ = ["best_integer_intercepts", "box_candidates", "column_facts", "count_models",
+           "fit_intercepts", "intercept_range", "last_slot_models", "point_values"]
 
 
 def point_values(lower: np.ndarray, upper: np.ndarray, d: int, j: int) -> np.ndarray:
@@ -135,7 +135,7 @@ class _ColumnFacts:
         self.negative = oracle.negative_weight @ oracle.X
 
 
-def _column_facts(oracle: LossOracle) -> _ColumnFacts:
+def column_facts(oracle: LossOracle) -> _ColumnFacts:
     """The oracle's column facts, computed once per set of rows (copies of an
     oracle at another scale share them; projections have other rows).
     """
@@ -199,7 +199,7 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     free_high = np.floor(upper[1 + free] + 1e-9).astype(np.int64)
     keep = (free_low < 0) | (free_high > 0)
     free, free_low, free_high = free[keep], free_low[keep], free_high[keep]
-    columns = _column_facts(oracle)
+    columns = column_facts(oracle)
     if not np.all(columns.binary[free]):
         return None
     choices = np.arange(free_low.min(initial=0), free_high.max(initial=0) + 1)

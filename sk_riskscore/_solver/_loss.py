@@ -240,11 +240,9 @@ class LossOracle:
         slope = self.slopes(scores)
         if not between.any():
             return self.loss_from_scores(scores), float(slope.sum()), self.X.T @ slope
-        if self._shift:
-            below, above = self._softplus(floor), self._softplus(floor + 1.0)
-        else:  # from the table when the scores lie within it (adult: a third of a cut)
-            whole = floor.astype(np.int64)
-            below, above = self.softplus_anywhere(whole), self.softplus_anywhere(whole + 1)
+        # from the table when the scores lie within it (adult: a third of a cut)
+        whole = floor.astype(np.int64)
+        below, above = self.softplus_anywhere(whole), self.softplus_anywhere(whole + 1)
         # the linear part (negative rows' score) is already linear in the score
         interpolated = below + fraction * (above - below)
         chord = self.weight * (above - below) + self.negative_weight / self.scale
