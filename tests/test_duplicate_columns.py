@@ -115,3 +115,58 @@ def test_complement_columns_keep_the_optimum(seed, narrow):
     assert result.status == SolverStatus.OPTIMAL, result.message
     assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
     assert result.lower_bound <= truth.objective + 1e-9
+
+
+def with_threshold_groups(seed: int):
+    """Two variables binarized as a RiskScoreBinarizer does: thresholds
+    ``x <= t`` and their complements ``x > t``, at most one threshold of each
+    variable and direction (an AtMost(1) row per group)."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    values = rng.integers(0, 3, (n, 2))
+    columns, groups = [], []
+    for v in range(2):
+        for direction in ("<=", ">"):
+            group = []
+            for t in (0, 1):
+                group.append(len(columns))
+                columns.append(values[:, v] <= t if direction == "<=" else values[:, v] > t)
+            groups.append(group)
+    X = np.column_stack(columns).astype(float)
+    order = rng.permutation(X.shape[1])  # the rule must not rely on the column order
+    X = X[:, order]
+    position = np.argsort(order)
+    d = X.shape[1]
+    rows = []
+    for group in groups:
+        used = np.zeros(d)
+        used[position[group]] = 1.0
+        rows.append(ConstraintRow(np.zeros(d), used, upper=1.0))
+    logit = (values @ rng.normal(0, 1.0, 2)) - 1.5 + rng.normal(0, 0.5)
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), 1, -1)
+    k = int(rng.integers(2, 4))
+    lower, upper = np.full(d, -2), np.full(d, 2)
+    reach = intercept_bound(X, y, np.ones(n), lower, upper, k)
+    return RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
+                            np.full(d, 1e-3), 0, k, constraints=tuple(rows))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_complement_rule_behind_threshold_groups(seed):
+    """Behind the binarizer's groups a negative point needs a column of its
+    complement's group in the model (flipping into a group already in use
+    would break its AtMost(1)). The enumerated optimum must survive."""
+    problem = with_threshold_groups(seed)
+    truth = enumerate_optimum(problem.X, problem.y, problem.sample_weight, problem.coef_lower,
+                              problem.coef_upper, problem.intercept_lower,
+                              problem.intercept_upper, problem.c0, problem.min_features,
+                              problem.max_features, rows=problem.constraints)
+    search = BranchAndBound(problem, time_limit=60, gap_tolerance=1e-9)
+    result = search.solve()
+    flipped, required = search._complements
+    assert len(flipped) == problem.n_features
+    # each column needs a column of the other direction's group: two thresholds
+    assert np.all(np.asarray(required.sum(axis=1)).ravel() == 2)
+    assert result.status == SolverStatus.OPTIMAL, result.message
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert result.lower_bound <= truth.objective + 1e-9

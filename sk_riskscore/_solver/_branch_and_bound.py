@@ -24,6 +24,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from ._admissible import find_admissible_model
@@ -781,7 +782,7 @@ class BranchAndBound:
         lz, uz = lower[1 + d :], upper[1 + d :]
         ll, ul = lower[1 : 1 + d], upper[1 : 1 + d]
         first, second = self._twins
-        flipped, other = self._complements
+        flipped, required = self._complements
         # each pass fixes at least one more indicator or ends: at most d + 1 passes
         for _ in range(d + 1):
             settled = np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5)
@@ -796,10 +797,15 @@ class BranchAndBound:
                 uz[second] = np.minimum(uz[second], uz[first])
                 lz[first] = np.maximum(lz[first], lz[second])
             if len(flipped):
-                # a negative point on a column needs its complement in the model
-                lz[other] = np.maximum(lz[other], (ul[flipped] < 0).astype(float))
-                off = uz[other] < 0.5
-                ll[flipped[off]] = np.maximum(ll[flipped[off]], 0.0)
+                # a negative point on a column needs one of its required
+                # columns (its complement, or the complement's group) in the model
+                may = required @ (uz > 0.5).astype(float)
+                ll[flipped[may < 0.5]] = np.maximum(ll[flipped[may < 0.5]], 0.0)
+                last = np.flatnonzero((ul[flipped] < 0) & (may > 0.5) & (may < 1.5)
+                                      & (required @ (lz > 0.5).astype(float) < 0.5))
+                for i in last:  # the one column left that may be used must be
+                    members = required.indices[required.indptr[i] : required.indptr[i + 1]]
+                    lz[members[uz[members] > 0.5]] = 1.0
             if np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5) == settled:
                 break
         if np.any(ll > ul) or np.any(lz > uz) or lower[0] > upper[0]:
@@ -811,22 +817,29 @@ class BranchAndBound:
         return True
 
     def _complement_pairs(self, largest: float):
-        """Pairs ``(j, j')``, both orders, of 0/1 columns that are each other's
-        complement (the binarizer's ``x <= t`` and ``x > t``: every column of
-        heloc and binarized breastcancer has one), with equal c0 and equal,
-        symmetric bounds, in no constraint row.
+        """Columns ``j`` whose negative points need another column in the
+        model: 0/1 columns with a complement ``j'`` (the binarizer's ``x <= t``
+        and ``x > t``: every column of heloc and binarized breastcancer) of
+        equal c0 and equal, symmetric bounds.
 
-        A model with ``l_j < 0`` and ``j'`` unused has a twin with the same
-        scores, support size and objective: ``-l_j`` on ``j'`` and the
-        intercept lowered by ``-l_j``. So models with a negative point on a
-        column whose complement is unused may be cut off (``_propagate``), as
-        long as the twin's intercept stays in range: only when the range
-        holds ``intercept_bound``'s, which no best intercept of any points
-        leaves. ``largest`` is the problem's ``largest_score``. Returns the two
-        index arrays (``flipped``, ``other``).
+        A model with ``l_j < 0`` has a twin with the same scores, support size
+        and objective: ``-l_j`` on ``j'`` and the intercept lowered by
+        ``-l_j``. The twin must still meet the constraint rows (see
+        ``_flip_requires``): with none, it does when ``j'`` is unused; behind
+        the binarizer (an ``AtMost(1)`` over each variable's thresholds of one
+        direction), when no column of ``j'``'s group is used. So models with a
+        negative point on ``j`` and none of those required columns may be cut
+        off (``_propagate``): flipping lowers the number of negative points,
+        so every model leads to one that obeys the rule for all columns. Only
+        when the intercept range holds ``intercept_bound``'s, which no best
+        intercept of any points leaves, so the twin's intercept stays in range.
+        ``largest`` is the problem's ``largest_score``. Returns ``flipped``
+        (the columns ``j``) and ``required``, a sparse 0/1 matrix with one row
+        per column of ``flipped``: the columns one of which it needs.
         """
-        none = (np.zeros(0, dtype=int), np.zeros(0, dtype=int))
-        p, f = self.problem, self.feasibility
+        d = self.d
+        none = (np.zeros(0, dtype=int), sparse.csr_matrix((0, d)))
+        p = self.problem
         binary = column_facts(self.oracle).binary
         if not binary.any():
             return none
@@ -834,25 +847,59 @@ class BranchAndBound:
                                 p.max_support, p.score_scale, largest)
         if p.intercept_lower > -reach or p.intercept_upper < reach:
             return none
-        free = (binary & (p.coef_lower == -p.coef_upper) & ~np.any(f.points_matrix, axis=0)
-                & ~np.any(f.used_matrix, axis=0))
+        candidates = binary & (p.coef_lower == -p.coef_upper)
         X = self.oracle.X
         keys = [X[:, j].tobytes() for j in range(X.shape[1])]
         # columns with a twin are left out: the twin rule already orders them,
         # and a complement shared by twins would be demanded twice
         count = collections.Counter(keys)
-        by_column = {keys[j]: j for j in np.flatnonzero(free)}
-        flipped, other = [], []
-        for j in np.flatnonzero(free):
+        by_column = {keys[j]: j for j in np.flatnonzero(candidates)}
+        flipped, required = [], []
+        for j in np.flatnonzero(candidates):
             complement = (1.0 - X[:, j]).tobytes()
             if count[keys[j]] > 1 or count[complement] > 1:
                 continue
             k = by_column.get(complement)
-            if (k is not None and p.coef_upper[k] == p.coef_upper[j]
-                    and p.c0[k] == p.c0[j]):
+            if k is None or p.coef_upper[k] != p.coef_upper[j] or p.c0[k] != p.c0[j]:
+                continue
+            members = self._flip_requires(j, k)
+            if members is not None:
                 flipped.append(j)
-                other.append(k)
-        return np.array(flipped, dtype=int), np.array(other, dtype=int)
+                required.append(members)
+        if not flipped:
+            return none
+        rows = np.repeat(np.arange(len(required)), [len(m) for m in required])
+        matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(required))),
+                                   shape=(len(required), d))
+        return np.array(flipped, dtype=int), matrix
+
+    def _flip_requires(self, j: int, k: int):
+        """The columns one of which must be used for moving ``j``'s use to
+        ``k`` to keep every constraint row, or None when no such set says it.
+
+        Rows with equal coefficients on both are untouched. A row holding
+        ``j`` only, with a positive coefficient and no lower limit, only loses
+        a member. A row holding ``k`` only as an ``AtMost(1)`` (0/1
+        coefficients, upper limit 1, no lower limit) gains one, which it
+        admits exactly when none of its columns is used: ``k``'s group behind
+        the binarizer. Any other row, or two such, or rows on points: None.
+        """
+        f = self.feasibility
+        if np.any(f.points_matrix[:, [j, k]]):
+            return None
+        used = f.used_matrix
+        gaining = None
+        for r in np.flatnonzero(used[:, j] != used[:, k]):
+            unbounded_below = f.lower[r] == -np.inf
+            if used[r, j] > 0 and used[r, k] == 0 and unbounded_below:
+                continue
+            at_most_one = (unbounded_below and 1 <= f.upper[r] < 2
+                           and np.all((used[r] == 0) | (used[r] == 1)))
+            if used[r, k] == 1 and used[r, j] == 0 and at_most_one and gaining is None:
+                gaining = r
+                continue
+            return None
+        return np.array([k]) if gaining is None else np.flatnonzero(used[gaining])
 
     def _twin_pairs(self):
         """Consecutive pairs ``(j, j')``, ``j < j'``, of features that are
