@@ -187,6 +187,9 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     free = np.flatnonzero((upper[1 + d :] > 0.5) & ~used) if slots == 1 else np.zeros(0, int)
     if len(fixed) + 1 < feasibility.min_support:
         free = np.zeros(0, int)
+    columns = column_facts(oracle)
+    if not np.all(columns.binary[free]):  # before any work (raw breastcancer: every node)
+        return None
     alone_admitted = True
     if feasibility.has_constraints:
         activity = feasibility.support_activity(fixed)
@@ -199,9 +202,6 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     free_high = np.floor(upper[1 + free] + 1e-9).astype(np.int64)
     keep = (free_low < 0) | (free_high > 0)
     free, free_low, free_high = free[keep], free_low[keep], free_high[keep]
-    columns = column_facts(oracle)
-    if not np.all(columns.binary[free]):
-        return None
     choices = np.arange(free_low.min(initial=0), free_high.max(initial=0) + 1)
     choices = choices[choices != 0]
     n_combos = int(np.prod([len(v) for v in fixed_values])) if len(fixed) else 1
