@@ -552,6 +552,31 @@ def test_projected_oracle_gives_the_loss_of_models_on_those_columns(seed):
                                                            rel=1e-12)
 
 
+def test_refined_patterns_project_like_distinct_rows():
+    """A beam grows supports a column at a time and refines the rows'
+    pattern numbers by a key per row: the projection from them must merge
+    exactly the rows that distinct_rows merges (0/1 and small integer
+    columns), and give the same losses."""
+    from sk_riskscore._solver._loss import distinct_rows, refine_patterns
+
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.integers(0, 2, (400, 4)), rng.integers(-2, 3, (400, 2))])
+    y = np.where(rng.random(400) < 0.4, 1, -1)
+    oracle = LossOracle(X.astype(float), y, rng.random(400) + 0.1)
+    support = (5, 1, 3, 4)
+    inverse = np.zeros(oracle.n_rows, dtype=np.int64)
+    for j in support:
+        inverse = refine_patterns(inverse, oracle.X[:, j])
+    _, expected = distinct_rows(oracle.X[:, list(support)])
+    # the same partition of the rows: pattern numbers map one to one
+    assert len(set(zip(inverse, expected))) == len(np.unique(expected)) == inverse.max() + 1
+    refined, found = oracle.projected(support, inverse), oracle.projected(support)
+    np.testing.assert_array_equal(refined.X[inverse], oracle.X[:, list(support)])
+    for _ in range(3):
+        coefs = rng.normal(size=len(support))
+        assert refined.loss(0.2, coefs) == pytest.approx(found.loss(0.2, coefs), rel=1e-12)
+
+
 @pytest.mark.parametrize("scores_kind", ["few integers", "many integers", "real"])
 @pytest.mark.parametrize("shift", [0.0, 0.37])
 def test_decreases_by_column_are_the_rows_loss_changes(scores_kind, shift):

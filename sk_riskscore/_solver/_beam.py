@@ -23,19 +23,23 @@ import time
 
 import numpy as np
 
-from ._loss import LossOracle
+from ._loss import LossOracle, refine_patterns
 
 __all__ = ["beam_supports"]
 
 _SAME_LOSS = 1e-9  # relative: fits this close in loss are taken for one model
+_REFINE_SPAN = 16  # integer columns spanning fewer values refine patterns by keys
+# (a count array of (patterns x span) entries per child: 0/1 columns, twice the rows)
 
 
-def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iterations=25):
+def _fit(oracle: LossOracle, support: tuple, lower, upper, start=None, iterations=25,
+         patterns=None):
     """Continuous logistic regression on ``support`` (+ intercept), box-clipped Newton.
 
-    ``start`` warm-starts from the parent support's fit (new feature at 0).
+    ``start`` warm-starts from the parent support's fit (new feature at 0);
+    ``patterns`` are the rows' pattern numbers over ``support`` when known.
     """
-    oracle = oracle.projected(support)
+    oracle = oracle.projected(support, patterns)
     Xs = oracle.X
     design = np.column_stack([np.ones(len(Xs)), Xs])
     lo = np.concatenate([[-np.inf], lower[list(support)]])
@@ -80,7 +84,12 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     allowed = np.flatnonzero((lower < 0) | (upper > 0))
     allowed_columns = np.ascontiguousarray(oracle.X[:, allowed].T)
     squared_columns = allowed_columns**2
+    # small-integer columns (0/1 after a binarizer) refine a parent's row
+    # patterns by one key per row: a support's distinct rows without a sort
+    # (mushroom, 10 features: beam 0.24 s -> 0.15 s)
+    refinable = oracle.integral and bool(np.all(np.ptp(oracle.X, axis=0) < _REFINE_SPAN))
     fits = {(): _fit(oracle, (), lower, upper)}
+    patterns = {(): np.zeros(oracle.n_rows, dtype=np.int64)} if refinable else {}
     beam = [()]
     reached = []
     for _ in range(min(max_support, len(allowed))):
@@ -111,8 +120,13 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
                 beta = fits[parent][0]
                 known = dict(zip(parent, beta[1:]))
                 start = [beta[0]] + [known.get(f, 0.0) for f in key]
-                fits[key] = _fit(oracle, key, lower, upper, start=start)
+                if parent in patterns:
+                    added = next(f for f in key if f not in parent)
+                    patterns[key] = refine_patterns(patterns[parent], oracle.X[:, added])
+                fits[key] = _fit(oracle, key, lower, upper, start=start,
+                                 patterns=patterns.get(key))
         beam = _distinct([key for key in estimates if key in fits], fits, width)
+        patterns = {key: patterns[key] for key in beam if key in patterns}  # n_rows each
         reached.append(beam)
     out = []
     for level in (reached if levels is None else reached[-levels:])[::-1]:
