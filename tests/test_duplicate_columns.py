@@ -111,7 +111,7 @@ def test_complement_columns_keep_the_optimum(seed, narrow):
                               problem.max_features)
     search = BranchAndBound(problem, time_limit=60, gap_tolerance=1e-9)
     result = search.solve()
-    assert len(search._complements[0]) == (0 if narrow else 6)
+    assert len(search._complements.flipped) == (0 if narrow else 6)
     assert result.status == SolverStatus.OPTIMAL, result.message
     assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
     assert result.lower_bound <= truth.objective + 1e-9
@@ -163,10 +163,10 @@ def test_complement_rule_behind_threshold_groups(seed):
                               problem.max_features, rows=problem.constraints)
     search = BranchAndBound(problem, time_limit=60, gap_tolerance=1e-9)
     result = search.solve()
-    flipped, required = search._complements
-    assert len(flipped) == problem.n_features
+    complements = search._complements
+    assert len(complements.grouped) == problem.n_features
     # each column needs a column of the other direction's group: two thresholds
-    assert np.all(np.asarray(required.sum(axis=1)).ravel() == 2)
+    assert np.all(np.asarray(complements.required.sum(axis=1)).ravel() == 2)
     assert result.status == SolverStatus.OPTIMAL, result.message
     assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
     assert result.lower_bound <= truth.objective + 1e-9

@@ -143,6 +143,19 @@ _WAIT_FOR_WORKERS = False
 _WORKER_MODULE = "sk_riskscore._solver._worker"  # its main() serves
 
 
+@dataclass(frozen=True)
+class _Complements:
+    """Columns whose negative points need another column in the model (see
+    ``BranchAndBound._complement_pairs``): ``flipped[i]`` needs ``other[i]``;
+    ``grouped[i]`` needs one of the columns in row i of ``required``.
+    """
+
+    flipped: np.ndarray
+    other: np.ndarray
+    grouped: np.ndarray
+    required: sparse.csr_matrix
+
+
 @dataclass
 class _Node:
     lower: np.ndarray
@@ -782,7 +795,7 @@ class BranchAndBound:
         lz, uz = lower[1 + d :], upper[1 + d :]
         ll, ul = lower[1 : 1 + d], upper[1 : 1 + d]
         first, second = self._twins
-        flipped, required = self._complements
+        comp = self._complements
         # each pass fixes at least one more indicator or ends: at most d + 1 passes
         for _ in range(d + 1):
             settled = np.count_nonzero(lz > 0.5) + np.count_nonzero(uz < 0.5)
@@ -796,12 +809,19 @@ class BranchAndBound:
             if len(first):
                 uz[second] = np.minimum(uz[second], uz[first])
                 lz[first] = np.maximum(lz[first], lz[second])
-            if len(flipped):
-                # a negative point on a column needs one of its required
-                # columns (its complement, or the complement's group) in the model
+            if len(comp.flipped):
+                # a negative point on a column needs its complement in the model
+                lz[comp.other] = np.maximum(lz[comp.other],
+                                            (ul[comp.flipped] < 0).astype(float))
+                off = uz[comp.other] < 0.5
+                ll[comp.flipped[off]] = np.maximum(ll[comp.flipped[off]], 0.0)
+            if len(comp.grouped):
+                # ... or, behind the binarizer, a column of the complement's group
+                required = comp.required
                 may = required @ (uz > 0.5).astype(float)
-                ll[flipped[may < 0.5]] = np.maximum(ll[flipped[may < 0.5]], 0.0)
-                last = np.flatnonzero((ul[flipped] < 0) & (may > 0.5) & (may < 1.5)
+                none = comp.grouped[may < 0.5]
+                ll[none] = np.maximum(ll[none], 0.0)
+                last = np.flatnonzero((ul[comp.grouped] < 0) & (may > 0.5) & (may < 1.5)
                                       & (required @ (lz > 0.5).astype(float) < 0.5))
                 for i in last:  # the one column left that may be used must be
                     members = required.indices[required.indptr[i] : required.indptr[i + 1]]
@@ -833,12 +853,14 @@ class BranchAndBound:
         so every model leads to one that obeys the rule for all columns. Only
         when the intercept range holds ``intercept_bound``'s, which no best
         intercept of any points leaves, so the twin's intercept stays in range.
-        ``largest`` is the problem's ``largest_score``. Returns ``flipped``
-        (the columns ``j``) and ``required``, a sparse 0/1 matrix with one row
-        per column of ``flipped``: the columns one of which it needs.
+        ``largest`` is the problem's ``largest_score``. Returns the columns
+        that need their complement (``flipped``, ``other``) and those that
+        need a column of a group (``grouped``, with ``required``: a sparse 0/1
+        matrix, one row per column of ``grouped``).
         """
         d = self.d
-        none = (np.zeros(0, dtype=int), sparse.csr_matrix((0, d)))
+        none = _Complements(np.zeros(0, dtype=int), np.zeros(0, dtype=int),
+                            np.zeros(0, dtype=int), sparse.csr_matrix((0, d)))
         p = self.problem
         binary = column_facts(self.oracle).binary
         if not binary.any():
@@ -868,10 +890,15 @@ class BranchAndBound:
                 required.append(members)
         if not flipped:
             return none
-        rows = np.repeat(np.arange(len(required)), [len(m) for m in required])
-        matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(required))),
-                                   shape=(len(required), d))
-        return np.array(flipped, dtype=int), matrix
+        single = np.array([len(m) == 1 for m in required], dtype=bool)
+        flipped = np.array(flipped, dtype=int)
+        groups = [m for m, one in zip(required, single) if not one]
+        rows = np.repeat(np.arange(len(groups)), [len(m) for m in groups])
+        matrix = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, np.concatenate(groups) if groups else rows)),
+            shape=(len(groups), d))
+        other = np.array([m[0] for m, one in zip(required, single) if one], dtype=int)
+        return _Complements(flipped[single], other, flipped[~single], matrix)
 
     def _flip_requires(self, j: int, k: int):
         """The columns one of which must be used for moving ``j``'s use to
