@@ -89,7 +89,7 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     # (mushroom, 10 features: beam 0.24 s -> 0.15 s)
     refinable = oracle.integral and bool(np.all(np.ptp(oracle.X, axis=0) < _REFINE_SPAN))
     fits = {(): _fit(oracle, (), lower, upper)}
-    patterns = {(): np.zeros(oracle.n_rows, dtype=np.int64)} if refinable else {}
+    patterns = {(): np.zeros(oracle.n_rows, dtype=np.int32)} if refinable else {}
     beam = [()]
     reached = []
     for _ in range(min(max_support, len(allowed))):

@@ -309,7 +309,8 @@ def refine_patterns(inverse: np.ndarray, column: np.ndarray) -> np.ndarray:
     codes = column.astype(np.int64) - low
     keys = inverse.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes
     present = np.bincount(keys) > 0
-    return (np.cumsum(present) - 1)[keys]
+    # int32: a beam holds one such array per support it keeps (500,000 rows: 2 MB each)
+    return (np.cumsum(present, dtype=np.int32) - 1)[keys]
 
 
 def _integer_keys(X: np.ndarray):
