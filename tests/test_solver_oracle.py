@@ -517,18 +517,25 @@ def test_scale_search_when_no_rounded_model_meets_the_constraints():
     assert list(result.model.points[:2]) == [2, -2]
 
 
-@pytest.mark.parametrize("kind", ["binary", "integer", "wide integer", "real"])
+@pytest.mark.parametrize("kind", ["binary", "integer", "wide integer", "real",
+                                  "many binary", "huge integer"])
 def test_distinct_rows_partition_the_rows(kind):
-    """Integer keys (small integer columns) and byte hashing (the rest) both
-    give each distinct row once and map every row to an equal one."""
+    """Integer keys (small integer columns, in one or several 62-bit words) and
+    byte hashing (the rest) both give each distinct row once and map every row
+    to an equal one."""
     from sk_riskscore._solver._loss import distinct_rows
 
     rng = np.random.default_rng(1)
     X = {
         "binary": lambda: rng.integers(0, 2, (300, 6)),
         "integer": lambda: rng.integers(-3, 4, (300, 3)),
-        "wide integer": lambda: rng.integers(-2**40, 2**40, (300, 3)) // 2**38,
+        "wide integer": lambda: rng.integers(-2**40, 2**40, (300, 3)) // 2**20,
         "real": lambda: np.round(rng.normal(size=(300, 2)), 1),
+        # 150 bits a row: three key words; 40 patterns, each repeated
+        "many binary": lambda: rng.integers(0, 2, (40, 150))[rng.integers(0, 40, 300)],
+        # a column spanning more than 2^62 values: bytes, not keys
+        "huge integer": lambda: np.column_stack([rng.integers(0, 2, (300, 2)),
+                                                 rng.choice([-2.0**62, 0, 2.0**62], 300)]),
     }[kind]().astype(float)
     X[::7, 0] = -0.0 if kind != "real" else X[::7, 0]
     rows, inverse = distinct_rows(X)
