@@ -88,7 +88,7 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     squared_columns = allowed_columns if binary else allowed_columns**2
     # small-integer columns (0/1 after a binarizer) refine a parent's row
     # patterns by one key per row: a support's distinct rows without a sort
-    # (mushroom, 10 features: beam 0.24 s -> 0.15 s)
+    # (mushroom, 10 features: beam 0.22 s -> 0.13 s)
     refinable = oracle.integral and bool(np.all(np.ptp(oracle.X, axis=0) < _REFINE_SPAN))
     fits = {(): _fit(oracle, (), lower, upper)}
     patterns = {(): np.zeros(oracle.n_rows, dtype=np.int32)} if refinable else {}

@@ -313,9 +313,9 @@ def refine_patterns(inverse: np.ndarray, column: np.ndarray) -> np.ndarray:
     a key per row and a count, no sort (a beam grows its supports one
     column at a time). Numbers are 0, 1, ... with none skipped.
     """
-    low = int(column.min(initial=0))
+    low = int(column.min())
     codes = column.astype(np.int64) - low
-    keys = inverse.astype(np.int64) * (int(codes.max(initial=0)) + 1) + codes
+    keys = inverse.astype(np.int64) * (int(codes.max()) + 1) + codes
     present = np.bincount(keys) > 0
     # int32: a beam holds one such array per support it keeps (500,000 rows: 2 MB each)
     return (np.cumsum(present, dtype=np.int32) - 1)[keys]
