@@ -402,11 +402,17 @@ def test_beam_holds_distinct_models():
     assert losses[1] == pytest.approx(second, rel=1e-9)
 
 
+@pytest.mark.parametrize("recount", [False, True])
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
-def test_polish_moves_are_the_best_single_and_swap_moves(seed):
+def test_polish_moves_are_the_best_single_and_swap_moves(seed, recount, monkeypatch):
     """The moves polishing takes (binary columns ranked by one matrix product,
     the others column by column) are the best admissible ones: checked against
-    the objective of every admissible change and swap at a fixed intercept."""
+    the objective of every admissible change and swap at a fixed intercept.
+    ``recount``: swaps ranked from sums recounted per dropped feature
+    (LossOracle.decreases_without), as on large data."""
+    from sk_riskscore._solver import _heuristics
+
+    monkeypatch.setattr(_heuristics, "_RECOUNT_NNZ", 0 if recount else np.inf)
     problem = constrained_problem(seed)
     d = problem.n_features
     checker = FeasibilityChecker(problem)
@@ -613,6 +619,39 @@ def test_decreases_by_column_are_the_rows_loss_changes(scores_kind, shift):
     by_row = np.array([[oracle.losses(scores[[r]], [r]) - oracle.losses(scores[[r]] + t, [r])
                         for t in shifts] for r in range(n)])
     np.testing.assert_allclose(by_column, oracle.X.T @ by_row, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.37])
+def test_decreases_without_a_feature_are_those_at_its_dropped_scores(shift):
+    """A swap pass's decreases for each used 0/1 feature dropped (counted once,
+    then recounted on the smaller side of that feature's rows) equal
+    decreases_by_column at the scores with the feature's points removed:
+    rare and common features, positive and negative points."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(5)
+    X = (rng.random((400, 8)) < np.linspace(0.05, 0.95, 8)).astype(float)
+    y = np.where(rng.random(400) < 0.4, 1, -1)
+    oracle = LossOracle(X, y, rng.random(400), max_abs_score=60, scale=1.3)
+    if shift:
+        oracle = oracle.shifted(shift)
+    points = np.array([3, -2, 0, 5, -5, 1, 0, 4])
+    scores = (oracle.X @ points).astype(np.int64) - 2
+    shifts = np.arange(-10, 11)
+    columns = sparse.csr_matrix(oracle.X).T
+
+    decreases = oracle.decreases_without(columns, scores, shifts, reach=5)
+
+    assert decreases is not None
+    for j in np.flatnonzero(points):
+        rows = np.flatnonzero(oracle.X[:, j])
+        expected = oracle.decreases_by_column(columns, scores - points[j] * oracle.X[:, j]
+                                              .astype(np.int64), shifts)
+        np.testing.assert_allclose(decreases.dropped(rows, int(points[j])), expected,
+                                   rtol=1e-10, atol=1e-14)
+    # real scores, or a range too wide to count by value: the caller recomputes
+    assert oracle.decreases_without(columns, scores + 0.5, shifts, reach=5) is None
+    assert oracle.decreases_without(columns, scores * 1000, shifts, reach=5) is None
 
 
 @pytest.mark.parametrize("backend", ["cbc", "highs"])

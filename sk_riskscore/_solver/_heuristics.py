@@ -348,7 +348,12 @@ class IntegerSearch:
     def _best_swap(self, points, scores, activity, oracle):
         checker = self.feasibility
         best_gain, best_move = _MIN_GAIN, None
-        for j in np.flatnonzero(points):
+        used = np.flatnonzero(points)
+        decreases = None
+        if self._binary_columns.nnz >= _RECOUNT_NNZ and np.all(self._is_binary[used]):
+            decreases = oracle.decreases_without(self._binary_columns, scores, self._shifts,
+                                                 int(np.abs(points[used]).max(initial=0)))
+        for j in used:
             without = points.copy()
             without[j] = 0
             # the cost of dropping j
@@ -373,13 +378,17 @@ class IntegerSearch:
                     best_gain, best_move = gain[best], [(j, 0), (k, int(values[best]))]
             # into the columns unused before the swap (re-adding j would be a
             # change move, or a no-op that rounding can make look like a gain)
-            move = self._best_binary_move(without, scores_without, activity_without, oracle,
-                                          best_gain + removal, frozen=points != 0)
+            move = self._best_binary_move(
+                without, scores_without, activity_without, oracle, best_gain + removal,
+                frozen=points != 0,
+                by_shift=None if decreases is None else decreases.dropped(
+                    self._column_rows[j], int(points[j])))
             if move is not None:
                 best_gain, best_move = move[0] - removal, [(j, 0), move[1]]
         return best_move
 
-    def _best_binary_move(self, points, scores, activity, oracle, threshold, frozen=None):
+    def _best_binary_move(self, points, scores, activity, oracle, threshold, frozen=None,
+                          by_shift=None):
         """The admissible change of one binary column's point with the largest
         objective decrease above ``threshold``, columns where the mask
         ``frozen`` is True left out: ``(gain, (column, value))``, or None. The
@@ -389,7 +398,8 @@ class IntegerSearch:
         if self._binary.size == 0:
             return None
         # (binary columns, shifts)
-        by_shift = oracle.decreases_by_column(self._binary_columns, scores, self._shifts)
+        if by_shift is None:  # else given: the decreases at these scores
+            by_shift = oracle.decreases_by_column(self._binary_columns, scores, self._shifts)
         current = points[self._binary]
         shift_index = self._values[None, :] - current[:, None] - self._shifts[0]
         gains = np.take_along_axis(by_shift, shift_index.astype(np.intp), axis=1)
@@ -413,6 +423,12 @@ class IntegerSearch:
         return None
 
 
+# A swap pass recounts each dropped feature's rows (LossOracle.decreases_without)
+# only over this many non-zeros of the binary columns: below, one product per
+# dropped feature costs less than recounting's fixed costs (unbounded scan,
+# 10 features: heloc, 512,000 non-zeros, 2.6 s -> 1.6 s; mushroom, 130,000,
+# 1.4 s -> 1.8 s; compas, 5,600, 0.52 s -> 0.63 s).
+_RECOUNT_NNZ = 250_000
 # Moves must improve the objective by more than rounding noise.
 _MIN_GAIN = 1e-12
 # Newton on a convex function bracketed to a unit interval: quadratic

@@ -177,13 +177,44 @@ class LossOracle:
         low = int(scores.min())
         present = np.bincount(scores - low) > 0
         values = np.flatnonzero(present) + low
-        # one entry per row: sparse, so the product with the sparse columns
-        # skips the zeros (heloc, 130 columns x 7882 rows: 2.8 ms instead of 8.1)
-        weight_by_score = sparse.csr_matrix(
-            (self.weight, (np.cumsum(present) - 1)[scores - low], np.arange(self.n_rows + 1)),
-            shape=(self.n_rows, len(values)))
-        by_score = (columns @ weight_by_score).toarray()
+        by_score = self._weight_by_score(columns, (np.cumsum(present) - 1)[scores - low],
+                                         len(values))
         return by_score @ self._softplus_decreases(values, shifts) - linear
+
+    def decreases_without(self, columns, scores: np.ndarray, shifts: np.ndarray,
+                          reach: int) -> DecreasesWithout | None:
+        """``decreases_by_column`` at the scores of models that each drop one
+        0/1 feature of up to ``reach`` points from integer ``scores``: the
+        weights per column and score are summed once, and each dropped
+        feature recounts only the smaller of its rows and the others (a swap
+        pass over 10 used features of heloc: one product and ten partial ones
+        instead of ten products). None when the scores are not integers, or
+        span more values than there are rows.
+        """
+        if scores.dtype.kind not in "iu":
+            return None
+        low = int(scores.min()) - reach
+        width = int(np.ptp(scores)) + 2 * reach + 1
+        if width > self.n_rows:  # (m, width) sums would outgrow the columns themselves
+            return None
+        return DecreasesWithout(self, columns, scores - low, width,
+                                self._softplus_decreases(np.arange(low, low + width), shifts),
+                                (columns @ self.negative_weight)[:, None] * shifts[None, :]
+                                / self.scale)
+
+    def _weight_by_score(self, columns, positions: np.ndarray, width: int,
+                         rows: np.ndarray | None = None) -> np.ndarray:
+        """(m, width): for each of the sparse (m, n_rows) ``columns``, the sum of
+        ``x * weight`` over the rows (all, or ``rows``) whose score sits at each
+        position. One entry per row: sparse, so the product with the sparse
+        columns skips the zeros (heloc, 130 columns x 7882 rows: 2.8 ms
+        instead of 8.1).
+        """
+        weight = self.weight if rows is None else self.weight[rows]
+        weight_by_score = sparse.csr_matrix(
+            (weight, positions, np.arange(len(positions) + 1)),
+            shape=(len(positions), width))
+        return (columns @ weight_by_score).toarray()
 
     def _softplus_decreases(self, scores: np.ndarray, shifts: np.ndarray) -> np.ndarray:
         """``softplus(-s) - softplus(-(s + shift))`` (at this oracle's scale and
@@ -282,6 +313,48 @@ class LossOracle:
         if self._shift:
             scores = scores + self._shift
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
+
+
+class DecreasesWithout:
+    """``LossOracle.decreases_by_column`` for one feature dropped at a time;
+    built by ``LossOracle.decreases_without``.
+    """
+
+    def __init__(self, oracle: LossOracle, columns, positions: np.ndarray, width: int,
+                 table: np.ndarray, linear: np.ndarray):
+        self._oracle = oracle
+        self._columns = sparse.csc_matrix(columns)  # rows as its columns: cheap to take
+        self._positions = positions
+        self._width = width
+        self._table = table
+        self._linear = linear
+        self._all = oracle._weight_by_score(self._columns, positions, width)
+
+    def dropped(self, rows: np.ndarray, points: int) -> np.ndarray:
+        """The decreases once the scores of ``rows`` (a 0/1 feature's rows) fall
+        by ``points``: those rows' sums move ``points`` positions down.
+        """
+        n = self._oracle.n_rows
+        if 2 * len(rows) <= n:
+            moved = self._part(rows)
+            kept = self._all - moved
+        else:
+            others = np.ones(n, dtype=bool)
+            others[rows] = False
+            kept = self._part(np.flatnonzero(others))
+            moved = self._all - kept
+        by_score = kept
+        if points > 0:
+            by_score[:, :-points] += moved[:, points:]
+        elif points < 0:
+            by_score[:, -points:] += moved[:, :points]
+        else:
+            by_score += moved
+        return by_score @ self._table - self._linear
+
+    def _part(self, rows: np.ndarray) -> np.ndarray:
+        return self._oracle._weight_by_score(self._columns[:, rows], self._positions[rows],
+                                             self._width, rows)
 
 
 def distinct_rows(X: np.ndarray):
