@@ -691,3 +691,38 @@ def test_projection_on_no_columns_is_the_empty_models_loss():
     assert empty.n_rows == 1
     for b in (-2.0, 0.0, 1.5):
         assert empty.loss(b, np.zeros(0)) == pytest.approx(oracle.loss(b, np.zeros(3)), rel=1e-12)
+
+
+def test_integer_search_keeps_narrow_columns_and_wide_scores(monkeypatch):
+    """Integer columns are kept in the narrowest type (int8 up to 127), but
+    scores, moves and swaps widen to int64: 120 x 5 points overflows int8. The
+    sparse 0/1 columns, built a block of rows at a time, equal the dense ones'."""
+    from scipy import sparse
+
+    from sk_riskscore._solver import _heuristics
+
+    monkeypatch.setattr(_heuristics, "_SPARSE_BLOCK_ROWS", 7)
+    rng = np.random.default_rng(3)
+    n, d = 60, 5
+    X = np.column_stack([rng.integers(0, 121, n), rng.integers(0, 2, (n, 3)),
+                         rng.integers(-100, 101, n)]).astype(float)
+    y = np.where(rng.random(n) < 0.5, 1, -1)
+    lower, upper = np.full(d, -5), np.full(d, 5)
+    problem = RiskScoreProblem(X, y, np.ones(n), lower, upper, -2000, 2000,
+                               np.full(d, 1e-3), 0, d, ())
+    oracle = LossOracle(X, y, np.ones(n), max_abs_score=5 * 341 + 2000)
+    search = IntegerSearch(oracle, FeasibilityChecker(problem), problem.c0)
+
+    assert search._X.dtype == np.int8
+    np.testing.assert_array_equal(search._binary, [1, 2, 3])
+    dense = sparse.csr_matrix(oracle.X[:, search._binary]).T
+    assert (search._binary_columns != dense).nnz == 0
+    for _ in range(5):
+        points = rng.integers(-5, 6, d)
+        intercept = int(rng.integers(-50, 51))
+        np.testing.assert_array_equal(search.scores(intercept, points),
+                                      intercept + oracle.X @ points)
+        b, polished, objective = search.polish(intercept, points)
+        exact = oracle.loss(b, polished.astype(float)) + problem.c0 @ (polished != 0)
+        assert objective == pytest.approx(exact, rel=1e-12)
+        assert objective <= search.objective(intercept, points) + 1e-12

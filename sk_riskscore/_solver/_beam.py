@@ -82,7 +82,9 @@ def beam_supports(oracle: LossOracle, lower, upper, max_support: int, width: int
     lower = np.asarray(lower, dtype=float)
     upper = np.asarray(upper, dtype=float)
     allowed = np.flatnonzero((lower < 0) | (upper > 0))
-    allowed_columns = np.ascontiguousarray(oracle.X[:, allowed].T)
+    # the oracle's shared transposed rows when every column may enter
+    allowed_columns = (oracle.columns if len(allowed) == oracle.X.shape[1]
+                       else np.ascontiguousarray(oracle.X[:, allowed].T))
     # 0/1 columns are their own squares: no second copy (500,000 rows: 240 MB)
     binary = bool(np.all((allowed_columns == 0) | (allowed_columns == 1)))
     squared_columns = allowed_columns if binary else allowed_columns**2

@@ -62,7 +62,7 @@ class DualBound:
 
     def __init__(self, oracle: LossOracle, problem: RiskScoreProblem):
         self.X = oracle.X
-        self.XT = np.ascontiguousarray(oracle.X.T)
+        self.XT = oracle.columns
         self.weight = oracle.weight
         self.negative_weight = oracle.negative_weight
         self.scale = float(oracle.scale)
@@ -86,6 +86,8 @@ class DualBound:
 
     def scores(self, point: FrankWolfePoint) -> np.ndarray:
         support = np.flatnonzero(point.points)
+        if 2 * len(support) > self.d:  # a dense iterate: no copy of most columns
+            return point.intercept + self.X @ point.points
         return point.intercept + self.X[:, support] @ point.points[support]
 
     # ----------------------------------------------------- the exact vertex

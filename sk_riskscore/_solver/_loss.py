@@ -56,12 +56,24 @@ class LossOracle:
             inverse, weights=sample_weight * (y < 0), minlength=len(rows)
         )
         keep = (positive + negative) > 0
-        self.X = np.ascontiguousarray(rows[keep], dtype=float)
-        self.weight = (positive + negative)[keep] / total
-        self.negative_weight = negative[keep] / total
+        if not keep.all():  # rows of weight 0 only: else no second copy of the rows
+            rows, positive, negative = rows[keep], positive[keep], negative[keep]
+        self.X = np.ascontiguousarray(rows, dtype=float)
+        self.weight = (positive + negative) / total
+        self.negative_weight = negative / total
         self.n_rows = len(self.X)
         self.integral = bool(np.all(self.X == np.round(self.X)))
+        self._transposed = _Transposed()
         self._set_scale(scale, max_abs_score)
+
+    @property
+    def columns(self) -> np.ndarray:
+        """The rows transposed, C-contiguous: ``columns @ v`` runs about twice
+        as fast as ``X.T @ v``. Made once and shared by this oracle's copies
+        over the same rows (``at_scale``, ``shifted``): the dual bound and the
+        beam search need it at the same time (500,000 x 60: 240 MB each).
+        """
+        return self._transposed.of(self.X)
 
     def at_scale(self, scale: float, max_abs_score=None) -> LossOracle:
         """The same distinct rows with another score scale (no recompression)."""
@@ -87,6 +99,7 @@ class LossOracle:
             rows = self.X[np.ix_(first, columns)]
         oracle = copy.copy(self)
         oracle.X = rows
+        oracle._transposed = _Transposed()
         oracle.weight = np.bincount(inverse, weights=self.weight, minlength=len(rows))
         oracle.negative_weight = np.bincount(inverse, weights=self.negative_weight,
                                              minlength=len(rows))
@@ -109,6 +122,7 @@ class LossOracle:
             values, inverse = np.unique(scores, return_inverse=True)
         oracle = copy.copy(self)
         oracle.X = values[:, None].astype(float)
+        oracle._transposed = _Transposed()
         oracle.weight = np.bincount(inverse, weights=self.weight, minlength=len(values))
         oracle.negative_weight = np.bincount(inverse, weights=self.negative_weight,
                                              minlength=len(values))
@@ -313,6 +327,18 @@ class LossOracle:
         if self._shift:
             scores = scores + self._shift
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
+
+
+class _Transposed:
+    """A lazily made transposed copy of rows, shared by reference."""
+
+    def __init__(self):
+        self._columns = None
+
+    def of(self, X: np.ndarray) -> np.ndarray:
+        if self._columns is None:
+            self._columns = np.ascontiguousarray(X.T)
+        return self._columns
 
 
 class DecreasesWithout:
