@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -182,6 +183,8 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
             at_ten["gap"] = snapshot.gap
 
     options = {} if n_jobs is None else {"n_jobs": n_jobs}
+    # peak resident memory of this process (Linux: kB), before and after the solve
+    before_solve = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     result = solve(problem, time_limit=time_limit, progress=progress, random_state=0,
                    **options)
     stats = result.statistics
@@ -204,6 +207,8 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
         "first_objective": seen.get("first_objective", float("nan")),
         "first_s": seen.get("first_s", float("nan")),
         "train_logloss": result.model.loss if result.model is not None else float("nan"),
+        "data GB": X.nbytes / 1e9, "before solve GB": before_solve,
+        "peak GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
     }
 
 
@@ -322,7 +327,8 @@ def main(argv=None):
     frame.to_csv(OUTPUT / f"bench_certify{suffix}.csv", index=False)
     columns = ["data", "k", "solver", "processes", "d", "rows", "certified", "gap@10s", "gap",
                "root_bound", "nodes/s", "certify_s", "first_objective", "objective",
-               "train_logloss"]
+               "train_logloss"] + (["data GB", "before solve GB", "peak GB"]
+                                   if args.data == ["synthetic"] else [])
     frame_out = frame[[c for c in columns if c in frame]]
     print(frame_out.to_string())
     print(summary(frame))
