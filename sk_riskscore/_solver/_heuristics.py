@@ -185,6 +185,11 @@ class IntegerSearch:
         """
         points = np.clip(points, self.feasibility.coef_lower, self.feasibility.coef_upper)
         points = points.astype(float).copy()
+        # points of magnitude 1 or more stay non-zero however they round: more
+        # of them than the support allows, and no rounding is admissible (a
+        # dense LP point of 60 features on 500,000 rows: 0.2-0.9 s saved)
+        if np.count_nonzero(np.abs(points) >= 1 - 1e-9) > self.feasibility.max_support:
+            return None
         fractional = list(np.flatnonzero(np.abs(points - np.round(points)) > 1e-9))
         scores = intercept + self.oracle.X @ points
         while fractional:
@@ -219,11 +224,17 @@ class IntegerSearch:
         pairs.
         """
         d = self.oracle.X.shape[1]
-        rounded, seen = [], set()
+        rounded, seen, largest = [], set(), 0
         for support, intercept, coefs, _ in beam_supports(
             self.oracle, self.feasibility.coef_lower, self.feasibility.coef_upper, max_support,
             deadline=deadline, levels=None,
         ):
+            # Past the deadline only the two largest sizes (those polished first)
+            # are rounded: 500,000 rows took 230 ms a rounding, 9 s for all 40
+            # supports of 5 features, after the beam's own share of the time.
+            if rounded and time.perf_counter() > deadline and len(support) < largest - 1:
+                break
+            largest = max(largest, len(support))
             real = np.zeros(d)
             real[list(support)] = coefs
             model = self.sequential_round(intercept, real)
