@@ -80,6 +80,7 @@ _PLUNGE_FRACTION = 0.5
 _BEAM_SHARE = 0.25  # of the time limit, at most, for the first incumbent's beam search
 _FIRST_INCUMBENT_SHARE = 0.3  # of the time limit, at most, for polishing the empty model
 _LARGE_ENTRIES = 5_000_000  # ... on data this large (distinct rows x features)
+_HEURISTIC_SHARE = 0.05  # of the time limit, at most, per rounding and polishing there
 # With few features the tree finds good incumbents within a fraction of a second
 # and the beam's fixed cost dominates (breastcancer: 0.43 s without, 0.63 s with).
 _BEAM_MIN_FEATURES = 15
@@ -1014,14 +1015,22 @@ class BranchAndBound:
         True if the incumbent improved.
         """
         before = self.n_incumbent_updates
-        rounded = self.search.sequential_round(solution.intercept, solution.points)
-        if rounded is not None:
-            b, pts, _ = self.search.polish(*rounded)
-            self._offer(b, pts)
-        if perturb and self.incumbent is not None:
-            for b, pts in self.search.perturb(self.incumbent.intercept,
-                                              self.incumbent.points, self.rng, trials=2):
+        # On many rows one polish can take the rest of the time (500,000 rows:
+        # one run in two spent 60 s of 60 in the root): there each call is capped.
+        if self.oracle.n_rows * self.d >= _LARGE_ENTRIES:
+            self.search.deadline = min(time.perf_counter() + _HEURISTIC_SHARE * self.time_limit,
+                                       self._start + self.time_limit)
+        try:
+            rounded = self.search.sequential_round(solution.intercept, solution.points)
+            if rounded is not None:
+                b, pts, _ = self.search.polish(*rounded)
                 self._offer(b, pts)
+            if perturb and self.incumbent is not None:
+                for b, pts in self.search.perturb(self.incumbent.intercept,
+                                                  self.incumbent.points, self.rng, trials=2):
+                    self._offer(b, pts)
+        finally:
+            self.search.deadline = self._start + self.time_limit
         return self.n_incumbent_updates > before
 
     def _integral_model(self, solution: LPSolution):
