@@ -35,6 +35,7 @@ __all__ = ["DualBound", "FrankWolfePoint"]
 
 # Relative to the magnitudes summed: double precision leaves ~1e-16 per term.
 _SAFETY = 1e-11
+_POWER_TOLERANCE = 1e-6  # relative change that ends the curvature's power iteration
 _LINE_SEARCH_STEPS = 4
 
 
@@ -236,10 +237,15 @@ class DualBound:
                 scores = vector[0] + self.X @ vector[1:]
                 weighted = self.weight * scores
                 image = np.concatenate([[weighted.sum()], self.XT @ weighted])
-                value = float(np.linalg.norm(image))
+                previous, value = value, float(np.linalg.norm(image))
                 if value == 0:
                     break
                 vector = image / value
+                # converged (heloc, mushroom, adult, the 500,000-row problem: 2-3
+                # iterations to 1e-4, 30 took 1.3 s on 500,000 rows); the steps'
+                # length only, the bound is valid whatever it is
+                if abs(value - previous) <= _POWER_TOLERANCE * value:
+                    break
             self._lipschitz_value = max(1.1 * value / (4 * self.scale**2), 1e-12)
         return self._lipschitz_value
 
