@@ -701,7 +701,7 @@ def test_integer_search_keeps_narrow_columns_and_wide_scores(monkeypatch):
 
     from sk_riskscore._solver import _heuristics
 
-    monkeypatch.setattr(_heuristics, "_SPARSE_BLOCK_ROWS", 7)
+    monkeypatch.setattr(_heuristics, "BLOCK_ROWS", 7)
     rng = np.random.default_rng(3)
     n, d = 60, 5
     X = np.column_stack([rng.integers(0, 121, n), rng.integers(0, 2, (n, 3)),

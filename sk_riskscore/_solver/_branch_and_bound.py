@@ -996,12 +996,8 @@ class BranchAndBound:
                 return False
         # On many rows polishing is slow (500,000 rows: the first incumbent came
         # at 53 s of 60, leaving the root no LP): there its time is capped.
-        if self.oracle.n_rows * self.d >= _LARGE_ENTRIES:
-            self.search.deadline = self._start + _FIRST_INCUMBENT_SHARE * self.time_limit
-        try:
+        with self._heuristics_until(self._start + _FIRST_INCUMBENT_SHARE * self.time_limit):
             b, pts, _ = self.search.polish(0, start)
-        finally:
-            self.search.deadline = self._start + self.time_limit
         self._offer(b, pts)
         if self.d > _BEAM_MIN_FEATURES:
             deadline = self._start + _BEAM_SHARE * self.time_limit
@@ -1017,10 +1013,7 @@ class BranchAndBound:
         before = self.n_incumbent_updates
         # On many rows one polish can take the rest of the time (500,000 rows:
         # one run in two spent 60 s of 60 in the root): there each call is capped.
-        if self.oracle.n_rows * self.d >= _LARGE_ENTRIES:
-            self.search.deadline = min(time.perf_counter() + _HEURISTIC_SHARE * self.time_limit,
-                                       self._start + self.time_limit)
-        try:
+        with self._heuristics_until(time.perf_counter() + _HEURISTIC_SHARE * self.time_limit):
             rounded = self.search.sequential_round(solution.intercept, solution.points)
             if rounded is not None:
                 b, pts, _ = self.search.polish(*rounded)
@@ -1029,9 +1022,20 @@ class BranchAndBound:
                 for b, pts in self.search.perturb(self.incumbent.intercept,
                                                   self.incumbent.points, self.rng, trials=2):
                     self._offer(b, pts)
-        finally:
-            self.search.deadline = self._start + self.time_limit
         return self.n_incumbent_updates > before
+
+    @contextlib.contextmanager
+    def _heuristics_until(self, deadline: float):
+        """The local search stops at ``deadline`` (within the time limit) on
+        large data (``_LARGE_ENTRIES``), at the time limit otherwise.
+        """
+        end = self._start + self.time_limit
+        if self.oracle.n_rows * self.d >= _LARGE_ENTRIES:
+            self.search.deadline = min(deadline, end)
+        try:
+            yield
+        finally:
+            self.search.deadline = end
 
     def _integral_model(self, solution: LPSolution):
         values = solution.values[1:] if self.real_intercept else solution.values

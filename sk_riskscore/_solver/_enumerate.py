@@ -129,7 +129,6 @@ class _ColumnFacts:
     """Per-column facts of an oracle's rows that no box changes."""
 
     def __init__(self, oracle: LossOracle):
-        self.X = oracle.X  # the rows these facts are of
         self.binary = np.all((oracle.X == 0) | (oracle.X == 1), axis=0)
         self.weight = oracle.weight @ oracle.X
         self.negative = oracle.negative_weight @ oracle.X
@@ -139,11 +138,9 @@ def column_facts(oracle: LossOracle) -> _ColumnFacts:
     """The oracle's column facts, computed once per set of rows (copies of an
     oracle at another scale share them; projections have other rows).
     """
-    facts = getattr(oracle, "_column_facts", None)
-    if facts is None or facts.X is not oracle.X:
-        facts = _ColumnFacts(oracle)
-        oracle._column_facts = facts
-    return facts
+    if oracle.row_facts.column_facts is None:
+        oracle.row_facts.column_facts = _ColumnFacts(oracle)
+    return oracle.row_facts.column_facts
 
 
 def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d: int,

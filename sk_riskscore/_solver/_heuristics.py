@@ -15,7 +15,7 @@ from scipy import sparse
 
 from ._beam import beam_supports
 from ._feasibility import FeasibilityChecker
-from ._loss import LossOracle
+from ._loss import BLOCK_ROWS, LossOracle
 
 __all__ = ["IntegerSearch"]
 
@@ -449,24 +449,23 @@ class IntegerSearch:
 # 10 features: heloc, 512,000 non-zeros, 2.6 s -> 1.6 s; mushroom, 130,000,
 # 1.4 s -> 1.8 s; compas, 5,600, 0.52 s -> 0.63 s).
 _RECOUNT_NNZ = 250_000
+
+
 def _sparse_by_row(X: np.ndarray, columns: np.ndarray) -> sparse.csr_matrix:
     """``csr_matrix(X[:, columns])``, built a block of rows at a time: no
     dense copy of the columns, nor a coordinate list of all their non-zeros
     (500,000 rows x 60 columns: 0.4 GB less at the peak).
     """
-    blocks = [sparse.csr_matrix(X[start:start + _SPARSE_BLOCK_ROWS, columns])
-              for start in range(0, X.shape[0], _SPARSE_BLOCK_ROWS)]
+    blocks = [sparse.csr_matrix(X[start:start + BLOCK_ROWS, columns])
+              for start in range(0, X.shape[0], BLOCK_ROWS)]
     if not blocks:
         return sparse.csr_matrix((0, len(columns)))
     return sparse.vstack(blocks, format="csr")
 
 
-_SPARSE_BLOCK_ROWS = 65_536
-
-
 def _narrowest_integer(X: np.ndarray):
     """The smallest signed integer type holding every value of integral ``X``."""
-    low, high = (X.min(initial=0), X.max(initial=0))
+    low, high = X.min(initial=0), X.max(initial=0)
     for dtype in (np.int8, np.int16, np.int32):
         if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
             return dtype

@@ -18,8 +18,9 @@ __all__ = ["LossOracle", "distinct_rows", "refine_patterns"]
 
 # Integer score ranges up to this width get a lookup table of softplus(-s).
 _MAX_TABLE_WIDTH = 200_001
-# Rows per block when reading integer columns as keys: temporaries stay small.
-_KEY_BLOCK_ROWS = 65_536
+# Rows per block when a pass over many rows builds something (integer keys,
+# sparse columns): its temporaries stay small.
+BLOCK_ROWS = 65_536
 _KEY_WORD_BITS = 62  # digits per int64 key word
 
 
@@ -63,7 +64,7 @@ class LossOracle:
         self.negative_weight = negative / total
         self.n_rows = len(self.X)
         self.integral = bool(np.all(self.X == np.round(self.X)))
-        self._transposed = _Transposed()
+        self.row_facts = _RowFacts()
         self._set_scale(scale, max_abs_score)
 
     @property
@@ -73,7 +74,9 @@ class LossOracle:
         over the same rows (``at_scale``, ``shifted``): the dual bound and the
         beam search need it at the same time (500,000 x 60: 240 MB each).
         """
-        return self._transposed.of(self.X)
+        if self.row_facts.columns is None:
+            self.row_facts.columns = np.ascontiguousarray(self.X.T)
+        return self.row_facts.columns
 
     def at_scale(self, scale: float, max_abs_score=None) -> LossOracle:
         """The same distinct rows with another score scale (no recompression)."""
@@ -99,7 +102,7 @@ class LossOracle:
             rows = self.X[np.ix_(first, columns)]
         oracle = copy.copy(self)
         oracle.X = rows
-        oracle._transposed = _Transposed()
+        oracle.row_facts = _RowFacts()
         oracle.weight = np.bincount(inverse, weights=self.weight, minlength=len(rows))
         oracle.negative_weight = np.bincount(inverse, weights=self.negative_weight,
                                              minlength=len(rows))
@@ -122,7 +125,7 @@ class LossOracle:
             values, inverse = np.unique(scores, return_inverse=True)
         oracle = copy.copy(self)
         oracle.X = values[:, None].astype(float)
-        oracle._transposed = _Transposed()
+        oracle.row_facts = _RowFacts()
         oracle.weight = np.bincount(inverse, weights=self.weight, minlength=len(values))
         oracle.negative_weight = np.bincount(inverse, weights=self.negative_weight,
                                              minlength=len(values))
@@ -329,16 +332,16 @@ class LossOracle:
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
 
 
-class _Transposed:
-    """A lazily made transposed copy of rows, shared by reference."""
+class _RowFacts:
+    """What is derived from one oracle's distinct rows, made on first use and
+    shared by reference with its copies over the same rows (``at_scale``,
+    ``shifted``); an oracle with other rows (``projected``, ``by_score``)
+    gets its own.
+    """
 
     def __init__(self):
-        self._columns = None
-
-    def of(self, X: np.ndarray) -> np.ndarray:
-        if self._columns is None:
-            self._columns = np.ascontiguousarray(X.T)
-        return self._columns
+        self.columns = None  # the rows transposed (LossOracle.columns)
+        self.column_facts = None  # _enumerate.column_facts
 
 
 class DecreasesWithout:
@@ -433,8 +436,8 @@ def _integer_keys(X: np.ndarray):
     if n == 0 or d == 0:
         return None
     low, high = np.full(d, np.inf), np.full(d, -np.inf)
-    for start in range(0, n, _KEY_BLOCK_ROWS):
-        block = X[start : start + _KEY_BLOCK_ROWS]
+    for start in range(0, n, BLOCK_ROWS):
+        block = X[start : start + BLOCK_ROWS]
         if not np.array_equal(block, np.round(block)):
             return None
         low = np.minimum(low, block.min(axis=0))
@@ -456,9 +459,9 @@ def _integer_keys(X: np.ndarray):
     for w, columns in enumerate(words):
         # the product of a word's radices is below 2^62: exact in int64
         place = np.cumprod(np.concatenate([[1], radix[columns[:-1]]])).astype(np.int64)
-        for start in range(0, n, _KEY_BLOCK_ROWS):
-            block = X[start : start + _KEY_BLOCK_ROWS, columns] - low[columns]
-            keys[start : start + _KEY_BLOCK_ROWS, w] = block.astype(np.int64) @ place
+        for start in range(0, n, BLOCK_ROWS):
+            block = X[start : start + BLOCK_ROWS, columns] - low[columns]
+            keys[start : start + BLOCK_ROWS, w] = block.astype(np.int64) @ place
     if len(words) == 1:
         return keys[:, 0]
     return keys.view(np.dtype((np.void, 8 * len(words)))).ravel()
