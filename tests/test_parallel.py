@@ -155,6 +155,8 @@ def in_process_pool(monkeypatch, wait_for_workers):
                         lambda self: self._offer(0, np.zeros(self.d, dtype=int)) is not None)
     monkeypatch.setattr(branch_and_bound.BranchAndBound, "_round_and_polish",
                         lambda self, solution, perturb=False: False)
+    # nor the saturated bound, which closes these trees in a few nodes
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_saturated_bound", lambda self: None)
     return pools
 
 

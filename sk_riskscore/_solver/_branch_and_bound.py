@@ -52,6 +52,7 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
+from ._saturated import SaturatedBound
 
 __all__ = ["BranchAndBound", "serve_worker"]
 
@@ -142,6 +143,9 @@ _GIVE_AT_MOST = 64
 # on alone while they start, so that small problems reach the rounds.
 _WAIT_FOR_WORKERS = False
 _WORKER_MODULE = "sk_riskscore._solver._worker"  # its main() serves
+# The saturated bound's table (see _saturated) may take up to this share of the
+# time limit to build (heloc binarized, 130 columns, k = 3: about 1 s).
+_SATURATED_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -321,6 +325,7 @@ class BranchAndBound:
                                     deadline=self._start + self.time_limit)
         self.lp = RelaxationLP(problem, self.backend)
         self.dual = DualBound(self.oracle, problem)
+        self.saturated = self._saturated_bound()
         self.root_dual_bound = -np.inf
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
@@ -578,6 +583,8 @@ class BranchAndBound:
         """Bound one node; return the children to explore, or None if pruned."""
         self.n_nodes += 1
         lower, upper = node.lower, node.upper
+        if self.saturated is not None and not self._screened(node):
+            return None
         if not root_node and self._enumerated(node):
             return None
         if root_node and self.oracle.n_rows * self.d >= _ROOT_DUAL_MIN_ENTRIES:
@@ -646,6 +653,40 @@ class BranchAndBound:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
         self._fix_by_reduced_cost(solution, node, lower, upper)
         return self._branch(solution, node)
+
+    def _saturated_bound(self) -> SaturatedBound | None:
+        """The saturated bound's table for this problem's rows (built once per
+        set of rows: a scale search shares it), or None where it does not apply.
+        """
+        cache = self.oracle.row_facts.saturated
+        max_support = self.feasibility.max_support
+        if max_support not in cache:
+            deadline = time.perf_counter() + _SATURATED_SHARE * self.time_limit
+            cache[max_support] = SaturatedBound.build(self.oracle, max_support, deadline)
+        return cache[max_support]
+
+    def _screened(self, node: _Node) -> bool:
+        """Raise the node's bound to its saturated bound and leave out the free
+        features that cannot beat the incumbent (see ``_saturated``); False if
+        that prunes the node.
+        """
+        d, lower, upper = self.d, node.lower, node.upper
+        used = lower[1 + d :] > 0.5
+        free = (upper[1 + d :] > 0.5) & ~used
+        c0 = self.problem.c0
+        bound, best_with = self.saturated.node_bound(used, free)
+        fixed_cost = float(c0[used].sum())
+        node.bound = max(node.bound, bound + fixed_cost)
+        threshold = self._prune_threshold()
+        if node.bound >= threshold:
+            return False
+        out = np.flatnonzero(free & (best_with + fixed_cost + c0 >= threshold))
+        if len(out):
+            lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
+            if not self._propagate(lower, upper):
+                node.bound = np.inf
+                return False
+        return True
 
     def _enumerated(self, node: _Node) -> bool:
         """Close a small node exactly: its bound becomes its minimum objective

@@ -342,6 +342,7 @@ class _RowFacts:
     def __init__(self):
         self.columns = None  # the rows transposed (LossOracle.columns)
         self.column_facts = None  # _enumerate.column_facts
+        self.saturated = {}  # _saturated.SaturatedBound (or None) by largest support
 
 
 class DecreasesWithout:

@@ -1,0 +1,150 @@
+"""The saturated bound (``_saturated``) against brute force.
+
+Its values are checked against the cells' entropy computed from the raw rows
+by grouping, and its bounds against enumeration: a node's bound above the best
+model the node admits is a failing test.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sk_riskscore._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
+from sk_riskscore._solver._loss import LossOracle
+from sk_riskscore._solver._saturated import SaturatedBound
+
+from .oracle import enumerate_models
+
+
+def binary_rows(seed: int, n: int = 200, d: int = 6):
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n, d)) < rng.uniform(0.15, 0.8, d)).astype(float)
+    if d > 3:
+        X[:, 3] = X[:, 1]  # twins: cells that are empty by construction
+    truth = rng.integers(-2, 3, d)
+    logits = X @ truth - np.clip(truth, 0, None).sum() / 2 + rng.normal(size=n)
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logits)), 1, -1)
+    y[:2] = [1, -1]
+    weights = rng.uniform(0.0, 3.0, n) if seed % 2 else np.ones(n)
+    return X, y, weights
+
+
+def grouped_entropy(X, y, weights, support) -> float:
+    """The saturated loss from the raw rows: each group of equal values on the
+    support gets its own best score, so its loss is its weighted entropy.
+    """
+    frame = pd.DataFrame(X[:, sorted(set(support))]).astype(int)
+    frame["positive"] = weights * (y > 0)
+    frame["total"] = weights
+    if support:
+        cells = frame.groupby(list(range(len(set(support)))))[["positive", "total"]].sum()
+    else:
+        cells = frame[["positive", "total"]].sum().to_frame().T
+    loss = 0.0
+    for positive, total in cells.to_numpy():
+        for part in (positive, total - positive):
+            if part > 0:
+                loss -= part * np.log(part / total)
+    return loss / weights.sum()
+
+
+@pytest.mark.parametrize("max_support", [1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_table_entries_are_the_cells_entropy(seed, max_support):
+    X, y, weights = binary_rows(seed)
+    bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
+    assert bound.table.shape == (X.shape[1],) * max_support
+    for support in itertools.product(range(X.shape[1]), repeat=max_support):
+        expected = grouped_entropy(X, y, weights, list(support))
+        assert bound.table[support] == pytest.approx(expected, rel=1e-8, abs=1e-12)
+        assert bound.table[support] <= expected  # lowered, never raised
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_completions_of_used_features_are_the_cells_entropy(seed, monkeypatch):
+    """With more features than a table holds, a node with at most two slots
+    left is bounded from its used features' cells."""
+    X, y, weights = binary_rows(seed, d=7)
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 5)
+    assert bound.table is None
+    rng = np.random.default_rng(seed)
+    for used_count in (3, 4, 5):
+        used = np.zeros(7, dtype=bool)
+        used[rng.choice(7, used_count, replace=False)] = True
+        values = bound._completions(np.flatnonzero(used), 5 - used_count)
+        for extra in itertools.product(range(7), repeat=5 - used_count):
+            support = list(np.flatnonzero(used)) + list(extra)
+            expected = grouped_entropy(X, y, weights, support)
+            assert values[extra] == pytest.approx(expected, rel=1e-8, abs=1e-12)
+
+
+def models_of_node(X, y, weights, used, free, max_support, c0):
+    """Every model the node admits (nonzero on ``used``, zero off ``used | free``,
+    at most ``max_support`` features), by enumeration over points in [-2, 2]."""
+    d = X.shape[1]
+    lower = np.where(used | free, -2, 0)
+    upper = np.where(used | free, 2, 0)
+    reach = intercept_bound(X, y, weights, lower, upper, max_support) + 10
+    everything = enumerate_models(X, y, weights, lower, upper, -reach, reach, np.full(d, c0),
+                                  0, max_support)
+    keep = np.all(everything.points[:, used] != 0, axis=1)
+    return everything.objectives[keep], everything.points[keep]
+
+
+@pytest.mark.parametrize("max_support", [2, 3, 4])
+@pytest.mark.parametrize("seed", range(6))
+def test_node_bound_never_exceeds_the_nodes_best_model(seed, max_support):
+    X, y, weights = binary_rows(seed, n=150, d=5)
+    c0 = 1e-3
+    bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
+    rng = np.random.default_rng(100 + seed)
+    checked = 0
+    for _ in range(8):
+        state = rng.integers(0, 3, 5)  # 0: out, 1: free, 2: used
+        used, free = state == 2, state == 1
+        if used.sum() > max_support or (max_support > 3 and max_support - used.sum() > 2):
+            continue
+        objectives, points = models_of_node(X, y, weights, used, free, max_support, c0)
+        value, best_with = bound.node_bound(used, free)
+        value += c0 * used.sum()
+        if len(objectives) == 0:
+            continue
+        checked += 1
+        assert value <= objectives.min() + 1e-12
+        for j in np.flatnonzero(free):
+            with_j = points[:, j] != 0
+            if with_j.any():
+                # screening leaves j out only if no model with it can beat the bound
+                assert best_with[j] + c0 * (used.sum() + 1) <= objectives[with_j].min() + 1e-12
+    assert checked > 0
+
+
+def test_bound_applies_only_to_binary_columns():
+    X, y, weights = binary_rows(0)
+    X[0, 0] = 2.0
+    assert SaturatedBound.build(LossOracle(X, y, weights), 3) is None
+
+
+def test_a_table_past_its_deadline_is_not_built():
+    X, y, weights = binary_rows(0)
+    assert SaturatedBound.build(LossOracle(X, y, weights), 3, deadline=0.0) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_search_with_the_bound_matches_enumeration_beyond_the_table(seed):
+    """k = 4 on 7 binary columns: nodes with two slots or fewer left are
+    bounded and screened from their used features' cells."""
+    X, y, weights = binary_rows(seed, n=250, d=7)
+    lower, upper = np.full(7, -2), np.full(7, 2)
+    reach = intercept_bound(X, y, weights, lower, upper, 4)
+    c0 = np.full(7, 1e-3 if seed % 2 else 1e-6)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0, max_features=4)
+    truth = enumerate_models(X, y, weights, lower, upper, -reach - 20, reach + 20, c0, 0, 4)
+    result = solve(problem, time_limit=120, gap_tolerance=1e-9)
+    assert result.status == SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
+    assert result.lower_bound <= truth.objectives.min() + 1e-9
