@@ -72,7 +72,7 @@ def test_completions_of_used_features_are_the_cells_entropy(seed, monkeypatch):
     bound = SaturatedBound.build(LossOracle(X, y, weights), 5)
     assert bound.table is None
     rng = np.random.default_rng(seed)
-    for used_count in (3, 4, 5):
+    for used_count in (2, 3, 4, 5):
         used = np.zeros(7, dtype=bool)
         used[rng.choice(7, used_count, replace=False)] = True
         values = bound._completions(np.flatnonzero(used), 5 - used_count)
@@ -106,7 +106,7 @@ def test_node_bound_never_exceeds_the_nodes_best_model(seed, max_support):
     for _ in range(8):
         state = rng.integers(0, 3, 5)  # 0: out, 1: free, 2: used
         used, free = state == 2, state == 1
-        if used.sum() > max_support or (max_support > 3 and max_support - used.sum() > 2):
+        if used.sum() > max_support or (max_support > 3 and max_support - used.sum() > 3):
             continue
         objectives, points = models_of_node(X, y, weights, used, free, max_support, c0)
         value, best_with = bound.node_bound(used, free)
@@ -148,3 +148,16 @@ def test_search_with_the_bound_matches_enumeration_beyond_the_table(seed):
     assert result.status == SolverStatus.OPTIMAL
     assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
     assert result.lower_bound <= truth.objectives.min() + 1e-9
+
+
+def test_nodes_with_more_slots_than_the_completions_get_no_bound():
+    """Beyond the slots it can fill, the bound claims nothing and leaves out nothing."""
+    X, y, weights = binary_rows(0, d=7)
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 6)
+    assert bound.table is None and bound.completion_slots == 3
+    used = np.zeros(7, dtype=bool)
+    used[0] = True
+    free = ~used
+    value, best_with = bound.node_bound(used, free)
+    assert value == -np.inf
+    assert np.all(best_with[free] == -np.inf)

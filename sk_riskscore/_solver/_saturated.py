@@ -30,25 +30,32 @@ import time
 import numpy as np
 from scipy.special import xlogy
 
+from ._enumerate import column_facts
 from ._loss import LossOracle
 
 __all__ = ["SaturatedBound"]
 
 # Supports up to this size get a table (d^3 entries for three).
 MAX_SUPPORT = 3
-# ... of at most this many entries (64 MB).
+# ... of at most this many entries (64 MB), and at most this many rows x
+# entries to fill (heloc binarized, k = 3: 1.7e10, about 1 s; 500,000 rows x
+# 60 columns: 1.1e11, not built).
 _MAX_ENTRIES = 8_000_000
+_MAX_TABLE_WORK = 50_000_000_000
 # The counts' differences carry rounding of about 1e-16 of the total weight;
 # the cells' entropies move by less than 1e-14. Every entry is lowered by this
 # much (relative) so that the bound stays a bound.
 _MARGIN = 1e-9
 # With more features allowed, a node with at most two slots left is bounded
-# from the cells of its used features, one product of the rows per cell:
-# only on rows x features^2 up to this (heloc binarized: 1.3e8, 20-40 ms per set
-# of used features) ...
-_MAX_NODE_WORK = 200_000_000
-# ... and the last sets of used features are kept.
-_CACHED_SUPPORTS = 256
+# from the cells of its used features, one product of the rows per cell: only
+# on rows x features^2 up to this (heloc binarized: 1.3e8, 20-40 ms per set of
+# used features) ...
+_MAX_PAIR_WORK = 200_000_000
+# ... and one with three slots left on rows x features^3 up to this
+# (breastcancer binarized: 1.8e7; adult: 3.5e8, about 30 ms; heloc: 1.7e10, not).
+_MAX_TRIPLE_WORK = 1_000_000_000
+# The values for the last sets of used features are kept, up to this many entries.
+_CACHED_ENTRIES = 8_000_000
 
 
 class SaturatedBound:
@@ -57,8 +64,9 @@ class SaturatedBound:
     Built by :meth:`build`, or None there when it does not apply (columns
     that are not all 0/1, or a table that would pass its deadline). With at
     most ``MAX_SUPPORT`` features allowed, every support's value is in one
-    table; with more, a node is bounded once it has at most two slots left,
-    from the cells of its used features (made once per set of used features).
+    table; with more, a node is bounded once it has at most two or three slots
+    left (as the data's size allows), from the cells of its used features
+    (made once per set of used features).
 
     Parameters
     ----------
@@ -69,39 +77,46 @@ class SaturatedBound:
         Symmetric: entry ``(a, b, c)`` is the saturated loss of the columns
         ``{a, b, c}`` (repeated indices: the smaller support), lowered by the
         rounding margin.
+    completion_slots : int
+        Without a table: a node is bounded once it has at most this many
+        slots left (2 or 3).
     """
 
-    def __init__(self, oracle: LossOracle, max_support: int, table: np.ndarray | None = None):
+    def __init__(self, oracle: LossOracle, max_support: int, table: np.ndarray | None = None,
+                 completion_slots: int = 0):
         self.oracle = oracle
         self.max_support = max_support
         self.table = table
+        self.completion_slots = completion_slots
         self.n_features = oracle.X.shape[1]
         self._by_used: collections.OrderedDict = collections.OrderedDict()
+        self._cached_entries = 0
 
     @classmethod
     def build(cls, oracle: LossOracle, max_support: int, deadline: float = np.inf):
         """The bound for at most ``max_support`` features, or None (see above)."""
         X = oracle.X
-        d = X.shape[1]
-        if max_support < 1 or d == 0 or not np.all((X == 0) | (X == 1)):
+        n, d = X.shape
+        if max_support < 1 or d == 0:
             return None
-        if max_support > MAX_SUPPORT or d**max_support > _MAX_ENTRIES:
-            if oracle.n_rows * d * d > _MAX_NODE_WORK:
-                return None
-            return cls(oracle, max_support)
-        total, negative = oracle.weight, oracle.negative_weight
-        if max_support == 1:
-            ones, ones_negative = total @ X, negative @ X
-            table = (_entropy(ones, ones_negative)
-                     + _entropy(total.sum() - ones, negative.sum() - ones_negative))
-        elif max_support == 2:
-            table = _pair_cells(X.T @ (total[:, None] * X), X.T @ (negative[:, None] * X),
-                                total.sum(), negative.sum())
+        tabled = (max_support <= MAX_SUPPORT and d**max_support <= _MAX_ENTRIES
+                  and n * d**max_support <= _MAX_TABLE_WORK)
+        if tabled:
+            slots = max_support
+        elif d**3 <= _MAX_ENTRIES and n * d**3 <= _MAX_TRIPLE_WORK:
+            slots = 3
+        elif n * d * d <= _MAX_PAIR_WORK:
+            slots = 2
         else:
-            table = _triple_table(X, total, negative, deadline)
-            if table is None:
-                return None
-        return cls(oracle, max_support, _lowered(table))
+            return None
+        # the sizes first: the check of the values reads all of them
+        if not np.all(column_facts(oracle).binary):
+            return None
+        if not tabled:
+            return cls(oracle, max_support, completion_slots=slots)
+        table = _saturated_values(X, oracle.weight, oracle.negative_weight, max_support,
+                                  deadline)
+        return None if table is None else cls(oracle, max_support, _lowered(table))
 
     def node_bound(self, used: np.ndarray, free: np.ndarray):
         """The least saturated loss over the supports that hold every ``used``
@@ -115,7 +130,7 @@ class SaturatedBound:
             return np.inf, np.full(self.n_features, np.inf)
         if self.table is not None:
             view = self.table[tuple(used_index)]
-        elif slots <= 2:
+        elif slots <= self.completion_slots:
             view = self._completions(used_index, slots)
         else:
             return -np.inf, np.where(free, -np.inf, np.inf)
@@ -134,9 +149,9 @@ class SaturatedBound:
         return float(least.min()), best_with
 
     def _completions(self, used_index: np.ndarray, slots: int):
-        """The saturated loss of ``used_index`` plus every ``slots`` (<= 2)
-        columns, indexed like the table: one product of the rows per cell of
-        the used columns' values.
+        """The saturated loss of ``used_index`` plus every ``slots`` (<= 3)
+        columns, indexed like the table: summed over the cells of the used
+        columns' values, each cell's rows giving their own table.
         """
         key = (tuple(used_index), slots)
         if key in self._by_used:
@@ -144,30 +159,37 @@ class SaturatedBound:
             return self._by_used[key]
         X, total, negative = self.oracle.X, self.oracle.weight, self.oracle.negative_weight
         cells = X[:, used_index] @ (1 << np.arange(len(used_index)))
-        d = self.n_features
-        values = np.zeros((d,) * slots)
+        values = 0.0
         for cell in np.unique(cells):
             rows = np.flatnonzero(cells == cell)
-            part, weight, weight_negative = X[rows], total[rows], negative[rows]
-            if slots == 0:
-                values = values + _entropy(weight.sum(), weight_negative.sum())
-            elif slots == 1:
-                ones, ones_negative = weight @ part, weight_negative @ part
-                values += (_entropy(ones, ones_negative)
-                           + _entropy(weight.sum() - ones, weight_negative.sum() - ones_negative))
-            else:
-                values += _pair_cells(part.T @ (weight[:, None] * part),
-                                      part.T @ (weight_negative[:, None] * part),
-                                      weight.sum(), weight_negative.sum())
-        values = _lowered(values)
+            values = values + _saturated_values(X[rows], total[rows], negative[rows], slots)
+        values = _lowered(np.asarray(values))
         self._by_used[key] = values
-        if len(self._by_used) > _CACHED_SUPPORTS:
-            self._by_used.popitem(last=False)
+        self._cached_entries += values.size
+        while self._cached_entries > _CACHED_ENTRIES and len(self._by_used) > 1:
+            self._cached_entries -= self._by_used.popitem(last=False)[1].size
         return values
 
 
 def _lowered(values):
     return values - _MARGIN * (1.0 + np.abs(values))
+
+
+def _saturated_values(X: np.ndarray, total: np.ndarray, negative: np.ndarray, slots: int,
+                      deadline: float = np.inf):
+    """The saturated loss over these rows of every ``slots`` (<= 3) columns,
+    as a symmetric ``(d,) * slots`` array; None past ``deadline`` (three slots).
+    """
+    if slots == 0:
+        return _entropy(total.sum(), negative.sum())
+    if slots == 1:
+        ones, ones_negative = total @ X, negative @ X
+        return (_entropy(ones, ones_negative)
+                + _entropy(total.sum() - ones, negative.sum() - ones_negative))
+    if slots == 2:
+        return _pair_cells(X.T @ (total[:, None] * X), X.T @ (negative[:, None] * X),
+                           total.sum(), negative.sum())
+    return _triple_table(X, total, negative, deadline)
 
 
 def _entropy(total: np.ndarray, negative: np.ndarray) -> np.ndarray:
