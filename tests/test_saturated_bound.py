@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from sk_riskscore._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
+from sk_riskscore._solver import _saturated as saturated
 from sk_riskscore._solver._loss import LossOracle
 from sk_riskscore._solver._saturated import SaturatedBound
 
@@ -25,6 +25,8 @@ def binary_rows(seed: int, n: int = 200, d: int = 6):
     X = (rng.random((n, d)) < rng.uniform(0.15, 0.8, d)).astype(float)
     if d > 3:
         X[:, 3] = X[:, 1]  # twins: cells that are empty by construction
+    if d > 4:
+        X[:, 4] = 1.0 - X[:, 0]  # a complement: the same cells as its column
     truth = rng.integers(-2, 3, d)
     logits = X @ truth - np.clip(truth, 0, None).sum() / 2 + rng.normal(size=n)
     y = np.where(rng.random(n) < 1 / (1 + np.exp(-logits)), 1, -1)
@@ -37,49 +39,54 @@ def grouped_entropy(X, y, weights, support) -> float:
     """The saturated loss from the raw rows: each group of equal values on the
     support gets its own best score, so its loss is its weighted entropy.
     """
-    frame = pd.DataFrame(X[:, sorted(set(support))]).astype(int)
-    frame["positive"] = weights * (y > 0)
-    frame["total"] = weights
-    if support:
-        cells = frame.groupby(list(range(len(set(support)))))[["positive", "total"]].sum()
-    else:
-        cells = frame[["positive", "total"]].sum().to_frame().T
+    columns = sorted(set(support))
+    groups = X[:, columns].astype(int) @ (1 << np.arange(len(columns)))
+    positive = np.bincount(groups, weights * (y > 0))
+    total = np.bincount(groups, weights)
     loss = 0.0
-    for positive, total in cells.to_numpy():
-        for part in (positive, total - positive):
-            if part > 0:
-                loss -= part * np.log(part / total)
+    for part, whole in zip(np.r_[positive, total - positive], np.r_[total, total]):
+        if part > 0:
+            loss -= part * np.log(part / whole)
     return loss / weights.sum()
 
 
-@pytest.mark.parametrize("max_support", [1, 2, 3])
+@pytest.mark.parametrize("max_support", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_table_entries_are_the_cells_entropy(seed, max_support):
     X, y, weights = binary_rows(seed)
     bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
-    assert bound.table.shape == (X.shape[1],) * max_support
-    for support in itertools.product(range(X.shape[1]), repeat=max_support):
+    # a partition per column, its twin and its complement
+    assert bound.table.shape == (X.shape[1] - 2,) * max_support
+    supports = list(itertools.product(range(X.shape[1]), repeat=max_support))
+    rng = np.random.default_rng(seed)
+    for i in rng.permutation(len(supports))[:300]:
+        support = supports[i]
         expected = grouped_entropy(X, y, weights, list(support))
-        assert bound.table[support] == pytest.approx(expected, rel=1e-8, abs=1e-12)
-        assert bound.table[support] <= expected  # lowered, never raised
+        entry = bound.table[tuple(bound.partition[list(support)])]
+        assert entry == pytest.approx(expected, rel=1e-8, abs=1e-12)
+        assert entry <= expected  # lowered, never raised
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_completions_of_used_features_are_the_cells_entropy(seed, monkeypatch):
-    """With more features than a table holds, a node with at most two slots
-    left is bounded from its used features' cells."""
+    """Without the root's table, a node with few slots left is bounded from
+    its used features' cells."""
+    monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
     X, y, weights = binary_rows(seed, d=7)
     bound = SaturatedBound.build(LossOracle(X, y, weights), 5)
-    assert bound.table is None
+    assert bound.table is None and bound.completion_slots == 5
     rng = np.random.default_rng(seed)
-    for used_count in (2, 3, 4, 5):
+    for used_count in (1, 2, 3, 4, 5):
         used = np.zeros(7, dtype=bool)
         used[rng.choice(7, used_count, replace=False)] = True
-        values = bound._completions(np.flatnonzero(used), 5 - used_count)
-        for extra in itertools.product(range(7), repeat=5 - used_count):
+        values = bound._completions(np.sort(bound.partition[used]), 5 - used_count)
+        extras = list(itertools.product(range(7), repeat=5 - used_count))
+        for i in rng.permutation(len(extras))[:150]:
+            extra = extras[i]
             support = list(np.flatnonzero(used)) + list(extra)
             expected = grouped_entropy(X, y, weights, support)
-            assert values[extra] == pytest.approx(expected, rel=1e-8, abs=1e-12)
+            entry = values[tuple(bound.partition[list(extra)])]
+            assert entry == pytest.approx(expected, rel=1e-8, abs=1e-12)
 
 
 def models_of_node(X, y, weights, used, free, max_support, c0):
@@ -95,9 +102,14 @@ def models_of_node(X, y, weights, used, free, max_support, c0):
     return everything.objectives[keep], everything.points[keep]
 
 
+@pytest.mark.parametrize("tabled", [True, False])
 @pytest.mark.parametrize("max_support", [2, 3, 4])
 @pytest.mark.parametrize("seed", range(6))
-def test_node_bound_never_exceeds_the_nodes_best_model(seed, max_support):
+def test_node_bound_never_exceeds_the_nodes_best_model(seed, max_support, tabled,
+                                                        monkeypatch):
+    if not tabled:  # from the used features' cells, up to two slots
+        monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+        monkeypatch.setattr(saturated, "_MAX_COMPLETION_ENTRIES", 9)
     X, y, weights = binary_rows(seed, n=150, d=5)
     c0 = 1e-3
     bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
@@ -106,12 +118,12 @@ def test_node_bound_never_exceeds_the_nodes_best_model(seed, max_support):
     for _ in range(8):
         state = rng.integers(0, 3, 5)  # 0: out, 1: free, 2: used
         used, free = state == 2, state == 1
-        if used.sum() > max_support or (max_support > 3 and max_support - used.sum() > 3):
+        if used.sum() > max_support:
             continue
         objectives, points = models_of_node(X, y, weights, used, free, max_support, c0)
         value, best_with = bound.node_bound(used, free)
         value += c0 * used.sum()
-        if len(objectives) == 0:
+        if len(objectives) == 0 or value == -np.inf:
             continue
         checked += 1
         assert value <= objectives.min() + 1e-12
@@ -130,14 +142,20 @@ def test_bound_applies_only_to_binary_columns():
 
 
 def test_a_table_past_its_deadline_is_not_built():
+    """The nodes then get what the used features' cells give."""
     X, y, weights = binary_rows(0)
-    assert SaturatedBound.build(LossOracle(X, y, weights), 3, deadline=0.0) is None
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 3, deadline=0.0)
+    assert bound.table is None and bound.completion_slots == 3
 
 
+@pytest.mark.parametrize("tabled", [True, False])
 @pytest.mark.parametrize("seed", range(4))
-def test_search_with_the_bound_matches_enumeration_beyond_the_table(seed):
-    """k = 4 on 7 binary columns: nodes with two slots or fewer left are
-    bounded and screened from their used features' cells."""
+def test_search_with_the_bound_matches_enumeration(seed, tabled, monkeypatch):
+    """k = 4 on 7 binary columns: from the root's table, or (nodes with two
+    slots or fewer left) from their used features' cells."""
+    if not tabled:
+        monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+        monkeypatch.setattr(saturated, "_MAX_COMPLETION_ENTRIES", 49)
     X, y, weights = binary_rows(seed, n=250, d=7)
     lower, upper = np.full(7, -2), np.full(7, 2)
     reach = intercept_bound(X, y, weights, lower, upper, 4)
@@ -150,8 +168,10 @@ def test_search_with_the_bound_matches_enumeration_beyond_the_table(seed):
     assert result.lower_bound <= truth.objectives.min() + 1e-9
 
 
-def test_nodes_with_more_slots_than_the_completions_get_no_bound():
+def test_nodes_with_more_slots_than_the_completions_get_no_bound(monkeypatch):
     """Beyond the slots it can fill, the bound claims nothing and leaves out nothing."""
+    monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+    monkeypatch.setattr(saturated, "_MAX_COMPLETION_ENTRIES", 125)
     X, y, weights = binary_rows(0, d=7)
     bound = SaturatedBound.build(LossOracle(X, y, weights), 6)
     assert bound.table is None and bound.completion_slots == 3

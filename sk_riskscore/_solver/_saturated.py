@@ -10,14 +10,17 @@ it only falls as ``S`` grows; so the least value over the supports of ``k``
 columns, where repeated columns stand for the smaller supports, is a lower
 bound on the loss of every model with at most ``k`` features.
 
-For ``k <= 3`` the value of every support fits in a ``d^k`` table, built with
-two products of the rows per column: the cells of three columns come, by
-inclusion-exclusion, from the weights of the rows where the first is 1 and of
-all rows. A node's bound is then the least entry over the supports that hold
-its used features and otherwise only free ones, and a free feature whose every
-such support stays above the incumbent can be left out at once (safe
-screening). The LP relaxation's L1 ball nearly separates the data at the root;
-this bound sees the disjunction "``l_j = 0`` or ``|l_j| >= 1``" exactly
+Where it fits, the value of every support of ``k`` columns is in one
+``d^k`` table (three columns: two products of the rows per column, the cells
+coming by inclusion-exclusion from the weights of the rows where the first is
+1 and of all rows; more: the rest's table among the rows where the first is 1,
+plus among those where it is 0). A node's bound is then the least entry over
+the supports that hold its used features and otherwise only free ones, and a
+free feature whose every such support stays above the incumbent can be left
+out at once (safe screening). Where the table does not fit, a node with few
+slots left gets the same from a table per set of its used features, summed
+over their cells. The LP relaxation's L1 ball nearly separates the data at the
+root; this bound sees the disjunction "``l_j = 0`` or ``|l_j| >= 1``" exactly
 (heloc binarized, k = 3: 0.5893 at the root against the LP's 0.544, for an
 optimum of 0.5924).
 """
@@ -35,26 +38,24 @@ from ._loss import LossOracle
 
 __all__ = ["SaturatedBound"]
 
-# Supports up to this size get a table (d^3 entries for three).
-MAX_SUPPORT = 3
-# ... of at most this many entries (64 MB), and at most this many rows x
-# entries to fill (heloc binarized, k = 3: 1.7e10, about 1 s; 500,000 rows x
-# 60 columns: 1.1e11, not built).
+# The root's table of every support of max_features partitions: at most this
+# many entries (64 MB) and rows x entries (heloc binarized, k = 3: 63
+# partitions, 7,882 distinct rows, 2e9, under a second; 500,000 rows x 60
+# columns, k = 3: 1e11, not built).
 _MAX_ENTRIES = 8_000_000
 _MAX_TABLE_WORK = 50_000_000_000
 # The counts' differences carry rounding of about 1e-16 of the total weight;
 # the cells' entropies move by less than 1e-14. Every entry is lowered by this
 # much (relative) so that the bound stays a bound.
 _MARGIN = 1e-9
-# With more features allowed, a node with at most two slots left is bounded
-# from the cells of its used features, one product of the rows per cell: only
-# on rows x features^2 up to this (heloc binarized: 1.3e8, 20-40 ms per set of
-# used features) ...
-_MAX_PAIR_WORK = 200_000_000
-# ... and one with three slots left on rows x features^3 up to this
-# (breastcancer binarized: 1.8e7; adult: 3.5e8, about 30 ms; heloc: 1.7e10, not).
-_MAX_TRIPLE_WORK = 1_000_000_000
-# The values for the last sets of used features are kept, up to this many entries.
+# Without that table, a node is bounded once its slots left are few enough for
+# a table per set of used features, summed over their cells: at most this many
+# entries and rows x entries (heloc: three slots, 2e9, about 0.1 s a set of
+# used features; breastcancer binarized: 20 partitions, four slots) ...
+_MAX_COMPLETION_ENTRIES = 1_000_000
+_MAX_COMPLETION_WORK = 3_000_000_000
+# ... and the values for the last sets of used features are kept, up to this
+# many entries.
 _CACHED_ENTRIES = 8_000_000
 
 
@@ -62,35 +63,47 @@ class SaturatedBound:
     """The least saturated loss over the supports a node allows.
 
     Built by :meth:`build`, or None there when it does not apply (columns
-    that are not all 0/1, or a table that would pass its deadline). With at
-    most ``MAX_SUPPORT`` features allowed, every support's value is in one
-    table; with more, a node is bounded once it has at most two or three slots
-    left (as the data's size allows), from the cells of its used features
-    (made once per set of used features).
+    that are not all 0/1, or data too large even for two slots). Every
+    support's value is in one table when it fits; otherwise a node is bounded
+    once it has at most ``completion_slots`` slots left, from the cells of its
+    used features (made once per set of used features, and kept).
+
+    A column, its duplicates and its complements (``x <= t`` and ``x > t``:
+    every column of binarized heloc) split the rows alike, so the bound works
+    on one column per such partition: half the columns of heloc, an eighth of
+    the work for three.
 
     Parameters
     ----------
     oracle : LossOracle
         Its rows, all 0/1.
     max_support : int
-    table : ndarray of shape (d,) * max_support, optional
-        Symmetric: entry ``(a, b, c)`` is the saturated loss of the columns
-        ``{a, b, c}`` (repeated indices: the smaller support), lowered by the
+    partition : (d,) int array
+        Each column's partition of the rows.
+    representatives : (m,) int array
+        A column of each partition.
+    table : ndarray of shape (m,) * max_support, optional
+        Symmetric: entry ``(a, b, c)`` is the saturated loss of the partitions
+        ``a, b, c`` together (repeated indices: fewer of them), lowered by the
         rounding margin.
     completion_slots : int
         Without a table: a node is bounded once it has at most this many
         slots left (2 or 3).
     """
 
-    def __init__(self, oracle: LossOracle, max_support: int, table: np.ndarray | None = None,
+    def __init__(self, oracle: LossOracle, max_support: int, partition: np.ndarray,
+                 representatives: np.ndarray, table: np.ndarray | None = None,
                  completion_slots: int = 0):
         self.oracle = oracle
         self.max_support = max_support
+        self.partition = partition
+        self.columns = oracle.X[:, representatives]
         self.table = table
         self.completion_slots = completion_slots
-        self.n_features = oracle.X.shape[1]
+        self.n_features = len(partition)
         self._by_used: collections.OrderedDict = collections.OrderedDict()
         self._cached_entries = 0
+        self.seconds = 0.0
 
     @classmethod
     def build(cls, oracle: LossOracle, max_support: int, deadline: float = np.inf):
@@ -99,65 +112,75 @@ class SaturatedBound:
         n, d = X.shape
         if max_support < 1 or d == 0:
             return None
-        tabled = (max_support <= MAX_SUPPORT and d**max_support <= _MAX_ENTRIES
-                  and n * d**max_support <= _MAX_TABLE_WORK)
-        if tabled:
-            slots = max_support
-        elif d**3 <= _MAX_ENTRIES and n * d**3 <= _MAX_TRIPLE_WORK:
-            slots = 3
-        elif n * d * d <= _MAX_PAIR_WORK:
-            slots = 2
-        else:
+        # the sizes first (with d columns, so with the m <= d partitions): the
+        # check of the values reads all of them
+        tabled = d**max_support <= _MAX_ENTRIES and n * d**max_support <= _MAX_TABLE_WORK
+        if not tabled and _completion_slots(n, d, max_support) < 1:
             return None
-        # the sizes first: the check of the values reads all of them
         if not np.all(column_facts(oracle).binary):
             return None
-        if not tabled:
-            return cls(oracle, max_support, completion_slots=slots)
-        table = _saturated_values(X, oracle.weight, oracle.negative_weight, max_support,
-                                  deadline)
-        return None if table is None else cls(oracle, max_support, _lowered(table))
+        oriented = np.where(X[0] == 1, 1.0 - X, X)  # a column and its complement alike
+        _, representatives, partition = np.unique(oriented.T, axis=0, return_index=True,
+                                                  return_inverse=True)
+        m = len(representatives)
+        partition = partition.reshape(-1)
+        if m**max_support <= _MAX_ENTRIES and n * m**max_support <= _MAX_TABLE_WORK:
+            table = _saturated_values(X[:, representatives], oracle.weight,
+                                      oracle.negative_weight, max_support, deadline)
+            if table is not None:
+                return cls(oracle, max_support, partition, representatives, _lowered(table))
+        slots = _completion_slots(n, m, max_support)
+        if slots < 1:
+            return None
+        return cls(oracle, max_support, partition, representatives, completion_slots=slots)
 
-    def node_bound(self, used: np.ndarray, free: np.ndarray):
+    def node_bound(self, used: np.ndarray, free: np.ndarray, compute: bool = True):
         """The least saturated loss over the supports that hold every ``used``
         feature and otherwise ``free`` ones only, and, per free feature, the
         least over those that also hold it (inf where a feature is not free,
-        -inf where nothing is known). Both exclude the ``c0`` terms.
+        -inf where nothing is known). Both exclude the ``c0`` terms. Without
+        ``compute``, only values at hand count (the table, or those kept for
+        these used features): ``seconds`` is the time spent computing others.
         """
-        used_index = np.flatnonzero(used)
-        slots = self.max_support - len(used_index)
+        parts = self.partition[used]
+        slots = self.max_support - len(parts)
         if slots < 0:
             return np.inf, np.full(self.n_features, np.inf)
+        # used features of one partition: repeated indices, fewer partitions
+        index = np.sort(parts)
         if self.table is not None:
-            view = self.table[tuple(used_index)]
-        elif slots <= self.completion_slots:
-            view = self._completions(used_index, slots)
+            view = self.table[tuple(index)]
+        elif slots <= self.completion_slots and (compute or (tuple(index), slots) in self._by_used):
+            view = self._completions(index, slots)
         else:
             return -np.inf, np.where(free, -np.inf, np.inf)
         best_with = np.full(self.n_features, np.inf)
         if slots == 0:
             return float(view), best_with
-        allowed = np.flatnonzero(used | free)
+        allowed = np.unique(self.partition[used | free])
         if len(allowed) == 0:
             return np.inf, best_with
-        if len(allowed) < self.n_features:
+        if len(allowed) < view.shape[0]:
             view = view[np.ix_(*([allowed] * slots))]
-        # the view is symmetric: the least over all but the first axis is per feature
+        # the view is symmetric: the least over all but the first axis is per partition
         least = view.min(axis=tuple(range(1, slots))) if slots > 1 else view
-        best_with[allowed] = least
-        best_with[~free] = np.inf
+        by_partition = np.full(self.columns.shape[1], np.inf)
+        by_partition[allowed] = least
+        best_with[free] = by_partition[self.partition[free]]
         return float(least.min()), best_with
 
     def _completions(self, used_index: np.ndarray, slots: int):
-        """The saturated loss of ``used_index`` plus every ``slots`` (<= 3)
-        columns, indexed like the table: summed over the cells of the used
+        """The saturated loss of the partitions ``used_index`` plus every
+        ``slots`` partitions, indexed like the table: summed over the cells of the used
         columns' values, each cell's rows giving their own table.
         """
         key = (tuple(used_index), slots)
         if key in self._by_used:
             self._by_used.move_to_end(key)
             return self._by_used[key]
-        X, total, negative = self.oracle.X, self.oracle.weight, self.oracle.negative_weight
+        start = time.perf_counter()
+        X, total, negative = self.columns, self.oracle.weight, self.oracle.negative_weight
+        used_index = np.unique(used_index)
         cells = X[:, used_index] @ (1 << np.arange(len(used_index)))
         values = 0.0
         for cell in np.unique(cells):
@@ -168,6 +191,7 @@ class SaturatedBound:
         self._cached_entries += values.size
         while self._cached_entries > _CACHED_ENTRIES and len(self._by_used) > 1:
             self._cached_entries -= self._by_used.popitem(last=False)[1].size
+        self.seconds += time.perf_counter() - start
         return values
 
 
@@ -175,10 +199,19 @@ def _lowered(values):
     return values - _MARGIN * (1.0 + np.abs(values))
 
 
+def _completion_slots(n: int, m: int, max_support: int) -> int:
+    """The most slots a table per set of used features may fill (see above)."""
+    slots = 0
+    while (slots < max_support and m ** (slots + 1) <= _MAX_COMPLETION_ENTRIES
+           and n * m ** (slots + 1) <= _MAX_COMPLETION_WORK):
+        slots += 1
+    return slots
+
+
 def _saturated_values(X: np.ndarray, total: np.ndarray, negative: np.ndarray, slots: int,
                       deadline: float = np.inf):
-    """The saturated loss over these rows of every ``slots`` (<= 3) columns,
-    as a symmetric ``(d,) * slots`` array; None past ``deadline`` (three slots).
+    """The saturated loss over these rows of every ``slots`` columns, as a
+    symmetric ``(d,) * slots`` array; None past ``deadline``.
     """
     if slots == 0:
         return _entropy(total.sum(), negative.sum())
@@ -189,7 +222,32 @@ def _saturated_values(X: np.ndarray, total: np.ndarray, negative: np.ndarray, sl
     if slots == 2:
         return _pair_cells(X.T @ (total[:, None] * X), X.T @ (negative[:, None] * X),
                            total.sum(), negative.sum())
-    return _triple_table(X, total, negative, deadline)
+    if slots == 3:
+        return _triple_table(X, total, negative, deadline)
+    # {a} and the rest: the rest's values among the rows where a is 1, plus
+    # among those where it is 0; set where a is the least index
+    d = X.shape[1]
+    table = np.full((d,) * slots, np.inf)
+    for a in range(d):
+        ones = X[:, a] == 1
+        entry = 0.0
+        for rows in (np.flatnonzero(ones), np.flatnonzero(~ones)):
+            values = _saturated_values(X[np.ix_(rows, np.arange(a, d))], total[rows],
+                                       negative[rows], slots - 1, deadline)
+            if values is None:
+                return None
+            entry = entry + values
+        table[(a,) + (slice(a, None),) * (slots - 1)] = entry
+    return _symmetric(table)
+
+
+def _symmetric(table: np.ndarray) -> np.ndarray:
+    """Fill a table set where the first index is the least (and symmetric in
+    the others): any other entry is that of its indices with the least moved first.
+    """
+    for axis in range(1, table.ndim):
+        np.minimum(table, table.swapaxes(0, axis), out=table)
+    return table
 
 
 def _entropy(total: np.ndarray, negative: np.ndarray) -> np.ndarray:
@@ -248,7 +306,4 @@ def _triple_table(X: np.ndarray, total: np.ndarray, negative: np.ndarray, deadli
             + _pair_cells(products[a:, a:] - with_a, negative_products[a:, a:] - with_a_negative,
                           all_weight - a_weight, all_negative - a_negative)
         )
-    # entry (a, b, c) is set where a is the least index: the others by symmetry
-    for axes in ((1, 0, 2), (2, 1, 0)):
-        np.minimum(table, table.transpose(axes), out=table)
-    return table
+    return _symmetric(table)
