@@ -181,3 +181,20 @@ def test_nodes_with_more_slots_than_the_completions_get_no_bound(monkeypatch):
     value, best_with = bound.node_bound(used, free)
     assert value == -np.inf
     assert np.all(best_with[free] == -np.inf)
+
+
+def test_three_slots_are_filled_only_for_few_used_features(monkeypatch):
+    """Deeper sets of used features are many and each seen once: only two
+    slots (one product of the rows) are filled for them."""
+    monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+    monkeypatch.setattr(saturated, "_MAX_COMPLETION_ENTRIES", 125)
+    X, y, weights = binary_rows(1, d=7)  # 5 partitions
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 6)
+    assert bound.completion_slots == 3
+    for used_columns, known in (([0, 1, 2], False), ([0, 1, 2, 5], True)):
+        used = np.isin(np.arange(7), used_columns)
+        value, _ = bound.node_bound(used, ~used)
+        assert np.isfinite(value) == known
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 5)
+    used = np.isin(np.arange(7), [0, 1])
+    assert np.isfinite(bound.node_bound(used, ~used)[0])

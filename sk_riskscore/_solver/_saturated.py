@@ -54,6 +54,12 @@ _MARGIN = 1e-9
 # used features; breastcancer binarized: 20 partitions, four slots) ...
 _MAX_COMPLETION_ENTRIES = 1_000_000
 _MAX_COMPLETION_WORK = 3_000_000_000
+# More than two slots are filled only for sets of at most _DEEP_USED used
+# features: those are few (m^2 / 2), revisited, and their nodes head large
+# subtrees; deeper sets are many and each seen once (k = 7 and 10 lost
+# 10-30 % of their nodes to them, for larger gaps on adult, heloc and
+# breastcancer). Two slots cost one product of the rows per set.
+_DEEP_USED = 2
 # ... and the values for the last sets of used features are kept, up to this
 # many entries.
 _CACHED_ENTRIES = 8_000_000
@@ -150,7 +156,8 @@ class SaturatedBound:
         index = np.sort(parts)
         if self.table is not None:
             view = self.table[tuple(index)]
-        elif slots <= self.completion_slots and (compute or (tuple(index), slots) in self._by_used):
+        elif (slots <= self.completion_slots and (slots <= 2 or len(index) <= _DEEP_USED)
+              and (compute or (tuple(index), slots) in self._by_used)):
             view = self._completions(index, slots)
         else:
             return -np.inf, np.where(free, -np.inf, np.inf)
