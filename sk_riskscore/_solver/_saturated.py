@@ -51,9 +51,14 @@ _MARGIN = 1e-9
 # Without that table, a node is bounded once its slots left are few enough for
 # a table per set of used features, summed over their cells: at most this many
 # entries and rows x entries (heloc: three slots, 2e9, about 0.1 s a set of
-# used features; breastcancer binarized: 20 partitions, four slots) ...
+# used features) ...
 _MAX_COMPLETION_ENTRIES = 1_000_000
 _MAX_COMPLETION_WORK = 3_000_000_000
+# ... and at most three slots: four and five (compas and mammo binarized, 15
+# partitions, k = 7 and 10, pipeline groups) took 2-5 s to certify against
+# 0.6-2.6 s without them, where the recursion's many small products cost more
+# than they pruned.
+_MAX_COMPLETION_SLOTS = 3
 # More than two slots are filled only for sets of at most _DEEP_USED used
 # features: those are few (m^2 / 2), revisited, and their nodes head large
 # subtrees; deeper sets are many and each seen once (k = 7 and 10 lost
@@ -209,7 +214,8 @@ def _lowered(values):
 def _completion_slots(n: int, m: int, max_support: int) -> int:
     """The most slots a table per set of used features may fill (see above)."""
     slots = 0
-    while (slots < max_support and m ** (slots + 1) <= _MAX_COMPLETION_ENTRIES
+    while (slots < min(max_support, _MAX_COMPLETION_SLOTS)
+           and m ** (slots + 1) <= _MAX_COMPLETION_ENTRIES
            and n * m ** (slots + 1) <= _MAX_COMPLETION_WORK):
         slots += 1
     return slots
