@@ -120,7 +120,7 @@ def base_tree(commit: str) -> Path:
 
 # ---------------------------------------------------------------- one fit (worker)
 def worker(data: str, k: int, time_limit: float, groups: bool = False,
-           n_jobs: int | None = None) -> dict:
+           n_jobs: int | None = None, rashomon: float | None = None) -> dict:
     """One fit with the solver found on sys.path; returns the measurements.
 
     With ``groups``, each group of the binarizer's nested thresholds may use at
@@ -157,6 +157,8 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
         reach = intercept_bound(X, y, weights, lower, upper, k)
     problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(d, C0),
                                0, k, tuple(rows))
+    if rashomon is not None:
+        return rashomon_worker(problem, rashomon, time_limit)
     seen: dict = {}
     process, offer = bb.BranchAndBound._process, bb.BranchAndBound._offer
 
@@ -212,13 +214,27 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
     }
 
 
+def rashomon_worker(problem, epsilon: float, time_limit: float) -> dict:
+    """The Rashomon set within ``epsilon`` of the optimum (issue 12's exact
+    enumeration), with the solver found on sys.path.
+    """
+    from sk_riskscore._solver import enumerate_rashomon
+
+    result = enumerate_rashomon(problem, epsilon=epsilon, time_limit=time_limit)
+    stats = result.statistics
+    return {"d": problem.n_features, "status": result.status.value,
+            "complete": result.status.value == "optimal", "models": len(result.models),
+            "seconds": stats.time, "nodes": stats.n_nodes, "lp_solves": stats.n_lp_solves}
+
+
 def run_fit(tree: Path, data: Path, k: int, time_limit: float, groups: bool = False,
-            n_jobs: int | None = None) -> dict:
+            n_jobs: int | None = None, rashomon: float | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data),
                "--k", str(k), "--time-limit", str(time_limit)] + (["--groups"] if groups else []) \
-        + ([] if n_jobs is None else ["--n-jobs", str(n_jobs)])
+        + ([] if n_jobs is None else ["--n-jobs", str(n_jobs)]) \
+        + ([] if rashomon is None else ["--rashomon", str(rashomon)])
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=str(tree), capture_output=True, text=True,
                           timeout=10 * time_limit + 300)
@@ -281,11 +297,14 @@ def main(argv=None):
     parser.add_argument("--groups", action="store_true",
                         help="solve the problem a pipeline solves: at most one threshold "
                              "per binarizer group (AtMost(1) rows); its own section")
+    parser.add_argument("--rashomon", type=float, default=None, metavar="EPSILON",
+                        help="instead: the Rashomon set within EPSILON of the optimum "
+                             "(enumerate_rashomon), old and new; its own section")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker, args.k[0], args.time_limit, args.groups,
-                                args.n_jobs)))
+                                args.n_jobs, args.rashomon)))
         return
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -313,7 +332,7 @@ def main(argv=None):
         name, data, k, solver = task
         record = {"data": name, "k": k, "solver": solver,
                   **run_fit(trees[solver], data, k, args.time_limit, args.groups,
-                            -1 if solver == "new-all-cores" else None)}
+                            -1 if solver == "new-all-cores" else None, args.rashomon)}
         print(json.dumps(record), flush=True)
         return record
 
@@ -322,6 +341,9 @@ def main(argv=None):
         records = list(pool.map(fit, tasks))
     frame = pd.DataFrame(records)
     OUTPUT.mkdir(exist_ok=True)
+    if args.rashomon is not None:
+        rashomon_section(frame, args, argv, commit, dirty)
+        return
     cores = "new-all-cores" in args.solvers
     suffix = ("_synthetic" if args.data == ["synthetic"] else "") + \
         ("_groups" if args.groups else "") + ("_cores" if cores else "")
@@ -353,6 +375,28 @@ def main(argv=None):
     # the large synthetic problem keeps its own section
     replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else "")
                     + (" groups" if args.groups else "") + (" cores" if cores else ""), body)
+
+
+def rashomon_section(frame: pd.DataFrame, args, argv, commit: str, dirty: str) -> None:
+    frame.to_csv(OUTPUT / "bench_certify_rashomon.csv", index=False)
+    frame_out = frame[[c for c in ["data", "k", "solver", "d", "status", "complete", "models",
+                                   "seconds", "nodes", "lp_solves"] if c in frame]]
+    print(frame_out.to_string())
+    if args.no_write:
+        return
+    sys.path.insert(0, str(ROOT))
+    from benchmarks._results import markdown_table, replace_section
+
+    command = "benchmarks/bench_certify.py " + " ".join(argv if argv is not None else
+                                                          sys.argv[1:])
+    replace_section("bench_certify rashomon", (
+        f"Command: `{command}`; new = commit {commit}"
+        f"{' (uncommitted changes)' if dirty else ''}, old = {args.base}. The Rashomon set "
+        f"within {args.rashomon:g} of the optimum (`enumerate_rashomon`, scale 1) of each "
+        "problem, time limit "
+        f"{args.time_limit:g} s, one process per run, solvers alternating"
+        f"{PAIRED if args.jobs == 2 else ''}. `complete`: the set is proven whole.\n\n"
+        + markdown_table(frame_out)))
 
 
 def peer_imodels(args, argv, commit: str, dirty: str) -> None:

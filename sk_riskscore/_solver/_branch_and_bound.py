@@ -52,7 +52,7 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
-from ._saturated import SaturatedBound
+from ._saturated import BUILD_SHARE, SaturatedBound
 
 __all__ = ["BranchAndBound", "serve_worker"]
 
@@ -143,13 +143,6 @@ _GIVE_AT_MOST = 64
 # on alone while they start, so that small problems reach the rounds.
 _WAIT_FOR_WORKERS = False
 _WORKER_MODULE = "sk_riskscore._solver._worker"  # its main() serves
-# The saturated bound's table (see _saturated) may take up to this share of the
-# time limit to build (heloc binarized, 130 columns, k = 3: about 1 s).
-_SATURATED_SHARE = 0.1
-# Nodes compute its values for new sets of used features while that has taken
-# at most this share of the time so far: where they rarely prune (heloc, k = 5:
-# 0.1-0.3 s per set of used features) the LP tree keeps the rest.
-_SATURATED_NODE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -665,7 +658,7 @@ class BranchAndBound:
         cache = self.oracle.row_facts.saturated
         max_support = self.feasibility.max_support
         if max_support not in cache:
-            deadline = time.perf_counter() + _SATURATED_SHARE * self.time_limit
+            deadline = time.perf_counter() + BUILD_SHARE * self.time_limit
             cache[max_support] = SaturatedBound.build(self.oracle, max_support, deadline)
         return cache[max_support]
 
@@ -674,24 +667,15 @@ class BranchAndBound:
         features that cannot beat the incumbent (see ``_saturated``); False if
         that prunes the node.
         """
-        d, lower, upper = self.d, node.lower, node.upper
-        used = lower[1 + d :] > 0.5
-        free = (upper[1 + d :] > 0.5) & ~used
-        c0 = self.problem.c0
-        # values for new sets of used features only within their share of the time
-        compute = self.saturated.seconds <= _SATURATED_NODE_SHARE * self._elapsed()
-        bound, best_with = self.saturated.node_bound(used, free, compute)
-        fixed_cost = float(c0[used].sum())
-        node.bound = max(node.bound, bound + fixed_cost)
         threshold = self._prune_threshold()
+        bound, left_out = self.saturated.screen(node.lower, node.upper, self.problem.c0,
+                                                threshold, self._elapsed())
+        node.bound = max(node.bound, bound)
         if node.bound >= threshold:
             return False
-        out = np.flatnonzero(free & (best_with + fixed_cost + c0 >= threshold))
-        if len(out):
-            lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
-            if not self._propagate(lower, upper):
-                node.bound = np.inf
-                return False
+        if left_out and not self._propagate(node.lower, node.upper):
+            node.bound = np.inf
+            return False
         return True
 
     def _enumerated(self, node: _Node) -> bool:

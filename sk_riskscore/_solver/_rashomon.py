@@ -35,6 +35,7 @@ from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
 from ._problem import RiskScoreProblem, max_abs_score
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
+from ._saturated import BUILD_SHARE, SaturatedBound
 from ._scan import _platt_fit
 from ._solve import solve
 
@@ -218,6 +219,10 @@ class _Enumeration:
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept)
         self.lp = RelaxationLP(problem, backend)
+        now = time.perf_counter()
+        self.saturated = SaturatedBound.build(
+            self.oracle, self.feasibility.max_support,
+            deadline=now + BUILD_SHARE * max(deadline - now, 0.0))
         self.models: dict[tuple, ScoreModel] = {}
         self.best = np.inf
         self.threshold = np.inf
@@ -319,6 +324,9 @@ class _Enumeration:
     def _process(self, box: _Box, root: bool) -> list[_Box]:
         """Evaluate a small box outright, else bound it and return its children."""
         self.n_nodes += 1
+        if self.saturated is not None and not self._screened(box):
+            self.n_pruned += 1
+            return []
         if not root and self._small(box):
             self._evaluate(self._candidates(box))
             return []
@@ -334,6 +342,19 @@ class _Enumeration:
                 self._evaluate(self._candidates(box))
                 return []
         return self._branch(box, solution)
+
+    def _screened(self, box: _Box) -> bool:
+        """Raise the box's bound to its saturated bound and leave out the free
+        features that no model within the threshold uses (see ``_saturated``);
+        False if that prunes the box.
+        """
+        threshold = np.nextafter(self._limit(), np.inf)  # models at the limit are kept
+        bound, left_out = self.saturated.screen(box.lower, box.upper, self.problem.c0,
+                                                threshold, time.perf_counter() - self.start)
+        box.bound = max(box.bound, bound)
+        if box.bound >= threshold:
+            return False
+        return not left_out or self._propagate(box.lower, box.upper)
 
     def _fix_by_reduced_cost(self, box: _Box, solution) -> None:
         """Shrink the points' ranges by the LP's (safe) reduced costs: moving a

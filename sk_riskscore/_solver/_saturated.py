@@ -36,8 +36,11 @@ from scipy.special import xlogy
 from ._enumerate import column_facts
 from ._loss import LossOracle
 
-__all__ = ["SaturatedBound"]
+__all__ = ["BUILD_SHARE", "SaturatedBound"]
 
+# A search gives the root's table up to this share of its time limit (heloc
+# binarized, k = 3: under a second).
+BUILD_SHARE = 0.1
 # The root's table of every support of max_features partitions: at most this
 # many entries (64 MB) and rows x entries (heloc binarized, k = 3: 63
 # partitions, 7,882 distinct rows, 2e9, under a second; 500,000 rows x 60
@@ -65,6 +68,10 @@ _MAX_COMPLETION_SLOTS = 3
 # 10-30 % of their nodes to them, for larger gaps on adult, heloc and
 # breastcancer). Two slots cost one product of the rows per set.
 _DEEP_USED = 2
+# New sets are computed while that has taken at most this share of the
+# search's time so far: where they rarely prune (heloc, k = 5: 0.1-0.3 s per
+# set of used features) the LP tree keeps the rest.
+_NODE_SHARE = 0.2
 # ... and the values for the last sets of used features are kept, up to this
 # many entries.
 _CACHED_ENTRIES = 8_000_000
@@ -180,6 +187,29 @@ class SaturatedBound:
         by_partition[allowed] = least
         best_with[free] = by_partition[self.partition[free]]
         return float(least.min()), best_with
+
+    def screen(self, lower: np.ndarray, upper: np.ndarray, c0: np.ndarray, threshold: float,
+               elapsed: float = np.inf) -> tuple[float, bool]:
+        """Bound a box of the tree (layout ``[b, l_1..l_d, z_1..z_d]``) and
+        leave out, in place, each free feature that no model of the box
+        reaching under ``threshold`` can use. Returns the box's bound (with
+        its used features' ``c0``) and whether any feature was left out; the
+        caller propagates the bounds then. Values for new sets of used
+        features are computed only while they have taken at most
+        ``_NODE_SHARE`` of ``elapsed``, the search's time so far.
+        """
+        d = self.n_features
+        used = lower[1 + d :] > 0.5
+        free = (upper[1 + d :] > 0.5) & ~used
+        compute = self.seconds <= _NODE_SHARE * elapsed
+        value, best_with = self.node_bound(used, free, compute)
+        fixed_cost = float(c0[used].sum())
+        bound = value + fixed_cost
+        if bound >= threshold:
+            return bound, False
+        out = np.flatnonzero(free & (best_with + fixed_cost + c0 >= threshold))
+        lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
+        return bound, len(out) > 0
 
     def _completions(self, used_index: np.ndarray, slots: int):
         """The saturated loss of the partitions ``used_index`` plus every
