@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ._enumerate import column_facts
-from ._loss import LossOracle
+from ._loss import LossOracle, distinct_rows
 
 __all__ = ["BUILD_SHARE", "SaturatedBound"]
 
@@ -115,7 +115,9 @@ class SaturatedBound:
         self.oracle = oracle
         self.max_support = max_support
         self.partition = partition
-        self.columns = oracle.X[:, representatives]
+        self.n_partitions = len(representatives)
+        # the per-set tables read the rows on one column per partition
+        self.columns = None if table is not None else oracle.X[:, representatives]
         self.table = table
         self.completion_slots = completion_slots
         self.n_features = len(partition)
@@ -183,7 +185,7 @@ class SaturatedBound:
             view = view[np.ix_(*([allowed] * slots))]
         # the view is symmetric: the least over all but the first axis is per partition
         least = view.min(axis=tuple(range(1, slots))) if slots > 1 else view
-        by_partition = np.full(self.columns.shape[1], np.inf)
+        by_partition = np.full(self.n_partitions, np.inf)
         by_partition[allowed] = least
         best_with[free] = by_partition[self.partition[free]]
         return float(least.min()), best_with
@@ -222,11 +224,10 @@ class SaturatedBound:
             return self._by_used[key]
         start = time.perf_counter()
         X, total, negative = self.columns, self.oracle.weight, self.oracle.negative_weight
-        used_index = np.unique(used_index)
-        cells = X[:, used_index] @ (1 << np.arange(len(used_index)))
+        _, cells = distinct_rows(X[:, np.unique(used_index)])
+        by_cell = np.split(np.argsort(cells, kind="stable"), np.cumsum(np.bincount(cells))[:-1])
         values = 0.0
-        for cell in np.unique(cells):
-            rows = np.flatnonzero(cells == cell)
+        for rows in by_cell:
             values = values + _saturated_values(X[rows], total[rows], negative[rows], slots)
         values = _lowered(np.asarray(values))
         self._by_used[key] = values
