@@ -401,6 +401,7 @@ def test_box_candidates_never_outgrow_the_box():
     """25 open features, then 5 forced non-zero with support at most 5: one
     candidate, listed without building the 3^25 prefixes first."""
     from sk_riskscore._solver._enumerate import count_models
+    from sk_riskscore._solver._loss import LossOracle
     from sk_riskscore._solver._rashomon import _Box, _Enumeration
 
     rng = np.random.default_rng(0)
@@ -409,8 +410,10 @@ def test_box_candidates_never_outgrow_the_box():
     y = np.where(rng.random(60) < 0.5, 1, -1)
     problem = RiskScoreProblem(X, y, np.ones(60), np.full(d, -1), np.full(d, 1), -40, 40,
                                np.full(d, 1e-6), max_features=5)
-    tree = _Enumeration(problem, epsilon=0.0, max_models=10, deadline=np.inf, max_nodes=None,
-                        backend="cbc", progress=None, start=0.0, lower_bound=0.0)
+    rows = LossOracle(problem.X, problem.y, problem.sample_weight)
+    tree = _Enumeration(problem, rows, epsilon=0.0, max_models=10, deadline=np.inf,
+                        max_nodes=None, backend="cbc", progress=None, start=0.0,
+                        lower_bound=0.0)
     try:
         lower = np.concatenate([[-40], np.full(25, -1), np.ones(5), np.zeros(25), np.ones(5)])
         upper = np.concatenate([[40], np.ones(d), np.ones(d)])

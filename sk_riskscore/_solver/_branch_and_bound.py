@@ -52,7 +52,7 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
-from ._saturated import BUILD_SHARE, SaturatedBound
+from ._saturated import BUILD_SHARE, SaturatedBound, saturated_bound
 
 __all__ = ["BranchAndBound", "serve_worker"]
 
@@ -323,6 +323,7 @@ class BranchAndBound:
         self.lp = RelaxationLP(problem, self.backend)
         self.dual = DualBound(self.oracle, problem)
         self.saturated = self._saturated_bound()
+        self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
         self.root_dual_bound = -np.inf
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
@@ -652,15 +653,11 @@ class BranchAndBound:
         return self._branch(solution, node)
 
     def _saturated_bound(self) -> SaturatedBound | None:
-        """The saturated bound's table for this problem's rows (built once per
-        set of rows: a scale search shares it), or None where it does not apply.
+        """The saturated bound for this problem's rows (see ``saturated_bound``),
+        or None where it does not apply.
         """
-        cache = self.oracle.row_facts.saturated
-        max_support = self.feasibility.max_support
-        if max_support not in cache:
-            deadline = time.perf_counter() + BUILD_SHARE * self.time_limit
-            cache[max_support] = SaturatedBound.build(self.oracle, max_support, deadline)
-        return cache[max_support]
+        return saturated_bound(self.oracle, self.feasibility.max_support,
+                               time.perf_counter() + BUILD_SHARE * self.time_limit)
 
     def _screened(self, node: _Node) -> bool:
         """Raise the node's bound to its saturated bound and leave out the free
@@ -669,7 +666,8 @@ class BranchAndBound:
         """
         threshold = self._prune_threshold()
         bound, left_out = self.saturated.screen(node.lower, node.upper, self.problem.c0,
-                                                threshold, self._elapsed())
+                                                threshold, self._elapsed(),
+                                                self._saturated_spent)
         node.bound = max(node.bound, bound)
         if node.bound >= threshold:
             return False

@@ -35,7 +35,7 @@ from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
 from ._problem import RiskScoreProblem, max_abs_score
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
-from ._saturated import BUILD_SHARE, SaturatedBound
+from ._saturated import BUILD_SHARE, saturated_bound
 from ._scan import _platt_fit
 from ._solve import solve
 
@@ -174,9 +174,13 @@ def enumerate_rashomon(
         raise ValueError(f"max_models must be at least 1, got {max_models!r}")
 
     start = time.perf_counter()
+    # one compression of the rows (and one saturated bound) for both searches
+    rows = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs_score(problem),
+                      scale=problem.score_scale)
     first = solve(problem, backend=backend, time_limit=_OPTIMUM_SHARE * time_limit,
                   progress=progress, initial_models=initial_models,
-                  random_state=random_state, pool_size=max(10, min(max_models, 100)))
+                  random_state=random_state, pool_size=max(10, min(max_models, 100)),
+                  rows=rows)
     time_to_optimum = time.perf_counter() - start
     if first.status == SolverStatus.ERROR:
         raise SolverError(f"finding the optimum failed: {first.message}")
@@ -186,7 +190,7 @@ def enumerate_rashomon(
                               complete, False, np.inf if complete else np.nan, first.status,
                               RashomonStatistics(time_to_optimum, time_to_optimum),
                               problem.score_scale, first.message)
-    tree = _Enumeration(problem, epsilon=float(epsilon), max_models=int(max_models),
+    tree = _Enumeration(problem, rows, epsilon=float(epsilon), max_models=int(max_models),
                         deadline=start + time_limit, max_nodes=max_nodes, backend=backend,
                         progress=progress, start=start, lower_bound=first.lower_bound)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -200,8 +204,8 @@ def enumerate_rashomon(
 class _Enumeration:
     """The enumeration tree; see the module docstring."""
 
-    def __init__(self, problem, *, epsilon, max_models, deadline, max_nodes, backend,
-                 progress, start, lower_bound):
+    def __init__(self, problem, rows: LossOracle, *, epsilon, max_models, deadline, max_nodes,
+                 backend, progress, start, lower_bound):
         self.problem = problem
         self.epsilon = epsilon
         self.max_models = max_models
@@ -212,17 +216,16 @@ class _Enumeration:
         self.proven_bound = lower_bound
         self.d = problem.n_features
         self.real_intercept = not problem.integer_intercept
-        self.oracle = LossOracle(problem.X, problem.y, problem.sample_weight,
-                                 max_abs_score(problem), scale=problem.score_scale)
+        self.oracle = rows
         self.unit_oracle = self.oracle.at_scale(1.0)
         self.feasibility = FeasibilityChecker(problem)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept)
         self.lp = RelaxationLP(problem, backend)
         now = time.perf_counter()
-        self.saturated = SaturatedBound.build(
-            self.oracle, self.feasibility.max_support,
-            deadline=now + BUILD_SHARE * max(deadline - now, 0.0))
+        self.saturated = saturated_bound(self.oracle, self.feasibility.max_support,
+                                         now + BUILD_SHARE * max(deadline - now, 0.0))
+        self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
         self.models: dict[tuple, ScoreModel] = {}
         self.best = np.inf
         self.threshold = np.inf
@@ -350,7 +353,8 @@ class _Enumeration:
         """
         threshold = np.nextafter(self._limit(), np.inf)  # models at the limit are kept
         bound, left_out = self.saturated.screen(box.lower, box.upper, self.problem.c0,
-                                                threshold, time.perf_counter() - self.start)
+                                                threshold, time.perf_counter() - self.start,
+                                                self._saturated_spent)
         box.bound = max(box.bound, bound)
         if box.bound >= threshold:
             return False

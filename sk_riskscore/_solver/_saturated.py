@@ -36,7 +36,7 @@ from scipy.special import xlogy
 from ._enumerate import column_facts
 from ._loss import LossOracle, distinct_rows
 
-__all__ = ["BUILD_SHARE", "SaturatedBound"]
+__all__ = ["BUILD_SHARE", "SaturatedBound", "saturated_bound"]
 
 # A search gives the root's table up to this share of its time limit (heloc
 # binarized, k = 3: under a second).
@@ -75,6 +75,17 @@ _NODE_SHARE = 0.2
 # ... and the values for the last sets of used features are kept, up to this
 # many entries.
 _CACHED_ENTRIES = 8_000_000
+
+
+def saturated_bound(oracle: LossOracle, max_support: int, deadline: float = np.inf):
+    """``SaturatedBound.build`` once per set of rows: kept on the oracle's row
+    facts, which its copies at other scales share (the scale search's solves;
+    the Rashomon enumeration after the solve that finds its optimum).
+    """
+    cache = oracle.row_facts.saturated
+    if max_support not in cache:
+        cache[max_support] = SaturatedBound.build(oracle, max_support, deadline)
+    return cache[max_support]
 
 
 class SaturatedBound:
@@ -191,19 +202,21 @@ class SaturatedBound:
         return float(least.min()), best_with
 
     def screen(self, lower: np.ndarray, upper: np.ndarray, c0: np.ndarray, threshold: float,
-               elapsed: float = np.inf) -> tuple[float, bool]:
+               elapsed: float = np.inf, spent_before: float = 0.0) -> tuple[float, bool]:
         """Bound a box of the tree (layout ``[b, l_1..l_d, z_1..z_d]``) and
         leave out, in place, each free feature that no model of the box
         reaching under ``threshold`` can use. Returns the box's bound (with
         its used features' ``c0``) and whether any feature was left out; the
         caller propagates the bounds then. Values for new sets of used
-        features are computed only while they have taken at most
+        features are computed only while this search's time computing them
+        (``seconds`` less ``spent_before``, its value when the search began:
+        searches over the same rows share the bound) is at most
         ``_NODE_SHARE`` of ``elapsed``, the search's time so far.
         """
         d = self.n_features
         used = lower[1 + d :] > 0.5
         free = (upper[1 + d :] > 0.5) & ~used
-        compute = self.seconds <= _NODE_SHARE * elapsed
+        compute = self.seconds - spent_before <= _NODE_SHARE * elapsed
         value, best_with = self.node_bound(used, free, compute)
         fixed_cost = float(c0[used].sum())
         bound = value + fixed_cost
