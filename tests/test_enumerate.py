@@ -7,8 +7,13 @@ import itertools
 import numpy as np
 import pytest
 
-from sk_riskscore._solver import RiskScoreProblem
-from sk_riskscore._solver._enumerate import box_candidates, count_models, last_slot_models
+from sk_riskscore._solver import RiskScoreProblem, _enumerate
+from sk_riskscore._solver._enumerate import (
+    best_integer_intercepts,
+    box_candidates,
+    count_models,
+    last_slot_models,
+)
 from sk_riskscore._solver._feasibility import FeasibilityChecker
 from sk_riskscore._solver._loss import LossOracle
 
@@ -92,6 +97,31 @@ def test_last_slot_models_finds_the_exact_minimum_of_the_box(seed):
     # the same box through the general enumeration agrees on the models' count
     assert len(box_candidates(lower, upper, d, feasibility)) <= count_models(
         lower, upper, d, feasibility)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("by_grid", [True, False])
+def test_best_integer_intercepts_are_each_models_exact_best(seed, by_grid, monkeypatch):
+    # both routes (scores summed over a grid, bisection) against every intercept
+    if not by_grid:
+        monkeypatch.setattr(_enumerate, "_GRID_ENTRIES_PER_ROW", 0)
+    rng = np.random.default_rng(seed)
+    n, d, n_models = 80, 4, 30
+    X = rng.integers(0, 1 + 3 * (seed % 3), (n, d)).astype(float)
+    y = np.where(rng.random(n) < rng.uniform(0.1, 0.9), 1, -1)
+    oracle = LossOracle(X, y, rng.uniform(0.5, 2, n), max_abs_score=(None, 60, 100)[seed % 3],
+                        scale=(1.0, 0.6, 2.5)[seed % 3])
+    if seed % 4 == 3:
+        oracle = oracle.shifted(0.37)
+    points = rng.integers(-3, 4, (n_models, d))
+    lower, upper = sorted(int(v) for v in rng.integers(-12, 13, 2))
+    base = oracle.X.astype(np.int64) @ points.T  # the oracle's distinct rows
+    intercepts, losses = best_integer_intercepts(oracle, base, lower, upper)
+    every = np.array([[oracle.loss(b, pts) for b in range(lower, upper + 1)] for pts in points])
+    assert np.all((lower <= intercepts) & (intercepts <= upper))
+    np.testing.assert_allclose(losses, every.min(axis=1), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(losses, every[np.arange(n_models), intercepts - lower],
+                               rtol=1e-12, atol=1e-14)
 
 
 def test_last_slot_models_declines_boxes_it_cannot_do_exactly():

@@ -684,18 +684,21 @@ class BranchAndBound:
         if self.real_intercept:
             return False
         lower, upper, d = node.lower, node.upper, self.d
-        last_slot = last_slot_models(self.oracle, lower, upper, d, self.feasibility,
-                                     self.problem.c0, _LAST_SLOT_AT_MOST,
-                                     max(self.pool_size, 1))
-        if last_slot is not None:
+        if count_models(lower, upper, d, self.feasibility) > _ENUMERATE_AT_MOST:
+            # too many to list one by one; a box with one slot left is still
+            # cheap as one pass (a few hundred models are cheaper listed: raw
+            # breastcancer's integer columns make that pass's table large)
+            last_slot = last_slot_models(self.oracle, lower, upper, d, self.feasibility,
+                                         self.problem.c0, _LAST_SLOT_AT_MOST,
+                                         max(self.pool_size, 1))
+            if last_slot is None:
+                return False
             objectives, intercepts, points = last_slot
             for intercept, pts in zip(intercepts, points):
                 self._offer(int(intercept), pts)
             node.bound = (max(node.bound, float(objectives[0]) - 1e-12) if len(objectives)
                           else np.inf)
             return True
-        if count_models(lower, upper, d, self.feasibility) > _ENUMERATE_AT_MOST:
-            return False
         candidates = box_candidates(lower, upper, d, self.feasibility)
         intercept_low, intercept_high = intercept_range(lower, upper)
         if len(candidates) == 0 or intercept_low > intercept_high:

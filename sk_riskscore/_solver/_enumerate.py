@@ -93,13 +93,27 @@ def intercept_range(lower: np.ndarray, upper: np.ndarray) -> tuple[int, int]:
     return int(np.ceil(lower[0] - 1e-9)), int(np.floor(upper[0] + 1e-9))
 
 
+# Sum each model's row weights by score when the (scores x intercepts) grid
+# costs at most this many entries per row: a matrix product over the grid is
+# far cheaper per entry than the table reads of one bisection step.
+_GRID_ENTRIES_PER_ROW = 64
+
+
 def best_integer_intercepts(oracle: LossOracle, base: np.ndarray, lower: int, upper: int):
     """Each column's best integer intercept in [lower, upper] and its loss.
 
-    ``base`` holds the scores without intercept, (distinct rows, models). The
-    loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once from
-    False to True: bisect on it for all models at once.
+    ``base`` holds the scores without intercept, (distinct rows, models).
+    Integer scores over a small range are summed by score first, so every
+    intercept's loss comes from one product (``_losses_on_grid``). Otherwise
+    the loss is convex in the intercept, so ``f(b + 1) >= f(b)`` switches once
+    from False to True: bisect on it for all models at once.
     """
+    if base.dtype.kind in "iu" and base.size and upper >= lower:
+        n_scores = int(base.max()) - int(base.min()) + 1
+        if n_scores * (upper - lower + 1) <= _GRID_ENTRIES_PER_ROW * base.shape[0]:
+            losses = _losses_on_grid(oracle, base, lower, upper)
+            best = np.argmin(losses, axis=1)  # the lowest of equal minima, as bisection
+            return lower + best, losses[np.arange(len(best)), best]
     m = base.shape[1]
     lo = np.full(m, int(lower), dtype=np.int64)
     hi = np.full(m, int(upper), dtype=np.int64)
@@ -111,6 +125,31 @@ def best_integer_intercepts(oracle: LossOracle, base: np.ndarray, lower: int, up
         hi = np.where(active & rising, mid, hi)
         lo = np.where(active & ~rising, mid + 1, lo)
     return lo, oracle.losses(base + lo[None, :])
+
+
+def _losses_on_grid(oracle: LossOracle, base: np.ndarray, lower: int, upper: int):
+    """Each model's loss at every integer intercept in [lower, upper],
+    (models, intercepts), for integer scores ``base`` (rows, models).
+
+    A model's loss at ``b`` is ``sum_t W[t] f(t + b)`` plus a linear part, with
+    ``W[t]`` its rows' weight at score ``t``: one weighted count of the scores
+    and one product with the (score, intercept) grid of ``f`` give them all.
+    """
+    low = int(base.min())
+    n_scores, n_intercepts = int(base.max()) - low + 1, upper - lower + 1
+    n_models = base.shape[1]
+    cells = (base - low) + n_scores * np.arange(n_models)[None, :]
+    by_score = np.bincount(cells.ravel(),
+                           np.broadcast_to(oracle.weight[:, None], base.shape).ravel(),
+                           n_models * n_scores).reshape(n_models, n_scores)
+    # every sum of a score and an intercept, lowest first: grid[t, j] = curve[t + j]
+    curve = oracle.softplus_anywhere(np.arange(low + lower, low + upper + n_scores,
+                                               dtype=np.int64))
+    grid = np.lib.stride_tricks.sliding_window_view(curve, n_intercepts)
+    negative = oracle.negative_weight
+    linear = ((negative @ base)[:, None]
+              + (np.arange(lower, upper + 1) + oracle._shift)[None, :] * negative.sum())
+    return by_score @ grid + linear / oracle.scale
 
 
 def fit_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: int, upper: int):
