@@ -155,6 +155,7 @@ def test_search_with_the_bound_matches_enumeration(seed, tabled, monkeypatch):
     slots or fewer left) from their used features' cells."""
     if not tabled:
         monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+        monkeypatch.setattr(saturated, "_MAX_LIST_SUPPORTS", 0)
         monkeypatch.setattr(saturated, "_MAX_COMPLETION_ENTRIES", 49)
     X, y, weights = binary_rows(seed, n=250, d=7)
     lower, upper = np.full(7, -2), np.full(7, 2)
@@ -198,3 +199,140 @@ def test_three_slots_are_filled_only_for_few_used_features(monkeypatch):
     bound = SaturatedBound.build(LossOracle(X, y, weights), 5)
     used = np.isin(np.arange(7), [0, 1])
     assert np.isfinite(bound.node_bound(used, ~used)[0])
+
+
+# ---------------------------------------------------------- the list of supports
+def whole_weight_rows(seed: int, n: int = 180, d: int = 8):
+    """Binary rows with whole-number weights (repeated rows), as the list needs."""
+    X, y, _ = binary_rows(seed, n=n, d=d)
+    return X, y, np.random.default_rng(seed).integers(1, 4, n).astype(float)
+
+
+def listed(monkeypatch, **limits):
+    """Force the list of supports (no root table) with these module limits."""
+    monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+    for name, value in limits.items():
+        monkeypatch.setattr(saturated, name, value)
+
+
+@pytest.mark.parametrize("max_support", [4, 5])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_listed_values_are_the_cells_entropy(seed, max_support, monkeypatch):
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(seed, d=9)  # 7 partitions
+    bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
+    supports, values, beyond = bound.supports
+    assert bound.table is None and beyond == np.inf
+    assert len(supports) == len(set(map(tuple, np.sort(supports, axis=1))))
+    assert len(supports) == len(list(itertools.combinations(range(7), max_support)))
+    assert np.all(np.diff(values) >= 0)
+    representative = {p: int(np.flatnonzero(bound.partition == p)[0]) for p in range(7)}
+    for support, value in zip(supports, values):
+        expected = grouped_entropy(X, y, weights, [representative[p] for p in support])
+        assert value == pytest.approx(expected, rel=1e-8, abs=1e-12)
+        assert value <= expected
+
+
+@pytest.mark.parametrize("kept", [None, 6])
+@pytest.mark.parametrize("seed", range(5))
+def test_listed_bound_never_exceeds_the_nodes_best_model(seed, kept, monkeypatch):
+    """Also with the list cut to its 6 lowest supports, or a node reading only
+    its 4 lowest: the next value then stands for the rest."""
+    listed(monkeypatch, **({} if kept is None else {"_LIST_KEPT": kept, "_LIST_SCANNED": 4}))
+    X, y, weights = whole_weight_rows(seed, n=120, d=7)  # 5 partitions
+    c0, max_support = 1e-3, 4
+    bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
+    assert bound.supports is not None
+    rng = np.random.default_rng(200 + seed)
+    checked = 0
+    for _ in range(10):
+        state = rng.choice(3, 7, p=[0.2, 0.5, 0.3])  # 0: out, 1: free, 2: used
+        used, free = state == 2, state == 1
+        if used.sum() > max_support:
+            continue
+        objectives, points = models_of_node(X, y, weights, used, free, max_support, c0)
+        if len(objectives) == 0:
+            continue
+        threshold = np.quantile(objectives, 0.3) if seed % 2 else np.inf
+        value, best_with = bound.node_bound(used, free, threshold=threshold)
+        checked += 1
+        assert min(value + c0 * used.sum(), threshold) <= objectives.min() + 1e-12
+        for j in np.flatnonzero(free):
+            with_j = points[:, j] != 0
+            if with_j.any():
+                reach = best_with[j] + c0 * (used.sum() + 1)
+                assert min(reach, threshold) <= objectives[with_j].min() + 1e-12
+    assert checked > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_listed_supports_hold_every_model_under_the_threshold(seed, monkeypatch):
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(seed, n=120, d=7)
+    max_support = 4
+    bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
+    objectives, points = models_of_node(X, y, weights, np.zeros(7, bool), np.ones(7, bool),
+                                        max_support, 0.0)
+    threshold = float(np.quantile(objectives, 0.05))
+    d = 7
+    lower = np.concatenate([[-50], np.full(d, -2), np.zeros(d)])
+    upper = np.concatenate([[50], np.full(d, 2), np.ones(d)])
+    supports, values = bound.listed_supports(lower, upper, threshold, at_most=100)
+    assert np.all(values < threshold)
+    for objective, pts in zip(objectives, points):
+        if objective < threshold:
+            parts = set(bound.partition[pts != 0])
+            assert any(parts <= set(support) for support in supports)
+    assert bound.listed_supports(lower, upper, threshold, at_most=0) is None or len(
+        supports) == 0
+
+
+def test_the_list_needs_weights_of_whole_units(monkeypatch):
+    """Fractional weights make inexact counts: the nodes get the used
+    features' cells instead."""
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(0)
+    bound = SaturatedBound.build(LossOracle(X, y, weights * np.sqrt(2)), 4)
+    assert bound.supports is not None  # a common unit is fine
+    weights[0] = 1.5
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 4)
+    assert bound.supports is None and bound.completion_slots >= 2
+
+
+def test_a_list_past_its_deadline_is_not_built(monkeypatch):
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(0)
+    bound = SaturatedBound.build(LossOracle(X, y, weights), 5, deadline=0.0)
+    assert bound.supports is None
+
+
+@pytest.mark.parametrize("max_support", [4, 5])
+@pytest.mark.parametrize("seed", range(4))
+def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkeypatch):
+    """The tree splits nodes by the listed supports they allow: the optimum
+    and the bound against every model."""
+    from sk_riskscore._solver import _branch_and_bound
+
+    listed(monkeypatch)
+    splits = []
+    by_support = _branch_and_bound.BranchAndBound._by_support
+
+    def counted(self, node):
+        children = by_support(self, node)
+        splits.append(children is not None)
+        return children
+
+    monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_by_support", counted)
+    X, y, weights = whole_weight_rows(seed, n=200, d=8)
+    lower, upper = np.full(8, -2), np.full(8, 2)
+    reach = intercept_bound(X, y, weights, lower, upper, max_support)
+    c0 = np.full(8, 1e-3 if seed % 2 else 1e-6)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0,
+                               max_features=max_support)
+    truth = enumerate_models(X, y, weights, lower, upper, -reach - 20, reach + 20, c0, 0,
+                             max_support)
+    result = solve(problem, time_limit=120, gap_tolerance=1e-9)
+    assert result.status == SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
+    assert result.lower_bound <= truth.objectives.min() + 1e-9
+    assert any(splits)

@@ -130,6 +130,9 @@ _ENUMERATE_AT_MOST = 256
 # 2 million certified it in 11 s and left heloc k=3 at a 6.0 % gap (7.4 % with
 # 500,000; 7.7 % without).
 _LAST_SLOT_AT_MOST = 2_000_000
+# A node splits into one child per listed support it allows when there are at
+# most this many (see _by_support).
+_SUPPORT_CHILDREN_AT_MOST = 4096
 # On several cores the workers search in rounds of this share of the time
 # limit (within the two ends): a report, new nodes for idle workers and the
 # bound's update come between rounds. A worker gives at most _GIVE_AT_MOST
@@ -583,6 +586,9 @@ class BranchAndBound:
         lower, upper = node.lower, node.upper
         if self.saturated is not None and not self._screened(node):
             return None
+        by_support = self._by_support(node)
+        if by_support is not None:
+            return by_support
         if not root_node and self._enumerated(node):
             return None
         if root_node and self.oracle.n_rows * self.d >= _ROOT_DUAL_MIN_ENTRIES:
@@ -675,6 +681,41 @@ class BranchAndBound:
             node.bound = np.inf
             return False
         return True
+
+    def _by_support(self, node: _Node) -> list[_Node] | None:
+        """Split a node by the listed supports it allows under the prune
+        threshold (``SaturatedBound.listed_supports``): one child per support,
+        the features of its partitions allowed and every other left out. Every
+        model of the node that could beat the incumbent lies in some child
+        (children may overlap). heloc binarized, k = 5: the root allows 938 of
+        7.0 million supports; branching on features reached 487 of them in a
+        minute, 3,000 LP nodes mostly on the way. None where the list does not
+        apply or allows more than ``_SUPPORT_CHILDREN_AT_MOST``.
+        """
+        if self.saturated is None:
+            return None
+        listed = self.saturated.listed_supports(node.lower, node.upper,
+                                                self._prune_threshold(),
+                                                _SUPPORT_CHILDREN_AT_MOST)
+        if listed is None:
+            return None
+        d = self.d
+        partition = self.saturated.partition
+        free = np.flatnonzero((node.upper[1 + d :] > 0.5) & (node.lower[1 + d :] < 0.5))
+        children = []
+        for support, value in zip(*listed):
+            out = free[~np.isin(partition[free], support)]
+            if len(out) == 0:  # the node is this support's already
+                return None
+            lower, upper = node.lower.copy(), node.upper.copy()
+            lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
+            if self._propagate(lower, upper):
+                children.append(_Node(lower, upper, max(node.bound, float(value)),
+                                      node.depth + 1))
+        if not children:
+            node.bound = np.inf
+            return None
+        return children
 
     def _enumerated(self, node: _Node) -> bool:
         """Close a small node exactly: its bound becomes its minimum objective

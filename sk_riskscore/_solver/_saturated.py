@@ -28,6 +28,7 @@ optimum of 0.5924).
 from __future__ import annotations
 
 import collections
+import math
 import time
 
 import numpy as np
@@ -40,13 +41,31 @@ __all__ = ["BUILD_SHARE", "SaturatedBound", "saturated_bound"]
 
 # A search gives the root's table up to this share of its time limit (heloc
 # binarized, k = 3: under a second).
-BUILD_SHARE = 0.1
+BUILD_SHARE = 0.25
 # The root's table of every support of max_features partitions: at most this
 # many entries (64 MB) and rows x entries (heloc binarized, k = 3: 63
 # partitions, 7,882 distinct rows, 2e9, under a second; 500,000 rows x 60
 # columns, k = 3: 1e11, not built).
 _MAX_ENTRIES = 8_000_000
 _MAX_TABLE_WORK = 50_000_000_000
+# Where the table does not fit, with four or five slots (heloc binarized, k = 5:
+# 63 partitions, 992 million table entries but 7.0 million supports), every
+# support's value is computed once and the lowest are kept, sorted, in a list:
+# at most this many supports computed (about 10 s for heloc, k = 5, on one
+# core) ...
+_MAX_LIST_SUPPORTS = 8_000_000
+# ... for an estimated time of at most the build's deadline, from about this
+# many seconds per support and row (the five-way counts' products) and per
+# support (their cells) ...
+_LIST_SECONDS_PER_PRODUCT = 1.5e-11
+_LIST_SECONDS_PER_SUPPORT = 1e-6
+# ... and with the rows' products of every pair of columns at most this many
+# float32 entries (heloc: 7,882 rows x 2,016 pairs, 16 million)
+_LIST_MAX_PRODUCTS = 50_000_000
+# ... of which at most this many are kept (the next one's value bounds the
+# rest), and a node reads at most this many of the lowest.
+_LIST_KEPT = 1_000_000
+_LIST_SCANNED = 200_000
 # The counts' differences carry rounding of about 1e-16 of the total weight;
 # the cells' entropies move by less than 1e-14. Every entry is lowered by this
 # much (relative) so that the bound stays a bound.
@@ -118,11 +137,15 @@ class SaturatedBound:
     completion_slots : int
         Without a table: a node is bounded once it has at most this many
         slots left (2 or 3).
+    supports : tuple (supports, values, beyond), optional
+        Without a table, for four or five slots: the supports of
+        ``max_support`` partitions with the lowest values, sorted by value
+        (lowered by the rounding margin), and a value no other support is under.
     """
 
     def __init__(self, oracle: LossOracle, max_support: int, partition: np.ndarray,
                  representatives: np.ndarray, table: np.ndarray | None = None,
-                 completion_slots: int = 0):
+                 completion_slots: int = 0, supports: tuple | None = None):
         self.oracle = oracle
         self.max_support = max_support
         self.partition = partition
@@ -130,9 +153,13 @@ class SaturatedBound:
         # the per-set tables read the rows on one column per partition
         self.columns = None if table is not None else oracle.X[:, representatives]
         self.table = table
+        # (supports, values, beyond): the lowest supports by value, each a row
+        # of max_support partitions, and a value no support left out is under
+        self.supports = supports
         self.completion_slots = completion_slots
         self.n_features = len(partition)
         self._by_used: collections.OrderedDict = collections.OrderedDict()
+        self._few: dict = {}  # values of the few partitions a node allows (list only)
         self._cached_entries = 0
         self.seconds = 0.0
 
@@ -160,23 +187,33 @@ class SaturatedBound:
                                       oracle.negative_weight, max_support, deadline)
             if table is not None:
                 return cls(oracle, max_support, partition, representatives, _lowered(table))
+        if max_support in (4, 5) and m > max_support:
+            supports = _lowest_supports(X[:, representatives], oracle.weight,
+                                        oracle.negative_weight, max_support, deadline)
+            if supports is not None:
+                return cls(oracle, max_support, partition, representatives, supports=supports)
         slots = _completion_slots(n, m, max_support)
         if slots < 1:
             return None
         return cls(oracle, max_support, partition, representatives, completion_slots=slots)
 
-    def node_bound(self, used: np.ndarray, free: np.ndarray, compute: bool = True):
+    def node_bound(self, used: np.ndarray, free: np.ndarray, compute: bool = True,
+                   threshold: float = np.inf):
         """The least saturated loss over the supports that hold every ``used``
         feature and otherwise ``free`` ones only, and, per free feature, the
         least over those that also hold it (inf where a feature is not free,
         -inf where nothing is known). Both exclude the ``c0`` terms. Without
         ``compute``, only values at hand count (the table, or those kept for
         these used features): ``seconds`` is the time spent computing others.
+        From the list of supports, values at or above ``threshold`` may be
+        reported as any value at least ``threshold``.
         """
         parts = self.partition[used]
         slots = self.max_support - len(parts)
         if slots < 0:
             return np.inf, np.full(self.n_features, np.inf)
+        if self.table is None and self.supports is not None:
+            return self._listed_bound(parts, used | free, free, threshold)
         # used features of one partition: repeated indices, fewer partitions
         index = np.sort(parts)
         if self.table is not None:
@@ -217,7 +254,9 @@ class SaturatedBound:
         used = lower[1 + d :] > 0.5
         free = (upper[1 + d :] > 0.5) & ~used
         compute = self.seconds - spent_before <= _NODE_SHARE * elapsed
-        value, best_with = self.node_bound(used, free, compute)
+        # c0 >= 0: a support's value plus its used features' costs reaches the
+        # threshold wherever its value does
+        value, best_with = self.node_bound(used, free, compute, threshold)
         fixed_cost = float(c0[used].sum())
         bound = value + fixed_cost
         if bound >= threshold:
@@ -225,6 +264,86 @@ class SaturatedBound:
         out = np.flatnonzero(free & (best_with + fixed_cost + c0 >= threshold))
         lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
         return bound, len(out) > 0
+
+    def _listed_bound(self, used_parts: np.ndarray, allowed: np.ndarray, free: np.ndarray,
+                      threshold: float):
+        """``node_bound`` from the sorted list of supports: its first support
+        that holds the used partitions and otherwise allowed ones only.
+
+        Every support of at most ``max_support`` features lies within such a
+        support of ``max_support`` partitions when at least that many are
+        allowed, and its value is no lower (fewer columns, coarser cells);
+        supports left out of the list or beyond the part read are no lower
+        than the next value in the list.
+        """
+        best_with = np.full(self.n_features, np.inf)
+        allowed_parts = np.unique(self.partition[allowed])
+        if len(allowed_parts) < self.max_support:
+            # every support lies within the few allowed partitions: their own cells
+            value = self._value_of(tuple(allowed_parts))
+            best_with[free] = value
+            return value, best_with
+        supports, values, beyond = self._fitting(used_parts, allowed_parts, threshold)
+        bound = min(float(values[0]), beyond) if len(values) else beyond
+        by_partition = np.full(self.n_partitions, beyond)
+        np.minimum.at(by_partition, supports.ravel(), np.repeat(values, supports.shape[1]))
+        best_with[free] = by_partition[self.partition[free]]
+        return bound, best_with
+
+    def listed_supports(self, lower: np.ndarray, upper: np.ndarray, threshold: float,
+                        at_most: int):
+        """The supports of the list that a box (layout ``[b, l, z]``) allows
+        with a value under ``threshold``, as rows of partitions, and their
+        values, sorted: every model of the box under the threshold uses partitions
+        within one of them. None without a list, when more than ``at_most``,
+        when fewer partitions than ``max_support`` are allowed, or when some
+        unlisted support might be under the threshold.
+        """
+        if self.supports is None:
+            return None
+        d = self.n_features
+        used = lower[1 + d :] > 0.5
+        allowed = upper[1 + d :] > 0.5
+        allowed_parts = np.unique(self.partition[allowed])
+        if used.sum() > self.max_support or len(allowed_parts) < self.max_support:
+            return None
+        supports, values, beyond = self._fitting(self.partition[used], allowed_parts,
+                                                 threshold)
+        under = values < threshold
+        if beyond < threshold or under.sum() > at_most:
+            return None
+        return supports[under], values[under]
+
+    def _fitting(self, used_parts: np.ndarray, allowed_parts: np.ndarray, threshold: float):
+        """The listed supports (read up to ``threshold``, at most
+        ``_LIST_SCANNED``) holding ``used_parts`` within ``allowed_parts``,
+        their values, and a value no other support is under.
+        """
+        supports, values, beyond = self.supports
+        read = min(int(np.searchsorted(values, threshold)), _LIST_SCANNED)
+        if read < len(values):
+            beyond = float(values[read])
+        supports, values = supports[:read], values[:read]
+        allowed = np.zeros(self.n_partitions, dtype=bool)
+        allowed[allowed_parts] = True
+        fits = allowed[supports].all(axis=1)
+        used_parts = np.unique(used_parts)
+        if len(used_parts):
+            holds = np.zeros(self.n_partitions, dtype=bool)
+            holds[used_parts] = True
+            fits &= holds[supports].sum(axis=1) == len(used_parts)
+        return supports[fits], values[fits], beyond
+
+    def _value_of(self, parts: tuple) -> float:
+        """The saturated loss of the partitions ``parts`` (fewer than
+        ``max_support``), lowered by the margin; kept.
+        """
+        if parts not in self._few:
+            _, cells = distinct_rows(self.columns[:, list(parts)])
+            total = np.bincount(cells, self.oracle.weight)
+            negative = np.bincount(cells, self.oracle.negative_weight)
+            self._few[parts] = float(_lowered(_entropy(total, negative).sum()))
+        return self._few[parts]
 
     def _completions(self, used_index: np.ndarray, slots: int):
         """The saturated loss of the partitions ``used_index`` plus every
@@ -249,6 +368,117 @@ class SaturatedBound:
             self._cached_entries -= self._by_used.popitem(last=False)[1].size
         self.seconds += time.perf_counter() - start
         return values
+
+
+def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
+                     deadline: float = np.inf):
+    """The supports of ``size`` (4 or 5) columns with the lowest saturated
+    losses, as ``(supports, values, beyond)`` (see ``SaturatedBound``); None
+    when the rows' weights are not multiples of one unit (every count is then
+    an exact integer), or when there are too many supports or the estimated
+    time runs past ``deadline``.
+
+    A support's cells come by inclusion-exclusion from the weights of the
+    rows where each subset of its columns is all 1. Those of at most four
+    columns are entries of one product ``Q^T Q``, ``Q`` holding the rows'
+    products of every pair of columns (a column with itself among them); those
+    of five, per middle column ``c``, of one product of the triples
+    ``a < b < c`` with the pairs ``c < d < e``: about as many entries as there
+    are supports. Integer counts are exact in float32 products (under 2^24)
+    and pack with their negative part into one integer, so the transform
+    runs once; ``t log t`` is read from a table.
+    """
+    n, m = X.shape
+    n_supports = math.comb(m, size)
+    if n_supports > _MAX_LIST_SUPPORTS or n_supports == 0:
+        return None
+    estimate = n_supports * (_LIST_SECONDS_PER_SUPPORT
+                             + (n * _LIST_SECONDS_PER_PRODUCT if size == 5 else 0.0))
+    if time.perf_counter() + estimate > deadline or n * m * (m + 1) // 2 > _LIST_MAX_PRODUCTS:
+        return None
+    unit = float(total[total > 0].min()) if np.any(total > 0) else 1.0
+    counts, negative_counts = np.rint(total / unit), np.rint(negative / unit)
+    if (not np.allclose(counts * unit, total, rtol=1e-12, atol=0)
+            or not np.allclose(negative_counts * unit, negative, rtol=1e-12, atol=0)
+            or counts.sum() >= 2**24):
+        return None
+    columns = X.astype(np.float32)
+    first, second = np.triu_indices(m)  # pairs, each column with itself among them
+    pair = np.zeros((m, m), dtype=np.int64)
+    pair[first, second] = pair[second, first] = np.arange(len(first))
+    products = columns[:, first] * columns[:, second]
+    weights = (counts.astype(np.float32), negative_counts.astype(np.float32))
+    # the counts of the rows where a set of at most four columns is all 1,
+    # packed with those of its negative rows: total * 2^32 + negative
+    all_ones = _packed(*(products.T @ (w[:, None] * products) for w in weights))
+    entropy_of = xlogy(np.arange(counts.sum() + 1), np.arange(counts.sum() + 1))
+    everyone = _packed(np.float32(counts.sum()), np.float32(negative_counts.sum()))
+    supports, values = [], []
+    for c in range(2, m - size + 3):
+        if time.perf_counter() > deadline:
+            return None
+        below_a, below_b = np.triu_indices(c, 1)
+        if size == 5:
+            above = np.triu_indices(m - c - 1, 1)
+            members = [below_a[:, None], below_b[:, None], np.full((1, 1), c),
+                       above[0][None, :] + c + 1, above[1][None, :] + c + 1]
+        else:
+            members = [below_a[:, None], below_b[:, None], np.full((1, 1), c),
+                       np.arange(c + 1, m)[None, :]]
+        # the weight of the rows where a subset (bits over members) is all 1
+        ones = {0: everyone}
+        for subset in range(1, 2**size):
+            chosen = [members[i] for i in range(size) if subset >> i & 1]
+            if len(chosen) <= 4:
+                ones[subset] = _all_ones(all_ones, pair, chosen)
+        if size == 5:
+            left = columns[:, below_a] * columns[:, below_b] * columns[:, [c]]
+            right = products[:, pair[members[3][0], members[4][0]]]
+            ones[2**size - 1] = _packed(*(left.T @ (w[:, None] * right) for w in weights))
+        # each cell's weight: the rows where exactly its subset is 1 (Moebius)
+        for i in range(size):
+            for subset in range(2**size):
+                if not subset >> i & 1:
+                    ones[subset] = ones[subset] - ones[subset | 1 << i]
+        shape = np.broadcast_shapes(*(np.shape(a) for a in members))
+        value = np.zeros(shape)
+        for cell in ones.values():
+            cell_total, cell_negative = cell >> 32, cell & 0xFFFFFFFF
+            value = value + (entropy_of[cell_total] - entropy_of[cell_negative]
+                             - entropy_of[cell_total - cell_negative])
+        supports.append(np.stack([np.broadcast_to(a, shape) for a in members],
+                                 axis=-1).reshape(-1, size))
+        values.append(value.reshape(-1) * unit)
+    supports = np.concatenate(supports).astype(np.min_scalar_type(m))
+    values = _lowered(np.concatenate(values))
+    beyond = np.inf
+    if len(values) > _LIST_KEPT:
+        kept = np.argpartition(values, _LIST_KEPT)
+        beyond = float(values[kept[_LIST_KEPT]])
+        kept = kept[:_LIST_KEPT]
+        supports, values = supports[kept], values[kept]
+    order = np.argsort(values, kind="stable")
+    return supports[order], values[order], beyond
+
+
+def _packed(total, negative):
+    """Counts (exact integers, as floats) packed as ``total * 2^32 + negative``:
+    sums and differences of packed counts are those of their parts.
+    """
+    return (np.rint(total).astype(np.int64) << 32) + np.rint(negative).astype(np.int64)
+
+
+def _all_ones(all_ones: np.ndarray, pair: np.ndarray, chosen: list) -> np.ndarray:
+    """The entry of ``all_ones`` (rows and columns: pairs) for the set of one
+    to four columns ``chosen`` (broadcast index arrays).
+    """
+    if len(chosen) == 1:
+        chosen = chosen * 2
+    if len(chosen) == 2:
+        return all_ones[pair[chosen[0], chosen[1]], pair[chosen[0], chosen[1]]]
+    if len(chosen) == 3:
+        return all_ones[pair[chosen[0], chosen[1]], pair[chosen[2], chosen[2]]]
+    return all_ones[pair[chosen[0], chosen[1]], pair[chosen[2], chosen[3]]]
 
 
 def _lowered(values):
