@@ -105,12 +105,13 @@ class InProcessPool:
     fail = None
 
     def __init__(self, module, payload, n):
-        problem, options, start, seed = payload
+        problem, options, start, seed, listed = payload
         self.workers, self.frontiers, self.orders = [], [], [None] * n
         for index in range(n):
             worker = branch_and_bound.BranchAndBound(problem, random_state=seed + index,
                                                      **options)
             worker._start, worker._interrupted, worker.lp = start, (lambda: False), None
+            worker._listed_supports = listed
             worker._prepare()
             self.workers.append(worker)
             self.frontiers.append(branch_and_bound._Frontier())
@@ -336,3 +337,31 @@ def test_cli_takes_n_jobs_and_refuses_zero(capsys):
 
     assert main(["fit", "data.csv", "--target", "y", "--n-jobs", "0"]) == 2
     assert "0 processes cannot search; use 1, or -1 for every core" in capsys.readouterr().err
+
+
+def test_workers_get_the_coordinators_list_of_supports(monkeypatch, wait_for_workers):
+    """The saturated bound's list of supports (seconds to build on heloc) is
+    built once, by the coordinator, and handed to the workers."""
+    from sk_riskscore._solver import _saturated
+
+    monkeypatch.setattr(_saturated, "_MAX_ENTRIES", 0)  # the list, not the table
+    built = []
+    lowest = _saturated._lowest_supports
+    monkeypatch.setattr(_saturated, "_lowest_supports",
+                        lambda *args: built.append(args) or lowest(*args))
+    pools = []
+    monkeypatch.setattr(branch_and_bound, "WorkerPool",
+                        lambda *args: pools.append(InProcessPool(*args)) or pools[-1])
+    rng = np.random.default_rng(5)
+    X = (rng.random((300, 8)) < rng.uniform(0.2, 0.7, 8)).astype(float)
+    y = np.where(X @ rng.integers(-2, 3, 8) + rng.normal(size=300) > 0.5, 1, -1)
+    lower, upper = np.full(8, -2), np.full(8, 2)
+    reach = intercept_bound(X, y, np.ones(300), lower, upper, 4)
+    problem = RiskScoreProblem(X, y, np.ones(300), lower, upper, -reach, reach,
+                               np.full(8, 1e-4), max_features=4)
+    result = solve(problem, n_jobs=2, gap_tolerance=1e-9, time_limit=120)
+    assert len(built) == 1
+    assert all(worker.saturated.supports is not None for worker in pools[0].workers)
+    truth = enumerated(problem)
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert result.lower_bound <= truth.objective + 1e-9

@@ -282,6 +282,7 @@ class BranchAndBound:
         self.initial_models = tuple(initial_models)
         self.rows = rows
         self.n_jobs = n_jobs
+        self._listed_supports = None  # a worker's: the coordinator's list of supports
 
     # ------------------------------------------------------------------ public
     def solve(self) -> SolverResult:
@@ -356,7 +357,10 @@ class BranchAndBound:
         seed = int(self.rng.integers(2**31 - 1))
         options = dict(backend=self.backend, gap_tolerance=self.gap_tolerance,
                        pool_size=self.pool_size, time_limit=self.time_limit)
-        pool = WorkerPool(_WORKER_MODULE, (self.problem, options, self._start, seed),
+        # the saturated bound's list of supports costs seconds to build (heloc,
+        # k = 5: 6 s): the workers get this one
+        listed = self.saturated.supports if self.saturated is not None else None
+        pool = WorkerPool(_WORKER_MODULE, (self.problem, options, self._start, seed, listed),
                           n_workers)
         try:
             return self._search(lower, upper, pool)
@@ -663,7 +667,8 @@ class BranchAndBound:
         or None where it does not apply.
         """
         return saturated_bound(self.oracle, self.feasibility.max_support,
-                               time.perf_counter() + BUILD_SHARE * self.time_limit)
+                               time.perf_counter() + BUILD_SHARE * self.time_limit,
+                               self._listed_supports)
 
     def _screened(self, node: _Node) -> bool:
         """Raise the node's bound to its saturated bound and leave out the free
@@ -1304,7 +1309,7 @@ class _Stop(Exception):
         self.status, self.bound, self.message = status, bound, message
 
 
-def serve_worker(connection, index, problem, options, start, seed) -> None:
+def serve_worker(connection, index, problem, options, start, seed, listed=None) -> None:
     """A search worker's life (see ``BranchAndBound._run_parallel``): the
     search state without root or first incumbents, then rounds until told to
     stop. A failure is sent back, never raised here.
@@ -1314,6 +1319,7 @@ def serve_worker(connection, index, problem, options, start, seed) -> None:
         with threadpool_limits(limits=1, user_api="blas"):
             search = BranchAndBound(problem, random_state=seed + index, **options)
             search._start = start  # one clock: perf_counter is system-wide
+            search._listed_supports = listed
             search._interrupted = lambda: False
             search.lp = None
             search._prepare()

@@ -96,14 +96,17 @@ _NODE_SHARE = 0.2
 _CACHED_ENTRIES = 8_000_000
 
 
-def saturated_bound(oracle: LossOracle, max_support: int, deadline: float = np.inf):
+def saturated_bound(oracle: LossOracle, max_support: int, deadline: float = np.inf,
+                    supports: tuple | None = None):
     """``SaturatedBound.build`` once per set of rows: kept on the oracle's row
     facts, which its copies at other scales share (the scale search's solves;
     the Rashomon enumeration after the solve that finds its optimum).
+    ``supports``: a list of supports already built for these rows and
+    ``max_support`` (a search worker's, from its coordinator).
     """
     cache = oracle.row_facts.saturated
     if max_support not in cache:
-        cache[max_support] = SaturatedBound.build(oracle, max_support, deadline)
+        cache[max_support] = SaturatedBound.build(oracle, max_support, deadline, supports)
     return cache[max_support]
 
 
@@ -164,8 +167,11 @@ class SaturatedBound:
         self.seconds = 0.0
 
     @classmethod
-    def build(cls, oracle: LossOracle, max_support: int, deadline: float = np.inf):
-        """The bound for at most ``max_support`` features, or None (see above)."""
+    def build(cls, oracle: LossOracle, max_support: int, deadline: float = np.inf,
+              supports: tuple | None = None):
+        """The bound for at most ``max_support`` features, or None (see above);
+        with ``supports``, the list of supports built before for these rows.
+        """
         X = oracle.X
         n, d = X.shape
         if max_support < 1 or d == 0:
@@ -182,6 +188,8 @@ class SaturatedBound:
                                                   return_inverse=True)
         m = len(representatives)
         partition = partition.reshape(-1)
+        if supports is not None:
+            return cls(oracle, max_support, partition, representatives, supports=supports)
         if m**max_support <= _MAX_ENTRIES and n * m**max_support <= _MAX_TABLE_WORK:
             table = _saturated_values(X[:, representatives], oracle.weight,
                                       oracle.negative_weight, max_support, deadline)
