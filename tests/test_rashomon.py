@@ -423,3 +423,38 @@ def test_box_candidates_never_outgrow_the_box():
                                       [np.r_[np.zeros(25), np.ones(5)].astype(int)])
     finally:
         tree.close()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_set_split_by_listed_supports_equals_brute_force(seed, monkeypatch):
+    """With the saturated bound's list of supports (forced here; heloc with
+    k = 5 in use), boxes are split by the supports they allow: the parts
+    overlap, and the set still holds each model once."""
+    from sk_riskscore._solver import _rashomon, _saturated
+
+    monkeypatch.setattr(_saturated, "_MAX_ENTRIES", 0)
+    splits = []
+    by_support = _rashomon._Enumeration._by_support
+
+    def counted(self, box):
+        parts = by_support(self, box)
+        splits.append(parts is not None)
+        return parts
+
+    monkeypatch.setattr(_rashomon._Enumeration, "_by_support", counted)
+    rng = np.random.default_rng(seed)
+    n, d, k = 160, 7, 4
+    X = (rng.random((n, d)) < rng.uniform(0.2, 0.7, d)).astype(float)
+    X[:, 5] = 1.0 - X[:, 0]  # a complement: one partition with column 0
+    y = np.where(X @ rng.integers(-2, 3, d) + rng.normal(size=n) > 0.3, 1, -1)
+    weights = rng.integers(1, 3, n).astype(float)
+    lower, upper = np.full(d, -2), np.full(d, 2)
+    reach = intercept_bound(X, y, weights, lower, upper, k)
+    c0 = np.full(d, 1e-3 if seed % 2 else 1e-6)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0, max_features=k)
+    truth = enumerate_models(X, y, weights, lower, upper, -reach, reach, c0, 0, k)
+    epsilon = (0.01, 0.05)[seed % 2]
+    found = enumerate_rashomon(problem, epsilon=epsilon, time_limit=60, max_nodes=20_000)
+    assert found.complete
+    assert any(splits)
+    assert_same_set(found, truth, epsilon)

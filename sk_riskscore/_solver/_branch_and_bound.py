@@ -689,34 +689,21 @@ class BranchAndBound:
 
     def _by_support(self, node: _Node) -> list[_Node] | None:
         """Split a node by the listed supports it allows under the prune
-        threshold (``SaturatedBound.listed_supports``): one child per support,
-        the features of its partitions allowed and every other left out. Every
-        model of the node that could beat the incumbent lies in some child
-        (children may overlap). heloc binarized, k = 5: the root allows 938 of
-        7.0 million supports; branching on features reached 487 of them in a
-        minute, 3,000 LP nodes mostly on the way. None where the list does not
-        apply or allows more than ``_SUPPORT_CHILDREN_AT_MOST``.
+        threshold (``SaturatedBound.split``): one child per support, the
+        features of its partitions allowed and every other left out. heloc
+        binarized, k = 5: the root allows 938 of 7.0 million supports;
+        branching on features reached 487 of them in a minute, 3,000 LP nodes
+        mostly on the way. None where the list does not apply or allows more
+        than ``_SUPPORT_CHILDREN_AT_MOST``.
         """
         if self.saturated is None:
             return None
-        listed = self.saturated.listed_supports(node.lower, node.upper,
-                                                self._prune_threshold(),
-                                                _SUPPORT_CHILDREN_AT_MOST)
-        if listed is None:
+        parts = self.saturated.split(node.lower, node.upper, self._prune_threshold(),
+                                     _SUPPORT_CHILDREN_AT_MOST)
+        if parts is None:
             return None
-        d = self.d
-        partition = self.saturated.partition
-        free = np.flatnonzero((node.upper[1 + d :] > 0.5) & (node.lower[1 + d :] < 0.5))
-        children = []
-        for support, value in zip(*listed):
-            out = free[~np.isin(partition[free], support)]
-            if len(out) == 0:  # the node is this support's already
-                return None
-            lower, upper = node.lower.copy(), node.upper.copy()
-            lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
-            if self._propagate(lower, upper):
-                children.append(_Node(lower, upper, max(node.bound, float(value)),
-                                      node.depth + 1))
+        children = [_Node(lower, upper, max(node.bound, value), node.depth + 1)
+                    for lower, upper, value in parts if self._propagate(lower, upper)]
         if not children:
             node.bound = np.inf
             return None

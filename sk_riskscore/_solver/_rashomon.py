@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 # A box with at most this many admissible points vectors is evaluated model by
 # model instead of bounded by an LP.
 _EVALUATE_AT_MOST = 48
+# A box that allows at most this many of the saturated bound's listed supports
+# within the threshold is split by them (see BranchAndBound._by_support).
+_SUPPORT_PARTS_AT_MOST = 4096
 # Pruning keeps models up to this relative slack above the threshold (LP bounds
 # and merged-row losses are exact to ~1e-9 only); the final filter is exact.
 _SLACK = 1e-7
@@ -330,6 +333,9 @@ class _Enumeration:
         if self.saturated is not None and not self._screened(box):
             self.n_pruned += 1
             return []
+        parts = self._by_support(box)
+        if parts is not None:
+            return parts
         if not root and self._small(box):
             self._evaluate(self._candidates(box))
             return []
@@ -359,6 +365,19 @@ class _Enumeration:
         if box.bound >= threshold:
             return False
         return not left_out or self._propagate(box.lower, box.upper)
+
+    def _by_support(self, box: _Box) -> list[_Box] | None:
+        """Split a box by the listed supports it allows within the threshold,
+        as the tree does (``BranchAndBound._by_support``): the parts may
+        overlap, and a model found twice is kept once.
+        """
+        parts = self.saturated.split(box.lower, box.upper,
+                                     np.nextafter(self._limit(), np.inf),
+                                     _SUPPORT_PARTS_AT_MOST) if self.saturated else None
+        if parts is None:
+            return None
+        return [_Box(lower, upper, max(box.bound, value))
+                for lower, upper, value in parts if self._propagate(lower, upper)]
 
     def _fix_by_reduced_cost(self, box: _Box, solution) -> None:
         """Shrink the points' ranges by the LP's (safe) reduced costs: moving a

@@ -322,6 +322,30 @@ class SaturatedBound:
             return None
         return supports[under], values[under]
 
+    def split(self, lower: np.ndarray, upper: np.ndarray, threshold: float, at_most: int):
+        """A box (layout ``[b, l, z]``) split by the listed supports it allows
+        under ``threshold`` (``listed_supports``): per support, the box's
+        bounds with every free feature outside the support's partitions left
+        out, and the support's value, which bounds the part. Every model of
+        the box under the threshold lies in some part (parts may overlap).
+        None where the list does not tell, or where some support would leave
+        the box as it is.
+        """
+        listed = self.listed_supports(lower, upper, threshold, at_most)
+        if listed is None:
+            return None
+        d = self.n_features
+        free = np.flatnonzero((upper[1 + d :] > 0.5) & (lower[1 + d :] < 0.5))
+        parts = []
+        for support, value in zip(*listed):
+            out = free[~np.isin(self.partition[free], support)]
+            if len(out) == 0:
+                return None
+            part_lower, part_upper = lower.copy(), upper.copy()
+            part_lower[1 + out] = part_upper[1 + out] = part_upper[1 + d + out] = 0.0
+            parts.append((part_lower, part_upper, float(value)))
+        return parts
+
     def _fitting(self, used_parts: np.ndarray, allowed_parts: np.ndarray, threshold: float):
         """The listed supports (read up to ``threshold``, at most
         ``_LIST_SCANNED``) holding ``used_parts`` within ``allowed_parts``,
