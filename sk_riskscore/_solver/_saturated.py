@@ -371,6 +371,8 @@ class SaturatedBound:
         ``max_support``), lowered by the margin; kept.
         """
         if parts not in self._few:
+            if len(self._few) >= _CACHED_ENTRIES // 64:
+                self._few.clear()
             _, cells = distinct_rows(self.columns[:, list(parts)])
             total = np.bincount(cells, self.oracle.weight)
             negative = np.bincount(cells, self.oracle.negative_weight)
@@ -447,9 +449,11 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
     # the counts of the rows where a set of at most four columns is all 1,
     # packed with those of its negative rows: total * 2^32 + negative
     all_ones = _packed(*(products.T @ (w[:, None] * products) for w in weights))
+    del products  # 64 MB for heloc
     entropy_of = xlogy(np.arange(counts.sum() + 1), np.arange(counts.sum() + 1))
     everyone = _packed(np.float32(counts.sum()), np.float32(negative_counts.sum()))
     supports, values = [], []
+    index_type = np.min_scalar_type(m)  # 7 million supports of heloc: 35 MB, not 280
     for c in range(2, m - size + 3):
         if time.perf_counter() > deadline:
             return None
@@ -485,10 +489,11 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
             value = value + (entropy_of[cell_total] - entropy_of[cell_negative]
                              - entropy_of[cell_total - cell_negative])
         supports.append(np.stack([np.broadcast_to(a, shape) for a in members],
-                                 axis=-1).reshape(-1, size))
+                                 axis=-1).reshape(-1, size).astype(index_type))
         values.append(value.reshape(-1) * unit)
-    supports = np.concatenate(supports).astype(np.min_scalar_type(m))
-    values = _lowered(np.concatenate(values))
+    supports = np.concatenate(supports)
+    values = np.concatenate(values)
+    values -= _MARGIN * (1.0 + np.abs(values))  # _lowered, in place
     beyond = np.inf
     if len(values) > _LIST_KEPT:
         kept = np.argpartition(values, _LIST_KEPT)
