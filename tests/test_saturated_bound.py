@@ -323,7 +323,7 @@ def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkey
         return children
 
     monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_by_support", counted)
-    X, y, weights = whole_weight_rows(seed, n=200, d=8)
+    X, y, weights = whole_weight_rows(seed, n=120, d=8)
     lower, upper = np.full(8, -2), np.full(8, 2)
     reach = intercept_bound(X, y, weights, lower, upper, max_support)
     c0 = np.full(8, 1e-3 if seed % 2 else 1e-6)
