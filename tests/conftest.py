@@ -256,3 +256,23 @@ def _sqlite_tables(path: Path) -> int:
         return 0
     with contextlib.closing(sqlite3.connect(path)) as db:
         return db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """``spy(owner, name)`` wraps the method ``owner.name`` and returns a list
+    that records, per call, whether it returned something other than None."""
+
+    def install(owner, name):
+        calls = []
+        original = getattr(owner, name)
+
+        def recorded(*args, **kwargs):
+            result = original(*args, **kwargs)
+            calls.append(result is not None)
+            return result
+
+        monkeypatch.setattr(owner, name, recorded)
+        return calls
+
+    return install

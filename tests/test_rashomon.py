@@ -426,22 +426,14 @@ def test_box_candidates_never_outgrow_the_box():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_set_split_by_listed_supports_equals_brute_force(seed, monkeypatch):
+def test_set_split_by_listed_supports_equals_brute_force(seed, monkeypatch, spy):
     """With the saturated bound's list of supports (forced here; heloc with
     k = 5 in use), boxes are split by the supports they allow: the parts
     overlap, and the set still holds each model once."""
     from sk_riskscore._solver import _rashomon, _saturated
 
     monkeypatch.setattr(_saturated, "_MAX_ENTRIES", 0)
-    splits = []
-    by_support = _rashomon._Enumeration._by_support
-
-    def counted(self, box):
-        parts = by_support(self, box)
-        splits.append(parts is not None)
-        return parts
-
-    monkeypatch.setattr(_rashomon._Enumeration, "_by_support", counted)
+    splits = spy(_rashomon._Enumeration, "_by_support")
     rng = np.random.default_rng(seed)
     n, d, k = 160, 7, 4
     X = (rng.random((n, d)) < rng.uniform(0.2, 0.7, d)).astype(float)

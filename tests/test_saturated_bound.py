@@ -308,21 +308,13 @@ def test_a_list_past_its_deadline_is_not_built(monkeypatch):
 
 @pytest.mark.parametrize("max_support", [4, 5])
 @pytest.mark.parametrize("seed", range(4))
-def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkeypatch):
+def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkeypatch, spy):
     """The tree splits nodes by the listed supports they allow: the optimum
     and the bound against every model."""
     from sk_riskscore._solver import _branch_and_bound
 
     listed(monkeypatch)
-    splits = []
-    by_support = _branch_and_bound.BranchAndBound._by_support
-
-    def counted(self, node):
-        children = by_support(self, node)
-        splits.append(children is not None)
-        return children
-
-    monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_by_support", counted)
+    splits = spy(_branch_and_bound.BranchAndBound, "_by_support")
     X, y, weights = whole_weight_rows(seed, n=120, d=8)
     lower, upper = np.full(8, -2), np.full(8, 2)
     reach = intercept_bound(X, y, weights, lower, upper, max_support)
