@@ -60,8 +60,11 @@ _MAX_LIST_SUPPORTS = 8_000_000
 _LIST_SECONDS_PER_PRODUCT = 1e-11
 _LIST_SECONDS_PER_SUPPORT = 8e-7
 # ... and with the rows' products of every pair of columns at most this many
-# float32 entries (heloc: 7,882 rows x 2,016 pairs, 16 million)
+# float32 entries (heloc: 7,882 rows x 2,016 pairs, 16 million), and the
+# table of pairs by pairs at most this many (mushroom: 5,460 pairs, 30 million,
+# 240 MB)
 _LIST_MAX_PRODUCTS = 50_000_000
+_LIST_MAX_PAIR_ENTRIES = 32_000_000
 # ... of which at most this many are kept (the next one's value bounds the
 # rest), and a node reads at most this many of the lowest.
 _LIST_KEPT = 1_000_000
@@ -189,18 +192,20 @@ class SaturatedBound:
         m = len(representatives)
         partition = partition.reshape(-1)
         if supports is not None:
-            return cls(oracle, max_support, partition, representatives, supports=supports)
+            return cls(oracle, max_support, partition, representatives,
+                       completion_slots=_completion_slots(n, m, max_support), supports=supports)
         if m**max_support <= _MAX_ENTRIES and n * m**max_support <= _MAX_TABLE_WORK:
             table = _saturated_values(X[:, representatives], oracle.weight,
                                       oracle.negative_weight, max_support, deadline)
             if table is not None:
                 return cls(oracle, max_support, partition, representatives, _lowered(table))
+        slots = _completion_slots(n, m, max_support)
         if max_support in (4, 5) and m > max_support:
             supports = _lowest_supports(X[:, representatives], oracle.weight,
                                         oracle.negative_weight, max_support, deadline)
             if supports is not None:
-                return cls(oracle, max_support, partition, representatives, supports=supports)
-        slots = _completion_slots(n, m, max_support)
+                return cls(oracle, max_support, partition, representatives,
+                           completion_slots=slots, supports=supports)
         if slots < 1:
             return None
         return cls(oracle, max_support, partition, representatives, completion_slots=slots)
@@ -220,8 +225,14 @@ class SaturatedBound:
         slots = self.max_support - len(parts)
         if slots < 0:
             return np.inf, np.full(self.n_features, np.inf)
+        listed = None
         if self.table is None and self.supports is not None:
-            return self._listed_bound(parts, used | free, free, threshold)
+            listed = self._listed_bound(parts, used | free, free, threshold)
+            if listed[2]:
+                return listed[:2]
+            # no allowed support in the part of the list read, and some under
+            # the threshold unread (mushroom, k = 4: a million kept under
+            # it): the used features' cells where they are at hand
         # used features of one partition: repeated indices, fewer partitions
         index = np.sort(parts)
         if self.table is not None:
@@ -229,6 +240,8 @@ class SaturatedBound:
         elif (slots <= self.completion_slots and (slots <= 2 or len(index) <= _DEEP_USED)
               and (compute or (tuple(index), slots) in self._by_used)):
             view = self._completions(index, slots)
+        elif listed is not None:
+            return listed[:2]
         else:
             return -np.inf, np.where(free, -np.inf, np.inf)
         best_with = np.full(self.n_features, np.inf)
@@ -276,7 +289,9 @@ class SaturatedBound:
     def _listed_bound(self, used_parts: np.ndarray, allowed: np.ndarray, free: np.ndarray,
                       threshold: float):
         """``node_bound`` from the sorted list of supports: its first support
-        that holds the used partitions and otherwise allowed ones only.
+        that holds the used partitions and otherwise allowed ones only; and
+        whether that is the least (False: none was read, and the next value
+        is under ``threshold``).
 
         Every support of at most ``max_support`` features lies within such a
         support of ``max_support`` partitions when at least that many are
@@ -290,13 +305,13 @@ class SaturatedBound:
             # every support lies within the few allowed partitions: their own cells
             value = self._value_of(tuple(allowed_parts))
             best_with[free] = value
-            return value, best_with
+            return value, best_with, True
         supports, values, beyond = self._fitting(used_parts, allowed_parts, threshold)
         bound = min(float(values[0]), beyond) if len(values) else beyond
         by_partition = np.full(self.n_partitions, beyond)
         np.minimum.at(by_partition, supports.ravel(), np.repeat(values, supports.shape[1]))
         best_with[free] = by_partition[self.partition[free]]
-        return bound, best_with
+        return bound, best_with, len(values) > 0 or beyond >= threshold
 
     def listed_supports(self, lower: np.ndarray, upper: np.ndarray, threshold: float,
                         at_most: int):
@@ -414,8 +429,7 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
 
     A support's cells come by inclusion-exclusion from the weights of the
     rows where each subset of its columns is all 1. Those of at most four
-    columns are entries of one product ``Q^T Q``, ``Q`` holding the rows'
-    products of every pair of columns (a column with itself among them); those
+    columns come from products of pairs of columns (``_AllOnes``); those
     of five, per middle column ``c``, of one product of the triples
     ``a < b < c`` with the pairs ``c < d < e``: about as many entries as there
     are supports. Integer counts are exact in float32 products (under 2^24)
@@ -428,7 +442,9 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
         return None
     estimate = n_supports * (_LIST_SECONDS_PER_SUPPORT
                              + (n * _LIST_SECONDS_PER_PRODUCT if size == 5 else 0.0))
-    if time.perf_counter() + estimate > deadline or n * m * (m + 1) // 2 > _LIST_MAX_PRODUCTS:
+    n_pairs = m * (m + 1) // 2
+    if (time.perf_counter() + estimate > deadline or n * n_pairs > _LIST_MAX_PRODUCTS
+            or n_pairs**2 > _LIST_MAX_PAIR_ENTRIES):
         return None
     unit = float(total[total > 0].min()) if np.any(total > 0) else 1.0
     counts, negative_counts = np.rint(total / unit), np.rint(negative / unit)
@@ -441,15 +457,8 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
     columns = X.astype(np.float32)
     flip = columns.sum(axis=0) > n / 2
     columns[:, flip] = 1.0 - columns[:, flip]
-    first, second = np.triu_indices(m)  # pairs, each column with itself among them
-    pair = np.zeros((m, m), dtype=np.int64)
-    pair[first, second] = pair[second, first] = np.arange(len(first))
-    products = columns[:, first] * columns[:, second]
     weights = (counts.astype(np.float32), negative_counts.astype(np.float32))
-    # the counts of the rows where a set of at most four columns is all 1,
-    # packed with those of its negative rows: total * 2^32 + negative
-    all_ones = _packed(*(products.T @ (w[:, None] * products) for w in weights))
-    del products  # 64 MB for heloc
+    all_ones = _AllOnes(columns, weights)
     entropy_of = xlogy(np.arange(counts.sum() + 1), np.arange(counts.sum() + 1))
     everyone = _packed(np.float32(counts.sum()), np.float32(negative_counts.sum()))
     supports, values = [], []
@@ -470,7 +479,7 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
         for subset in range(1, 2**size):
             chosen = [members[i] for i in range(size) if subset >> i & 1]
             if len(chosen) <= 4:
-                ones[subset] = _all_ones(all_ones, pair, chosen)
+                ones[subset] = all_ones.of(chosen)
         if size == 5:
             rows = np.flatnonzero(columns[:, c])
             sub = columns[rows]
@@ -511,17 +520,41 @@ def _packed(total, negative):
     return (np.rint(total).astype(np.int64) << 32) + np.rint(negative).astype(np.int64)
 
 
-def _all_ones(all_ones: np.ndarray, pair: np.ndarray, chosen: list) -> np.ndarray:
-    """The entry of ``all_ones`` (rows and columns: pairs) for the set of one
-    to four columns ``chosen`` (broadcast index arrays).
+class _AllOnes:
+    """The weight of the rows where a set of one to four columns is all 1,
+    packed with that of its negative rows (``_packed``).
+
+    Sets of one or two columns come from one product of the columns; those of
+    three or four, ``a < b < c (<= d)``, from the product of the pairs
+    ``(a, b)`` with the pairs ``(c, d)`` past ``b``, over the rows where ``b``
+    is 1: a sixth of the product of every pair with every pair, and fewer
+    rows (mushroom, k = 4: 104 columns, 5,460 pairs).
     """
-    if len(chosen) == 1:
-        chosen = chosen * 2
-    if len(chosen) == 2:
-        return all_ones[pair[chosen[0], chosen[1]], pair[chosen[0], chosen[1]]]
-    if len(chosen) == 3:
-        return all_ones[pair[chosen[0], chosen[1]], pair[chosen[2], chosen[2]]]
-    return all_ones[pair[chosen[0], chosen[1]], pair[chosen[2], chosen[3]]]
+
+    def __init__(self, columns: np.ndarray, weights: tuple):
+        m = columns.shape[1]
+        self.columns = _packed(*(columns.T @ (w[:, None] * columns) for w in weights))
+        first, second = np.triu_indices(m)  # each column with itself among them
+        self.pair = np.zeros((m, m), dtype=np.int64)
+        self.pair[first, second] = self.pair[second, first] = np.arange(len(first))
+        self.pairs = np.zeros((len(first), len(first)), dtype=np.int64)
+        for b in range(1, m - 1):
+            rows = np.flatnonzero(columns[:, b])
+            later = np.flatnonzero(first > b)
+            sub = columns[rows]
+            left = sub[:, :b]  # the pairs (a, b): b is 1 on these rows
+            right = sub[:, first[later]] * sub[:, second[later]]
+            self.pairs[np.ix_(self.pair[np.arange(b), b], later)] = _packed(
+                *(left.T @ (w[rows, None] * right) for w in weights))
+
+    def of(self, chosen: list) -> np.ndarray:
+        """The entry for the columns ``chosen`` (broadcast index arrays, increasing)."""
+        if len(chosen) == 1:
+            return self.columns[chosen[0], chosen[0]]
+        if len(chosen) == 2:
+            return self.columns[chosen[0], chosen[1]]
+        last = chosen[2] if len(chosen) == 3 else chosen[3]
+        return self.pairs[self.pair[chosen[0], chosen[1]], self.pair[chosen[2], last]]
 
 
 def _lowered(values):
