@@ -328,3 +328,30 @@ def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkey
     assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
     assert result.lower_bound <= truth.objectives.min() + 1e-9
     assert any(splits)
+
+
+def test_the_scale_search_builds_the_list_once_from_its_whole_time(monkeypatch):
+    """Every scale's solve shares the bound; each one's slice of the time
+    limit would be too short for the list's build share (heloc, k = 5)."""
+    import time
+
+    from sk_riskscore._solver import search_scale
+
+    listed(monkeypatch)
+    built = []
+    lowest = saturated._lowest_supports
+
+    def recorded(X, total, negative, size, deadline=np.inf):
+        built.append(deadline - time.perf_counter())
+        return lowest(X, total, negative, size, deadline)
+
+    monkeypatch.setattr(saturated, "_lowest_supports", recorded)
+    X, y, weights = whole_weight_rows(0, n=150, d=8)
+    lower, upper = np.full(8, -2), np.full(8, 2)
+    reach = intercept_bound(X, y, weights, lower, upper, 4)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(8, 1e-4),
+                               max_features=4)
+    result = search_scale(problem, time_limit=40, gap_tolerance=1e-4)
+    assert result.model is not None
+    assert len(built) == 1
+    assert built[0] > 0.9 * saturated.BUILD_SHARE * 40

@@ -24,9 +24,11 @@ from threadpoolctl import threadpool_limits
 
 from ._branch_and_bound import BranchAndBound
 from ._certify import certify
+from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle
 from ._problem import RiskScoreProblem
 from ._result import SolverResult, SolverStatus, relative_gap
+from ._saturated import BUILD_SHARE, saturated_bound
 from ._scan import platt_scale, rescaled, scan_scales
 
 __all__ = ["search_scale"]
@@ -57,6 +59,12 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     with threadpool_limits(limits=1, user_api="blas"):
         scanned = scan_scales(problem, rows,
                               deadline=start + _SCAN_SHARE * time_limit)[:_SCANNED]
+        # The saturated bound holds at every scale, so every solve below shares
+        # it (cached on the rows); built here, it gets the share of the whole
+        # time limit, not of one scale's slice (heloc binarized, k = 5: its
+        # list of supports takes 6 s, more than a quarter of any slice).
+        saturated_bound(rows, FeasibilityChecker(problem).max_support,
+                        time.perf_counter() + BUILD_SHARE * time_limit)
     evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
     results: dict[float, SolverResult] = {}
     best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
