@@ -501,8 +501,7 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
                                  axis=-1).reshape(-1, size).astype(index_type))
         values.append(value.reshape(-1) * unit)
     supports = np.concatenate(supports)
-    values = np.concatenate(values)
-    values -= _MARGIN * (1.0 + np.abs(values))  # _lowered, in place
+    values = _lowered(np.concatenate(values), in_place=True)
     beyond = np.inf
     if len(values) > _LIST_KEPT:
         kept = np.argpartition(values, _LIST_KEPT)
@@ -533,7 +532,8 @@ class _AllOnes:
 
     def __init__(self, columns: np.ndarray, weights: tuple):
         m = columns.shape[1]
-        self.columns = _packed(*(columns.T @ (w[:, None] * columns) for w in weights))
+        # sets of one or two columns: (a, a) and (a, b)
+        self.column_pairs = _packed(*(columns.T @ (w[:, None] * columns) for w in weights))
         first, second = np.triu_indices(m)  # each column with itself among them
         self.pair = np.zeros((m, m), dtype=np.int64)
         self.pair[first, second] = self.pair[second, first] = np.arange(len(first))
@@ -550,15 +550,22 @@ class _AllOnes:
     def of(self, chosen: list) -> np.ndarray:
         """The entry for the columns ``chosen`` (broadcast index arrays, increasing)."""
         if len(chosen) == 1:
-            return self.columns[chosen[0], chosen[0]]
+            return self.column_pairs[chosen[0], chosen[0]]
         if len(chosen) == 2:
-            return self.columns[chosen[0], chosen[1]]
+            return self.column_pairs[chosen[0], chosen[1]]
         last = chosen[2] if len(chosen) == 3 else chosen[3]
         return self.pairs[self.pair[chosen[0], chosen[1]], self.pair[chosen[2], last]]
 
 
-def _lowered(values):
-    return values - _MARGIN * (1.0 + np.abs(values))
+def _lowered(values, in_place: bool = False):
+    """Values lowered by the rounding margin (a new array unless ``in_place``:
+    the list of supports' 7 million values on heloc).
+    """
+    margin = _MARGIN * (1.0 + np.abs(values))
+    if in_place:
+        values -= margin
+        return values
+    return values - margin
 
 
 def _completion_slots(n: int, m: int, max_support: int) -> int:
