@@ -110,9 +110,8 @@ class InProcessPool:
         for index in range(n):
             worker = branch_and_bound.BranchAndBound(problem, random_state=seed + index,
                                                      **options)
-            worker._start, worker._interrupted, worker.lp = start, (lambda: False), None
-            worker._listed_supports = listed
-            worker._prepare()
+            worker.lp = None
+            worker._prepare_worker(start, listed)
             self.workers.append(worker)
             self.frontiers.append(branch_and_bound._Frontier())
         self.given, self.dealt, self.held_at_failure = [], set(), None

@@ -267,4 +267,7 @@ def test_pipe_gets_plain_lines_not_escape_codes():
     assert result.returncode == 0, result.stderr
     assert "\x1b[" not in result.stderr and "\r" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert LINE.search(lines[0]) and FINAL.search(lines[-1])
+    # the first incumbent is reported before anything is proven
+    assert re.fullmatch(r"\[\s*[\d.]+ s\] objective [\d.]+\s+bound -\s+gap -\s+nodes 0 .*",
+                        lines[0]), lines[0]
+    assert all(LINE.search(line) for line in lines[1:-1]) and FINAL.search(lines[-1])

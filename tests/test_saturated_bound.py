@@ -355,3 +355,27 @@ def test_the_scale_search_builds_the_list_once_from_its_whole_time(monkeypatch):
     assert result.model is not None
     assert len(built) == 1
     assert built[0] > 0.9 * saturated.BUILD_SHARE * 40
+
+
+def test_the_first_incumbent_is_reported_before_the_list_is_built(monkeypatch):
+    """The list takes seconds to build (heloc, k = 5: 6 s): the user sees a
+    first model, and has one if the search is stopped, before it starts."""
+    listed(monkeypatch)
+    reports = []
+    seen_at_build = []
+    lowest = saturated._lowest_supports
+
+    def recorded(*args, **kwargs):
+        seen_at_build.append([report.objective for report in reports])
+        return lowest(*args, **kwargs)
+
+    monkeypatch.setattr(saturated, "_lowest_supports", recorded)
+    X, y, weights = whole_weight_rows(1, n=150, d=8)
+    lower, upper = np.full(8, -2), np.full(8, 2)
+    reach = intercept_bound(X, y, weights, lower, upper, 4)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(8, 1e-4),
+                               max_features=4)
+    result = solve(problem, time_limit=60, progress=reports.append)
+    assert len(seen_at_build) == 1
+    assert len(seen_at_build[0]) == 1 and np.isfinite(seen_at_build[0][0])
+    assert seen_at_build[0][0] >= result.objective - 1e-12

@@ -326,8 +326,8 @@ class BranchAndBound:
                                     deadline=self._start + self.time_limit)
         self.lp = RelaxationLP(problem, self.backend)
         self.dual = DualBound(self.oracle, problem)
-        self.saturated = self._saturated_bound()
-        self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
+        self.saturated = None  # built once a first incumbent is in hand: _build_saturated
+        self._saturated_spent = 0.0
         self.root_dual_bound = -np.inf
         self.incumbent: ScoreModel | None = None
         self.pool: dict[tuple, ScoreModel] = {}
@@ -350,6 +350,12 @@ class BranchAndBound:
         upper = np.concatenate([[p.intercept_upper], p.coef_upper, np.ones(d)]).astype(float)
         if not self._propagate(lower, upper):
             return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
+        if not self._initial_incumbent():
+            return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
+        # the first incumbent is reported before the saturated bound is built
+        # (heloc, k = 5: its list of supports takes 6 s)
+        self._maybe_report(-np.inf, 0, now=True)
+        self._build_saturated()
         n_workers = effective_n_jobs(self.n_jobs)
         if n_workers == 1:
             return self._search(lower, upper, None)
@@ -357,8 +363,8 @@ class BranchAndBound:
         seed = int(self.rng.integers(2**31 - 1))
         options = dict(backend=self.backend, gap_tolerance=self.gap_tolerance,
                        pool_size=self.pool_size, time_limit=self.time_limit)
-        # the saturated bound's list of supports costs seconds to build (heloc,
-        # k = 5: 6 s): the workers get this one
+        # the saturated bound's list of supports costs seconds to build: the
+        # workers get this one
         listed = self.saturated.supports if self.saturated is not None else None
         pool = WorkerPool(_WORKER_MODULE, (self.problem, options, self._start, seed, listed),
                           n_workers)
@@ -368,9 +374,7 @@ class BranchAndBound:
             pool.close()
 
     def _search(self, lower: np.ndarray, upper: np.ndarray, pool: WorkerPool | None):
-        """First incumbents, the root, then the tree: here, or on ``pool``."""
-        if not self._initial_incumbent():
-            return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
+        """The root, then the tree: here, or on ``pool``."""
         root = _Node(lower, upper, -np.inf, 0)
         try:
             outcome = self._process(root, root_node=True)
@@ -536,6 +540,17 @@ class BranchAndBound:
                       "keeps its part of the tree at the bound it last reported.",
                       RuntimeWarning, stacklevel=2)
 
+    def _prepare_worker(self, start: float, listed) -> None:
+        """A worker's search state: no root, no first incumbents, and the
+        saturated bound from the coordinator's ``listed`` supports (or its
+        table, rebuilt here) instead of its own list.
+        """
+        self._start = start  # one clock: perf_counter is system-wide
+        self._listed_supports = listed
+        self._interrupted = lambda: False
+        self._prepare()
+        self._build_saturated()
+
     def _serve(self, connection) -> None:
         """A worker's life: a round for each order (see ``_parallel.Explore``)
         until the coordinator sends None.
@@ -661,6 +676,11 @@ class BranchAndBound:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
         self._fix_by_reduced_cost(solution, node, lower, upper)
         return self._branch(solution, node)
+
+    def _build_saturated(self) -> None:
+        """Set the saturated bound, and the time spent on it before this search."""
+        self.saturated = self._saturated_bound()
+        self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),
@@ -1230,15 +1250,16 @@ class BranchAndBound:
             return SolverStatus.NODE_LIMIT, "node limit reached"
         return None
 
-    def _maybe_report(self, bound: float, n_open: int):
+    def _maybe_report(self, bound: float, n_open: int, now: bool = False):
+        """Report progress at most every ``_PROGRESS_INTERVAL``, or ``now``."""
         if self.progress is None:
             return
-        now = self._elapsed()
-        if now - self._last_progress < _PROGRESS_INTERVAL:
+        elapsed = self._elapsed()
+        if not now and elapsed - self._last_progress < _PROGRESS_INTERVAL:
             return
-        self._last_progress = now
+        self._last_progress = elapsed
         objective = self.incumbent.objective if self.incumbent else np.inf
-        self.progress(Progress(now, objective, bound, relative_gap(objective, bound),
+        self.progress(Progress(elapsed, objective, bound, relative_gap(objective, bound),
                                self.n_nodes, n_open, self.lp.n_cuts))
 
     def _result(self, status: SolverStatus, lower_bound: float, message: str) -> SolverResult:
@@ -1305,11 +1326,8 @@ def serve_worker(connection, index, problem, options, start, seed, listed=None) 
     try:
         with threadpool_limits(limits=1, user_api="blas"):
             search = BranchAndBound(problem, random_state=seed + index, **options)
-            search._start = start  # one clock: perf_counter is system-wide
-            search._listed_supports = listed
-            search._interrupted = lambda: False
             search.lp = None
-            search._prepare()
+            search._prepare_worker(start, listed)
             connection.send("ready")
             search._serve(connection)
     except BaseException as exc:  # the coordinator turns it into a warning
