@@ -215,11 +215,18 @@ def listed(monkeypatch, **limits):
         monkeypatch.setattr(saturated, name, value)
 
 
+# each class's weight: one unit for both (as repeated rows), a common unit
+# (2 and 4), and a unit per class (compute_sample_weight("balanced"))
+CLASS_WEIGHTS = [(1.0, 1.0), (2.0, 4.0), (0.37, 1.9)]
+
+
+@pytest.mark.parametrize("class_weight", CLASS_WEIGHTS)
 @pytest.mark.parametrize("max_support", [4, 5])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_listed_values_are_the_cells_entropy(seed, max_support, monkeypatch):
+def test_listed_values_are_the_cells_entropy(seed, max_support, class_weight, monkeypatch):
     listed(monkeypatch)
     X, y, weights = whole_weight_rows(seed, d=9)  # 7 partitions
+    weights = weights * np.where(y > 0, *class_weight)
     bound = SaturatedBound.build(LossOracle(X, y, weights), max_support)
     supports, values, beyond = bound.supports
     assert bound.table is None and beyond == np.inf
@@ -229,7 +236,8 @@ def test_listed_values_are_the_cells_entropy(seed, max_support, monkeypatch):
     representative = {p: int(np.flatnonzero(bound.partition == p)[0]) for p in range(7)}
     for support, value in zip(supports, values):
         expected = grouped_entropy(X, y, weights, [representative[p] for p in support])
-        assert value == pytest.approx(expected, rel=1e-8, abs=1e-12)
+        # lowered by the rounding margin, 1e-9 * (1 + value)
+        assert value == pytest.approx(expected, rel=1e-8, abs=2e-9)
         assert value <= expected
 
 
@@ -294,6 +302,10 @@ def test_the_list_needs_weights_of_whole_units(monkeypatch):
     X, y, weights = whole_weight_rows(0)
     bound = SaturatedBound.build(LossOracle(X, y, weights * np.sqrt(2)), 4)
     assert bound.supports is not None  # a common unit is fine
+    for class_weight, one_unit in zip(CLASS_WEIGHTS, [True, True, False]):
+        oracle = LossOracle(X, y, weights * np.where(y > 0, *class_weight))
+        entropy = saturated._CellEntropy.of(oracle.weight, oracle.negative_weight)
+        assert entropy.one_unit == one_unit  # one unit where the classes share one
     weights[0] = 1.5
     bound = SaturatedBound.build(LossOracle(X, y, weights), 4)
     assert bound.supports is None and bound.completion_slots >= 2
@@ -323,6 +335,26 @@ def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkey
                                max_features=max_support)
     truth = enumerate_models(X, y, weights, lower, upper, -reach - 20, reach + 20, c0, 0,
                              max_support)
+    result = solve(problem, time_limit=120, gap_tolerance=1e-9)
+    assert result.status == SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
+    assert result.lower_bound <= truth.objectives.min() + 1e-9
+    assert any(splits)
+
+
+def test_search_by_listed_supports_with_a_unit_per_class_matches_enumeration(monkeypatch, spy):
+    """Balanced class weights (a unit per class) keep the list."""
+    from sk_riskscore._solver import _branch_and_bound
+
+    listed(monkeypatch)
+    splits = spy(_branch_and_bound.BranchAndBound, "_by_support")
+    X, y, weights = whole_weight_rows(1, n=120, d=8)
+    weights = weights * np.where(y > 0, len(y) / (2 * np.sum(y > 0)), len(y) / (2 * np.sum(y < 0)))
+    lower, upper = np.full(8, -2), np.full(8, 2)
+    reach = intercept_bound(X, y, weights, lower, upper, 5)
+    c0 = np.full(8, 1e-6)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0, max_features=5)
+    truth = enumerate_models(X, y, weights, lower, upper, -reach - 20, reach + 20, c0, 0, 5)
     result = solve(problem, time_limit=120, gap_tolerance=1e-9)
     assert result.status == SolverStatus.OPTIMAL
     assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
