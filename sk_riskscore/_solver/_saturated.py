@@ -528,15 +528,14 @@ class _CellEntropy:
         self.counts, self.negative_counts = counts, negative_counts
         self.unit_positive, self.unit_negative = unit_positive, unit_negative
         self.one_unit = unit_positive == unit_negative
-        positive = np.arange(int((counts - negative_counts).sum()) + 1, dtype=float)
-        negative = np.arange(int(negative_counts.sum()) + 1, dtype=float)
         if self.one_unit:
             whole = np.arange(int(counts.sum()) + 1, dtype=float)
             self._whole = xlogy(whole, whole)
             self._positive, self._negative = self._whole, self._whole
         else:
-            self._positive = xlogy(unit_positive * positive, unit_positive * positive)
-            self._negative = xlogy(unit_negative * negative, unit_negative * negative)
+            positive = unit_positive * np.arange(int((counts - negative_counts).sum()) + 1)
+            negative = unit_negative * np.arange(int(negative_counts.sum()) + 1)
+            self._positive, self._negative = xlogy(positive, positive), xlogy(negative, negative)
 
     @classmethod
     def of(cls, total: np.ndarray, negative: np.ndarray) -> _CellEntropy | None:
