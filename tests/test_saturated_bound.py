@@ -318,16 +318,21 @@ def test_a_list_past_its_deadline_is_not_built(monkeypatch):
     assert bound.supports is None
 
 
-@pytest.mark.parametrize("max_support", [4, 5])
-@pytest.mark.parametrize("seed", range(3))
-def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkeypatch, spy):
+@pytest.mark.parametrize(("seed", "max_support", "balanced"),
+                         [(seed, k, False) for seed in range(3) for k in (4, 5)] + [(1, 5, True)])
+def test_search_by_listed_supports_matches_enumeration(seed, max_support, balanced, monkeypatch,
+                                                       spy):
     """The tree splits nodes by the listed supports they allow: the optimum
-    and the bound against every model."""
+    and the bound against every model; also with balanced class weights (a
+    unit per class)."""
     from sk_riskscore._solver import _branch_and_bound
 
     listed(monkeypatch)
     splits = spy(_branch_and_bound.BranchAndBound, "_by_support")
     X, y, weights = whole_weight_rows(seed, n=120, d=8)
+    if balanced:
+        weights = weights * np.where(y > 0, len(y) / (2 * np.sum(y > 0)),
+                                     len(y) / (2 * np.sum(y < 0)))
     lower, upper = np.full(8, -2), np.full(8, 2)
     reach = intercept_bound(X, y, weights, lower, upper, max_support)
     c0 = np.full(8, 1e-3 if seed % 2 else 1e-6)
@@ -342,24 +347,13 @@ def test_search_by_listed_supports_matches_enumeration(seed, max_support, monkey
     assert any(splits)
 
 
-def test_search_by_listed_supports_with_a_unit_per_class_matches_enumeration(monkeypatch, spy):
-    """Balanced class weights (a unit per class) keep the list."""
-    from sk_riskscore._solver import _branch_and_bound
-
-    listed(monkeypatch)
-    splits = spy(_branch_and_bound.BranchAndBound, "_by_support")
-    X, y, weights = whole_weight_rows(1, n=120, d=8)
-    weights = weights * np.where(y > 0, len(y) / (2 * np.sum(y > 0)), len(y) / (2 * np.sum(y < 0)))
+def four_feature_problem(seed: int) -> RiskScoreProblem:
+    """k = 4 on 8 columns with whole weights: the list applies (see ``listed``)."""
+    X, y, weights = whole_weight_rows(seed, n=150, d=8)
     lower, upper = np.full(8, -2), np.full(8, 2)
-    reach = intercept_bound(X, y, weights, lower, upper, 5)
-    c0 = np.full(8, 1e-6)
-    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0, max_features=5)
-    truth = enumerate_models(X, y, weights, lower, upper, -reach - 20, reach + 20, c0, 0, 5)
-    result = solve(problem, time_limit=120, gap_tolerance=1e-9)
-    assert result.status == SolverStatus.OPTIMAL
-    assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
-    assert result.lower_bound <= truth.objectives.min() + 1e-9
-    assert any(splits)
+    reach = intercept_bound(X, y, weights, lower, upper, 4)
+    return RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(8, 1e-4),
+                            max_features=4)
 
 
 def test_the_scale_search_builds_the_list_once_from_its_whole_time(monkeypatch):
@@ -378,11 +372,7 @@ def test_the_scale_search_builds_the_list_once_from_its_whole_time(monkeypatch):
         return lowest(X, total, negative, size, deadline)
 
     monkeypatch.setattr(saturated, "_lowest_supports", recorded)
-    X, y, weights = whole_weight_rows(0, n=150, d=8)
-    lower, upper = np.full(8, -2), np.full(8, 2)
-    reach = intercept_bound(X, y, weights, lower, upper, 4)
-    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(8, 1e-4),
-                               max_features=4)
+    problem = four_feature_problem(0)
     result = search_scale(problem, time_limit=40, gap_tolerance=1e-4)
     assert result.model is not None
     assert len(built) == 1
@@ -402,11 +392,7 @@ def test_the_first_incumbent_is_reported_before_the_list_is_built(monkeypatch):
         return lowest(*args, **kwargs)
 
     monkeypatch.setattr(saturated, "_lowest_supports", recorded)
-    X, y, weights = whole_weight_rows(1, n=150, d=8)
-    lower, upper = np.full(8, -2), np.full(8, 2)
-    reach = intercept_bound(X, y, weights, lower, upper, 4)
-    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(8, 1e-4),
-                               max_features=4)
+    problem = four_feature_problem(1)
     result = solve(problem, time_limit=60, progress=reports.append)
     assert len(seen_at_build) == 1
     assert len(seen_at_build[0]) == 1 and np.isfinite(seen_at_build[0][0])
