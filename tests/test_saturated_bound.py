@@ -306,6 +306,12 @@ def test_the_list_needs_weights_of_whole_units(monkeypatch):
         oracle = LossOracle(X, y, weights * np.where(y > 0, *class_weight))
         entropy = saturated._CellEntropy.of(oracle.weight, oracle.negative_weight)
         assert entropy.one_unit == one_unit  # one unit where the classes share one
+    # one shared unit would count 2^24 rows or more; a unit per class does not
+    positive = np.where(y > 0, 1.0, 0.0)
+    total = positive * 1e-6 + (1 - positive) * 1.0
+    entropy = saturated._CellEntropy.of(total / total.sum(), (1 - positive) / total.sum())
+    assert entropy is not None and not entropy.one_unit
+    assert entropy.counts.sum() == len(y)
     weights[0] = 1.5
     bound = SaturatedBound.build(LossOracle(X, y, weights), 4)
     assert bound.supports is None and bound.completion_slots >= 2

@@ -551,7 +551,7 @@ class _CellEntropy:
             if all(np.allclose(count * unit, part, rtol=1e-12, atol=0)
                    for count, unit, part in zip(counts, units, parts)):
                 if (counts[0] + counts[1]).sum() >= 2**24:
-                    return None
+                    continue  # a unit per class may count fewer
                 return cls(counts[0] + counts[1], counts[1], *units)
         return None
 
