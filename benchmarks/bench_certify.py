@@ -121,7 +121,8 @@ def base_tree(commit: str) -> Path:
 # ---------------------------------------------------------------- one fit (worker)
 def worker(data: str, k: int, time_limit: float, groups: bool = False,
            n_jobs: int | None = None, rashomon: float | None = None,
-           fitted_scale: bool = False, balanced: bool = False) -> dict:
+           fitted_scale: bool = False, balanced: bool = False,
+           random_weights: bool = False) -> dict:
     """One fit with the solver found on sys.path; returns the measurements.
 
     With ``groups``, each group of the binarizer's nested thresholds may use at
@@ -129,7 +130,8 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
     ``fitted_scale``, the scale is searched as ``calibrate_scale=True`` does
     (``search_scale``): the gap is at the chosen scale; nodes and the root
     bound are those of the chosen scale's last search. With ``balanced``, the
-    rows are weighted as ``compute_sample_weight("balanced")`` weights them.
+    rows are weighted as ``compute_sample_weight("balanced")`` weights them;
+    with ``random_weights``, uniformly in [0.5, 2] (seed 0).
     """
     from sk_riskscore._solver import RiskScoreProblem, intercept_bound, search_scale, solve
     from sk_riskscore._solver import _branch_and_bound as bb
@@ -161,6 +163,8 @@ def worker(data: str, k: int, time_limit: float, groups: bool = False,
     if balanced:
         positive = y == 1
         weights = np.where(positive, n / (2 * positive.sum()), n / (2 * (~positive).sum()))
+    if random_weights:
+        weights = np.random.default_rng(0).uniform(0.5, 2.0, n)
     if reach is None:
         reach = intercept_bound(X, y, weights, lower, upper, k)
     problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(d, C0),
@@ -246,14 +250,16 @@ def rashomon_worker(problem, epsilon: float, time_limit: float) -> dict:
 
 def run_fit(tree: Path, data: Path, k: int, time_limit: float, groups: bool = False,
             n_jobs: int | None = None, rashomon: float | None = None,
-            fitted_scale: bool = False, balanced: bool = False) -> dict:
+            fitted_scale: bool = False, balanced: bool = False,
+            random_weights: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(data),
                "--k", str(k), "--time-limit", str(time_limit)] + (["--groups"] if groups else []) \
         + ([] if n_jobs is None else ["--n-jobs", str(n_jobs)]) \
         + ([] if rashomon is None else ["--rashomon", str(rashomon)]) \
-        + (["--fitted-scale"] if fitted_scale else []) + (["--balanced"] if balanced else [])
+        + (["--fitted-scale"] if fitted_scale else []) + (["--balanced"] if balanced else []) \
+        + (["--random-weights"] if random_weights else [])
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=str(tree), capture_output=True, text=True,
                           timeout=10 * time_limit + 300)
@@ -325,12 +331,14 @@ def main(argv=None):
     parser.add_argument("--balanced", action="store_true",
                         help="weight the rows as compute_sample_weight('balanced') does; "
                              "its own section")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="weight the rows uniformly in [0.5, 2] (seed 0); its own section")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker, args.k[0], args.time_limit, args.groups,
                                 args.n_jobs, args.rashomon, args.fitted_scale,
-                                args.balanced)))
+                                args.balanced, args.random_weights)))
         return
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -359,7 +367,7 @@ def main(argv=None):
         record = {"data": name, "k": k, "solver": solver,
                   **run_fit(trees[solver], data, k, args.time_limit, args.groups,
                             -1 if solver == "new-all-cores" else None, args.rashomon,
-                            args.fitted_scale, args.balanced)}
+                            args.fitted_scale, args.balanced, args.random_weights)}
         print(json.dumps(record), flush=True)
         return record
 
@@ -374,7 +382,8 @@ def main(argv=None):
     cores = "new-all-cores" in args.solvers
     suffix = ("_synthetic" if args.data == ["synthetic"] else "") + \
         ("_groups" if args.groups else "") + ("_cores" if cores else "") + \
-        ("_fitted_scale" if args.fitted_scale else "") + ("_balanced" if args.balanced else "")
+        ("_fitted_scale" if args.fitted_scale else "") + ("_balanced" if args.balanced else "") \
+        + ("_random_weights" if args.random_weights else "")
     frame.to_csv(OUTPUT / f"bench_certify{suffix}.csv", index=False)
     columns = ["data", "k", "solver", "processes", "d", "rows", "certified", "gap@10s", "gap",
                "root_bound", "nodes/s", "certify_s", "first_objective", "objective",
@@ -404,7 +413,8 @@ def main(argv=None):
     replace_section("bench_certify" + (" synthetic" if args.data == ["synthetic"] else "")
                     + (" groups" if args.groups else "") + (" cores" if cores else "")
                     + (" fitted scale" if args.fitted_scale else "")
-                    + (" balanced" if args.balanced else ""), body)
+                    + (" balanced" if args.balanced else "")
+                    + (" random weights" if args.random_weights else ""), body)
 
 
 def rashomon_section(frame: pd.DataFrame, args, argv, commit: str, dirty: str) -> None:

@@ -295,9 +295,10 @@ def test_listed_supports_hold_every_model_under_the_threshold(seed, monkeypatch)
         supports) == 0
 
 
-def test_the_list_needs_weights_of_whole_units(monkeypatch):
-    """Fractional weights make inexact counts: the nodes get the used
-    features' cells instead."""
+def test_the_list_counts_in_units_of_the_weights_or_floors_them(monkeypatch):
+    """Weights that are multiples of a unit (per class) are counted exactly;
+    others are floored to a grid, and the values stay under the cells'
+    entropy with the true weights."""
     listed(monkeypatch)
     X, y, weights = whole_weight_rows(0)
     bound = SaturatedBound.build(LossOracle(X, y, weights * np.sqrt(2)), 4)
@@ -306,15 +307,24 @@ def test_the_list_needs_weights_of_whole_units(monkeypatch):
         oracle = LossOracle(X, y, weights * np.where(y > 0, *class_weight))
         entropy = saturated._CellEntropy.of(oracle.weight, oracle.negative_weight)
         assert entropy.one_unit == one_unit  # one unit where the classes share one
+        assert not entropy.floored
     # one shared unit would count 2^24 rows or more; a unit per class does not
     positive = np.where(y > 0, 1.0, 0.0)
     total = positive * 1e-6 + (1 - positive) * 1.0
     entropy = saturated._CellEntropy.of(total / total.sum(), (1 - positive) / total.sum())
     assert entropy is not None and not entropy.one_unit
     assert entropy.counts.sum() == len(y)
-    weights[0] = 1.5
-    bound = SaturatedBound.build(LossOracle(X, y, weights), 4)
-    assert bound.supports is None and bound.completion_slots >= 2
+    # no unit: floored, and every value a little under the exact one
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    oracle = LossOracle(X, y, weights)
+    assert saturated._CellEntropy.of(oracle.weight, oracle.negative_weight).floored
+    bound = SaturatedBound.build(oracle, 4)
+    supports, values, _ = bound.supports
+    representative = {p: int(np.flatnonzero(bound.partition == p)[0])
+                      for p in range(bound.n_partitions)}
+    for support, value in zip(supports, values):
+        expected = grouped_entropy(X, y, weights, [representative[p] for p in support])
+        assert expected * (1 - 1e-2) <= value <= expected
 
 
 def test_a_list_past_its_deadline_is_not_built(monkeypatch):
@@ -324,21 +334,24 @@ def test_a_list_past_its_deadline_is_not_built(monkeypatch):
     assert bound.supports is None
 
 
-@pytest.mark.parametrize(("seed", "max_support", "balanced"),
-                         [(seed, k, False) for seed in range(3) for k in (4, 5)] + [(1, 5, True)])
-def test_search_by_listed_supports_matches_enumeration(seed, max_support, balanced, monkeypatch,
-                                                       spy):
+@pytest.mark.parametrize(("seed", "max_support", "weighting"),
+                         [(seed, k, "whole") for seed in range(3) for k in (4, 5)]
+                         + [(1, 5, "balanced"), (2, 5, "fractional")])
+def test_search_by_listed_supports_matches_enumeration(seed, max_support, weighting,
+                                                       monkeypatch, spy):
     """The tree splits nodes by the listed supports they allow: the optimum
     and the bound against every model; also with balanced class weights (a
-    unit per class)."""
+    unit per class) and fractional ones (floored to a grid)."""
     from sk_riskscore._solver import _branch_and_bound
 
     listed(monkeypatch)
     splits = spy(_branch_and_bound.BranchAndBound, "_by_support")
     X, y, weights = whole_weight_rows(seed, n=120, d=8)
-    if balanced:
+    if weighting == "balanced":
         weights = weights * np.where(y > 0, len(y) / (2 * np.sum(y > 0)),
                                      len(y) / (2 * np.sum(y < 0)))
+    elif weighting == "fractional":
+        weights = np.random.default_rng(seed).uniform(0.2, 3.0, len(y))
     lower, upper = np.full(8, -2), np.full(8, 2)
     reach = intercept_bound(X, y, weights, lower, upper, max_support)
     c0 = np.full(8, 1e-3 if seed % 2 else 1e-6)

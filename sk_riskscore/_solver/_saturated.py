@@ -426,9 +426,9 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
                      deadline: float = np.inf):
     """The supports of ``size`` (4 or 5) columns with the lowest saturated
     losses, as ``(supports, values, beyond)`` (see ``SaturatedBound``); None
-    when each class's weights are not multiples of one unit (every count is
-    then an exact integer: ``_CellEntropy``), or when there are too many
-    supports or the estimated time runs past ``deadline``.
+    when there are too many supports or the estimated time runs past
+    ``deadline``. The cells are counted in exact integers (``_CellEntropy``:
+    units of the classes' weights, or a grid the weights are floored to).
 
     A support's cells come by inclusion-exclusion from the weights of the
     rows where each subset of its columns is all 1. Those of at most four
@@ -445,8 +445,6 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
     if n_supports > _MAX_LIST_SUPPORTS or n_supports == 0:
         return None
     cell_entropy = _CellEntropy.of(total, negative)
-    if cell_entropy is None:
-        return None
     estimate = n_supports * (_LIST_SECONDS_PER_SUPPORT
                              + (n * _LIST_SECONDS_PER_PRODUCT if size == 5 else 0.0)
                              + (0.0 if cell_entropy.one_unit
@@ -513,11 +511,23 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
     return supports[order], values[order], beyond
 
 
+# Weights that are no whole multiples of a unit are floored to a grid of this
+# many units per row on average (at most 2^23 in all): a row keeps at least
+# 1 - 1 / 1024 of its weight, typically, and the t log t table stays under
+# 70 MB.
+_FLOORED_UNITS_PER_ROW = 1024
+_FLOORED_UNITS_AT_MOST = 2**23
+
+
 class _CellEntropy:
     """``t H(q / t)`` of a cell (``_entropy``) from its exact integer counts:
     rows are counted in units of their class's weight, one unit for both
     classes where they share one (no weights, repeated rows), else one each
     (per-class weights, as ``compute_sample_weight("balanced")`` gives).
+    Other weights are floored to a fine grid (``floored``): a row's loss is
+    never negative, so lowering weights lowers every model's loss, and each
+    support's saturated loss stays a lower bound, weaker by the weight
+    floored away.
 
     With one unit every term is read from a table of ``c log c`` and the sum
     is scaled once (``in_weights``); with two, the positive and negative
@@ -528,6 +538,7 @@ class _CellEntropy:
         self.counts, self.negative_counts = counts, negative_counts
         self.unit_positive, self.unit_negative = unit_positive, unit_negative
         self.one_unit = unit_positive == unit_negative
+        self.floored = False
         if self.one_unit:
             whole = np.arange(int(counts.sum()) + 1, dtype=float)
             self._whole = xlogy(whole, whole)
@@ -538,9 +549,10 @@ class _CellEntropy:
             self._positive, self._negative = xlogy(positive, positive), xlogy(negative, negative)
 
     @classmethod
-    def of(cls, total: np.ndarray, negative: np.ndarray) -> _CellEntropy | None:
-        """None unless each class's weights are whole multiples of one unit
-        and the counts stay exact in float32 sums (under 2^24).
+    def of(cls, total: np.ndarray, negative: np.ndarray) -> _CellEntropy:
+        """Exact counts where each class's weights are whole multiples of one
+        unit and the counts stay exact in float32 sums (under 2^24); else
+        counts of the weights floored to a grid.
         """
         parts = (np.maximum(total - negative, 0.0), negative)
         least = [float(part[part > 0].min()) for part in parts if np.any(part > 0)] or [1.0]
@@ -553,7 +565,12 @@ class _CellEntropy:
                 if (counts[0] + counts[1]).sum() >= 2**24:
                     continue  # a unit per class may count fewer
                 return cls(counts[0] + counts[1], counts[1], *units)
-        return None
+        grid = float(total.sum()) / min(_FLOORED_UNITS_PER_ROW * len(total),
+                                        _FLOORED_UNITS_AT_MOST)
+        counts = [np.floor(part / grid) for part in parts]
+        entropy = cls(counts[0] + counts[1], counts[1], grid, grid)
+        entropy.floored = True
+        return entropy
 
     def __call__(self, counts: np.ndarray, negative_counts: np.ndarray) -> np.ndarray:
         """Cells' entropies: in count units with one unit, else in weights."""
