@@ -512,9 +512,8 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
 
 
 # Weights that are no whole multiples of a unit are floored to a grid of this
-# many units per row on average (at most 2^23 in all): a row keeps at least
-# 1 - 1 / 1024 of its weight, typically, and the t log t table stays under
-# 70 MB.
+# many units per row on average (at most 2^23 in all): a row of average weight
+# loses under 1 / 1024 of it, and the t log t table stays under 70 MB.
 _FLOORED_UNITS_PER_ROW = 1024
 _FLOORED_UNITS_AT_MOST = 2**23
 
