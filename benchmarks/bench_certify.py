@@ -328,11 +328,13 @@ def main(argv=None):
     parser.add_argument("--fitted-scale", action="store_true",
                         help="search the scale as calibrate_scale=True does (search_scale); "
                              "the gap is at the chosen scale; its own section")
-    parser.add_argument("--balanced", action="store_true",
-                        help="weight the rows as compute_sample_weight('balanced') does; "
-                             "its own section")
-    parser.add_argument("--random-weights", action="store_true",
-                        help="weight the rows uniformly in [0.5, 2] (seed 0); its own section")
+    weighting = parser.add_mutually_exclusive_group()
+    weighting.add_argument("--balanced", action="store_true",
+                           help="weight the rows as compute_sample_weight('balanced') does; "
+                                "its own section")
+    weighting.add_argument("--random-weights", action="store_true",
+                           help="weight the rows uniformly in [0.5, 2] (seed 0); its own "
+                                "section")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
