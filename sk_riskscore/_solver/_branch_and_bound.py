@@ -114,6 +114,7 @@ _ROOT_DUAL_MIN_ENTRIES = 100_000
 # The root's cut loop stops after this share of the time limit (it also stops
 # when stalled): 500,000 rows spent the whole limit there, leaving no tree.
 _ROOT_TIME_SHARE = 0.8
+_RELAXED_SHARE = 0.15  # of the time limit, at most, valuing the listed supports' relaxed losses
 # A node with at most this many admissible points vectors is closed by
 # evaluating all of them (each at its best integer intercept in the node's
 # range) instead of by LPs and branching: once a node's support is decided,
@@ -355,7 +356,7 @@ class BranchAndBound:
         # the first incumbent is reported before the saturated bound is built
         # (heloc, k = 5: its list of supports takes 6 s)
         self._maybe_report(-np.inf, 0, now=True)
-        self._build_saturated()
+        self._build_saturated(lower, upper)
         n_workers = effective_n_jobs(self.n_jobs)
         if n_workers == 1:
             return self._search(lower, upper, None)
@@ -677,10 +678,18 @@ class BranchAndBound:
         self._fix_by_reduced_cost(solution, node, lower, upper)
         return self._branch(solution, node)
 
-    def _build_saturated(self) -> None:
-        """Set the saturated bound, and the time spent on it before this search."""
+    def _build_saturated(self, lower: np.ndarray | None = None,
+                         upper: np.ndarray | None = None) -> None:
+        """Set the saturated bound, and the time spent on it before this search;
+        with the root's box, its listed supports under the incumbent valued
+        at their relaxed losses at this scale (``SaturatedBound.at_box``).
+        """
         self.saturated = self._saturated_bound()
         self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
+        if self.saturated is not None and lower is not None:
+            deadline = time.perf_counter() + _RELAXED_SHARE * self.time_limit
+            self.saturated = self.saturated.at_box(self.oracle, lower, upper,
+                                                   self._prune_threshold(), deadline)
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),

@@ -1,0 +1,152 @@
+"""Supports valued at their relaxed loss (``_relaxed``, ``SaturatedBound.at_box``)
+against brute force.
+
+A support's relaxed loss is the least loss over real points in the box: it
+must never exceed the loss of any model within that support, and the search
+that splits by such supports must find the enumerated optimum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from sk_riskscore._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
+from sk_riskscore._solver import _saturated as saturated
+from sk_riskscore._solver._loss import LossOracle
+from sk_riskscore._solver._relaxed import relaxed_losses
+from sk_riskscore._solver._saturated import SaturatedBound
+
+from .oracle import enumerate_models
+from .test_saturated_bound import listed, whole_weight_rows
+
+
+def cell_loss(point, total, negative, scale):
+    size = total.size.bit_length() - 1
+    bits = (np.arange(total.size)[:, None] >> np.arange(size)) & 1
+    scores = (point[0] + bits @ point[1:]) / scale
+    return float(total @ np.logaddexp(0.0, -scores) + negative @ scores)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.3])
+@pytest.mark.parametrize("size", [1, 3, 5])
+def test_relaxed_losses_are_the_box_minimum_and_never_above_it(size, scale):
+    rng = np.random.default_rng(size)
+    n_supports, cells = 12, 2**size
+    total = rng.integers(0, 6, (n_supports, cells)) * rng.random((n_supports, 1))
+    total[:, 0] = 0.0  # an empty cell, and one support whose cells are pure
+    total[:, -1] += 1.0
+    negative = total * rng.random((n_supports, cells))
+    negative[1] = np.where(rng.random(cells) < 0.5, total[1], 0.0)
+    weight = total.sum(axis=1, keepdims=True)
+    total, negative = total / weight, negative / weight
+    high = np.column_stack([np.full(n_supports, 4.0),
+                            rng.integers(1, 4, (n_supports, size)).astype(float)])
+    low = -high
+    bounds = relaxed_losses(total, negative, low, high, scale)
+    for i in range(n_supports):
+        def loss(point, i=i):
+            return cell_loss(point, total[i], negative[i], scale)
+
+        best = minimize(loss, np.zeros(size + 1), method="L-BFGS-B",
+                        bounds=list(zip(low[i], high[i])), options={"ftol": 1e-15, "gtol": 1e-12})
+        assert bounds[i] <= best.fun + 1e-12
+        assert bounds[i] >= best.fun - 1e-6  # the steps converge: a bound worth having
+        for point in rng.uniform(low[i], high[i], (200, size + 1)):
+            assert bounds[i] <= loss(point) + 1e-12
+
+
+def models_by_partitions(bound, models, d):
+    """Each enumerated model's set of partitions (of its non-zero points)."""
+    return [frozenset(bound.partition[np.flatnonzero(points)]) for points in models.points]
+
+
+@pytest.mark.parametrize(("scale", "real_intercept"), [(1.0, False), (0.4, True)])
+@pytest.mark.parametrize("seed", range(3))
+def test_supports_at_the_box_never_exceed_their_best_model(seed, scale, real_intercept,
+                                                           monkeypatch):
+    """Every listed support's value at the box (its relaxed loss, or its
+    entropy) lies under the loss of every model within it; columns 3 and 4
+    are a twin and a complement of others (one partition each)."""
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(seed, n=120, d=7)  # 5 partitions
+    d, max_support = 7, 4
+    rows = LossOracle(X, y, weights)
+    plain = SaturatedBound.build(rows, max_support)
+    lower_points, upper_points = np.full(d, -2), np.full(d, 2)
+    reach = intercept_bound(X, y, weights, lower_points, upper_points, max_support)
+    lower = np.concatenate([[-reach], lower_points, np.zeros(d)]).astype(float)
+    upper = np.concatenate([[reach], upper_points, np.ones(d)]).astype(float)
+    oracle = rows.at_scale(scale)
+    boxed = plain.at_box(oracle, lower, upper, np.inf)
+    models = enumerate_models(X, y, weights, lower_points, upper_points, -reach, reach,
+                              np.zeros(d), 0, max_support, scale=scale,
+                              real_intercept=real_intercept)
+    used = models_by_partitions(plain, models, d)
+    supports, values, _ = boxed.supports
+    raised = 0
+    for support, value in zip(supports, values):
+        within = np.array([parts <= set(support) for parts in used])
+        best = models.objectives[within].min()
+        assert value <= best + 1e-12
+        entropy = plain.supports[1][[tuple(s) for s in plain.supports[0]].index(tuple(support))]
+        raised += value > entropy + 1e-6
+    assert raised > 0  # the relaxation is stronger than the entropy somewhere
+
+
+@pytest.mark.parametrize(("seed", "max_support", "scale"),
+                         [(0, 4, 1.0), (1, 5, 1.0), (2, 6, 1.0), (3, 6, 0.5)])
+def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale,
+                                                        monkeypatch, spy):
+    """The tree splits by supports valued at their relaxed loss: the optimum
+    and the bound against every model. Six slots: the supports are counted
+    for the box (``_counted_supports``); a scale other than 1 with a real
+    intercept, as the scale search solves."""
+    from sk_riskscore._solver import _branch_and_bound
+
+    listed(monkeypatch)
+    splits = spy(_branch_and_bound.BranchAndBound, "_by_support")
+    counted = spy(saturated, "_counted_supports")
+    X, y, weights = whole_weight_rows(seed, n=120, d=9)  # 7 partitions
+    d = 9
+    lower, upper = np.full(d, -1), np.full(d, 1)
+    reach = intercept_bound(X, y, weights, lower, upper, max_support)
+    c0 = np.full(d, 1e-3 if seed % 2 else 1e-6)
+    real_intercept = scale != 1.0
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0,
+                               max_features=max_support, score_scale=scale,
+                               integer_intercept=not real_intercept)
+    truth = enumerate_models(X, y, weights, lower, upper, -reach, reach, c0, 0, max_support,
+                             scale=scale, real_intercept=real_intercept)
+    result = solve(problem, time_limit=120, gap_tolerance=1e-9)
+    assert result.status == SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
+    assert result.lower_bound <= truth.objectives.min() + 1e-9
+    assert any(splits)
+    assert any(counted) == (max_support > 5)
+
+
+def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatch):
+    """Past its deadline, a counted list (more than five slots) would leave
+    supports under the threshold at their entropy: the bound keeps no list."""
+    import time
+
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(0, n=120, d=9)
+    d = 9
+    rows = LossOracle(X, y, weights)
+    plain = SaturatedBound.build(rows, 6)
+    assert plain.supports is None
+    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
+    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    assert plain.at_box(rows, lower, upper, np.inf).supports is not None
+
+    def slow(total, *args, **kwargs):
+        time.sleep(0.3)
+        return np.full(len(total), -np.inf)
+
+    monkeypatch.setattr(saturated, "relaxed_losses", slow)
+    monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**6)  # one support a block
+    deadline = time.perf_counter() + 0.2
+    assert plain.at_box(rows, lower, upper, np.inf, deadline).supports is None
