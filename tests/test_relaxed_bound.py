@@ -101,7 +101,7 @@ def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale
                                                         monkeypatch, spy):
     """The tree splits by supports valued at their relaxed loss: the optimum
     and the bound against every model. Six slots: the supports are counted
-    for the box (``_counted_supports``); a scale other than 1 with a real
+    for the box (``_counted_supports``), and bound without splitting; a scale other than 1 with a real
     intercept, as the scale search solves."""
     from sk_riskscore._solver import _branch_and_bound
 
@@ -123,7 +123,7 @@ def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale
     assert result.status == SolverStatus.OPTIMAL
     assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
     assert result.lower_bound <= truth.objectives.min() + 1e-9
-    assert any(splits)
+    assert any(splits) == (max_support <= 5)  # counted supports bound, never split
     assert any(counted) == (max_support > 5)
 
 

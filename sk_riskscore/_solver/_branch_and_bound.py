@@ -52,7 +52,7 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
-from ._saturated import BUILD_SHARE, SaturatedBound, saturated_bound
+from ._saturated import BUILD_SHARE, RELAXED_SHARE, SaturatedBound, saturated_bound
 
 __all__ = ["BranchAndBound", "serve_worker"]
 
@@ -114,7 +114,6 @@ _ROOT_DUAL_MIN_ENTRIES = 100_000
 # The root's cut loop stops after this share of the time limit (it also stops
 # when stalled): 500,000 rows spent the whole limit there, leaving no tree.
 _ROOT_TIME_SHARE = 0.8
-_RELAXED_SHARE = 0.15  # of the time limit, at most, valuing the listed supports' relaxed losses
 # A node with at most this many admissible points vectors is closed by
 # evaluating all of them (each at its best integer intercept in the node's
 # range) instead of by LPs and branching: once a node's support is decided,
@@ -687,7 +686,8 @@ class BranchAndBound:
         self.saturated = self._saturated_bound()
         self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
         if self.saturated is not None and lower is not None:
-            deadline = time.perf_counter() + _RELAXED_SHARE * self.time_limit
+            deadline = min(time.perf_counter() + RELAXED_SHARE * self.time_limit,
+                           self._start + self.time_limit)
             self.saturated = self.saturated.at_box(self.oracle, lower, upper,
                                                    self._prune_threshold(), deadline)
 

@@ -35,7 +35,7 @@ from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
 from ._problem import RiskScoreProblem, max_abs_score
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
-from ._saturated import BUILD_SHARE, saturated_bound
+from ._saturated import BUILD_SHARE, RELAXED_SHARE, saturated_bound
 from ._scan import _platt_fit
 from ._solve import solve
 
@@ -305,6 +305,12 @@ class _Enumeration:
         upper = np.concatenate([[p.intercept_upper], p.coef_upper, np.ones(d)]).astype(float)
         self.lp.set_cutoff(self._limit())
         stack = [_Box(lower, upper, -np.inf)] if self._propagate(lower, upper) else []
+        if self.saturated is not None and stack:
+            # the supports under the threshold at their relaxed losses, for this box
+            now = time.perf_counter()
+            self.saturated = self.saturated.at_box(
+                self.oracle, lower, upper, np.nextafter(self._limit(), np.inf),
+                now + RELAXED_SHARE * max(self.deadline - now, 0.0))
         root = True
         try:
             while stack:
