@@ -101,8 +101,8 @@ def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale
                                                         monkeypatch, spy):
     """The tree splits by supports valued at their relaxed loss: the optimum
     and the bound against every model. Six slots: the supports are counted
-    for the box (``_counted_supports``), and bound without splitting; a scale other than 1 with a real
-    intercept, as the scale search solves."""
+    for the box (``_counted_supports``), and bound without splitting; a
+    scale other than 1 with a real intercept, as the scale search solves."""
     from sk_riskscore._solver import _branch_and_bound
 
     listed(monkeypatch)
