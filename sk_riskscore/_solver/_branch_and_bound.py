@@ -617,7 +617,7 @@ class BranchAndBound:
         tolerance = _ROOT_CUT_TOLERANCE if root_node else _NODE_CUT_TOLERANCE
         solution = None
         separated = set()  # integral points already cut at this node
-        history = []  # the node's bound after each round
+        history = []  # the LP's bound after each round
         for round_ in itertools.count():
             self._check_time(node.bound)
             solution = self._solve_lp()
@@ -627,7 +627,10 @@ class BranchAndBound:
             node.bound = max(node.bound, solution.bound)
             if node.bound >= self._prune_threshold():
                 return None
-            history.append(node.bound)
+            # the LP's own progress: a node raised by the saturated bound (a
+            # listed support's relaxed loss) would look stalled while the
+            # cuts still climb (mammo, k = 10: its root is certified by them)
+            history.append(solution.bound)
             loss, grad_b, grad_l = self.oracle.cut(solution.intercept, solution.points,
                                                    not self.real_intercept)
             violation = loss - solution.theta
