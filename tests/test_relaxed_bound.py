@@ -150,3 +150,21 @@ def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatc
     monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**6)  # one support a block
     deadline = time.perf_counter() + 0.2
     assert plain.at_box(rows, lower, upper, np.inf, deadline).supports is None
+
+
+def test_supports_are_counted_once_for_every_scale(monkeypatch, spy):
+    """The scale search solves at many scales over the same rows: the counted
+    supports (their entropies) are shared, only their relaxed losses differ."""
+    listed(monkeypatch)
+    counted = spy(saturated, "_counted_supports")
+    X, y, weights = whole_weight_rows(1, n=120, d=9)
+    d = 9
+    rows = LossOracle(X, y, weights)
+    plain = SaturatedBound.build(rows, 6)
+    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
+    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    values = [plain.at_box(rows.at_scale(scale), lower, upper, np.inf).supports[1]
+              for scale in (1.0, 0.25)]
+    assert counted == [True]
+    # steeper scores reach the cells' entropy more closely: lower relaxed losses
+    assert values[1].sum() < values[0].sum()

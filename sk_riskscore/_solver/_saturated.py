@@ -192,6 +192,7 @@ class SaturatedBound:
         self._by_used: collections.OrderedDict = collections.OrderedDict()
         self._few: dict = {}  # values of the few partitions a node allows (list only)
         self._cached_entries = 0
+        self._counted = None  # the supports at_box counted (more than five slots)
         self.seconds = 0.0
 
     @classmethod
@@ -259,8 +260,11 @@ class SaturatedBound:
             # (breastcancer binarized, k = 7: the entropies alone left 44,679
             # of 77,520 supports under the optimum, and the nodes that read
             # them lost more than they pruned)
-            supports = _counted_supports(self.columns, oracle.weight, oracle.negative_weight,
-                                         self.max_support, deadline)
+            if self._counted is None:  # once for all scales and boxes
+                self._counted = _counted_supports(self.columns, oracle.weight,
+                                                  oracle.negative_weight, self.max_support,
+                                                  deadline)
+            supports = self._counted
         if supports is None:
             return self
         supports, values, beyond = supports
