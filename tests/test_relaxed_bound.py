@@ -168,3 +168,26 @@ def test_supports_are_counted_once_for_every_scale(monkeypatch, spy):
     assert counted == [True]
     # steeper scores reach the cells' entropy more closely: lower relaxed losses
     assert values[1].sum() < values[0].sum()
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_rashomon_set_with_counted_supports_equals_brute_force(seed, monkeypatch, spy):
+    """The enumeration values its supports under its threshold (six slots:
+    counted for its box): the set still holds every model within epsilon."""
+    from sk_riskscore._solver._rashomon import enumerate_rashomon
+
+    from .test_rashomon import assert_same_set
+
+    listed(monkeypatch)
+    counted = spy(saturated, "_counted_supports")
+    X, y, weights = whole_weight_rows(seed, n=120, d=9)
+    d, k = 9, 6
+    lower, upper = np.full(d, -1), np.full(d, 1)
+    reach = intercept_bound(X, y, weights, lower, upper, k)
+    c0 = np.full(d, 1e-3)
+    problem = RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, c0, max_features=k)
+    truth = enumerate_models(X, y, weights, lower, upper, -reach, reach, c0, 0, k)
+    found = enumerate_rashomon(problem, epsilon=0.03, time_limit=60, max_nodes=20_000)
+    assert found.complete
+    assert any(counted)
+    assert_same_set(found, truth, 0.03)
