@@ -191,3 +191,55 @@ def test_rashomon_set_with_counted_supports_equals_brute_force(seed, monkeypatch
     assert found.complete
     assert any(counted)
     assert_same_set(found, truth, 0.03)
+
+
+@pytest.mark.parametrize("tabled", [True, False])
+@pytest.mark.parametrize("max_support", [2, 3, 4])
+@pytest.mark.parametrize("seed", range(4))
+def test_node_bound_at_the_box_never_exceeds_the_nodes_best_model(seed, max_support, tabled,
+                                                                  monkeypatch):
+    """With a box, nodes with at most two slots left value their completions
+    under the threshold at their relaxed losses (from the root's table, or
+    from the used features' cells)."""
+    from .test_saturated_bound import binary_rows, models_of_node
+
+    if not tabled:
+        monkeypatch.setattr(saturated, "_MAX_ENTRIES", 0)
+        monkeypatch.setattr(saturated, "_MAX_COMPLETION_ENTRIES", 9)
+    relaxed = []
+    losses = saturated._RelaxedBox.losses
+
+    def recorded(self, supports, *args, **kwargs):
+        relaxed.append(len(supports))
+        return losses(self, supports, *args, **kwargs)
+
+    monkeypatch.setattr(saturated._RelaxedBox, "losses", recorded)
+    X, y, weights = binary_rows(seed, n=150, d=5)
+    d, c0 = 5, 1e-3
+    rows = LossOracle(X, y, weights)
+    lower = np.concatenate([[-60.0], np.full(d, -2.0), np.zeros(d)])
+    upper = np.concatenate([[60.0], np.full(d, 2.0), np.ones(d)])
+    bound = SaturatedBound.build(rows, max_support).at_box(rows, lower, upper, np.inf)
+    rng = np.random.default_rng(100 + seed)
+    checked = 0
+    for _ in range(8):
+        state = rng.integers(0, 3, d)  # 0: out, 1: free, 2: used
+        used, free = state == 2, state == 1
+        if used.sum() > max_support:
+            continue
+        objectives, points = models_of_node(X, y, weights, used, free, max_support, c0)
+        if len(objectives) == 0:
+            continue
+        threshold = float(np.quantile(objectives, 0.5)) if seed % 2 else np.inf
+        value, best_with = bound.node_bound(used, free, threshold=threshold)
+        if value == -np.inf:
+            continue
+        checked += 1
+        assert min(value + c0 * used.sum(), threshold) <= objectives.min() + 1e-12
+        for j in np.flatnonzero(free):
+            with_j = points[:, j] != 0
+            if with_j.any():
+                reach = best_with[j] + c0 * (used.sum() + 1)
+                assert min(reach, threshold) <= objectives[with_j].min() + 1e-12
+    assert checked > 0
+    assert sum(relaxed) > 0

@@ -343,11 +343,15 @@ class BranchAndBound:
         self._worker_counts = (0, 0, 0)  # LP nodes, solves and cuts, as workers reported
 
     # ---------------------------------------------------------------- the tree
-    def _run(self):
-        d = self.d
-        p = self.problem
+    def _root_box(self):
+        """The bounds of every model (layout ``[b, l, z]``), before propagation."""
+        d, p = self.d, self.problem
         lower = np.concatenate([[p.intercept_lower], p.coef_lower, np.zeros(d)]).astype(float)
         upper = np.concatenate([[p.intercept_upper], p.coef_upper, np.ones(d)]).astype(float)
+        return lower, upper
+
+    def _run(self):
+        lower, upper = self._root_box()
         if not self._propagate(lower, upper):
             return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
         if not self._initial_incumbent():
@@ -549,7 +553,7 @@ class BranchAndBound:
         self._listed_supports = listed
         self._interrupted = lambda: False
         self._prepare()
-        self._build_saturated()
+        self._build_saturated(*self._root_box(), valued=False)
 
     def _serve(self, connection) -> None:
         """A worker's life: a round for each order (see ``_parallel.Explore``)
@@ -680,19 +684,22 @@ class BranchAndBound:
         self._fix_by_reduced_cost(solution, node, lower, upper)
         return self._branch(solution, node)
 
-    def _build_saturated(self, lower: np.ndarray | None = None,
-                         upper: np.ndarray | None = None) -> None:
-        """Set the saturated bound, and the time spent on it before this search;
-        with the root's box, its listed supports under the incumbent valued
-        at their relaxed losses at this scale (``SaturatedBound.at_box``).
+    def _build_saturated(self, lower: np.ndarray, upper: np.ndarray,
+                         valued: bool = True) -> None:
+        """Set the saturated bound for the root's box at this scale
+        (``SaturatedBound.at_box``), its listed supports under the incumbent
+        valued at their relaxed losses unless ``valued`` is False (a worker's
+        list comes valued from its coordinator), and the time spent on it
+        before this search.
         """
-        self.saturated = self._saturated_bound()
-        self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
-        if self.saturated is not None and lower is not None:
+        plain = self._saturated_bound()
+        self.saturated = plain
+        self._saturated_spent = plain.seconds if plain is not None else 0.0
+        if plain is not None:
+            threshold = self._prune_threshold() if valued else None
             deadline = min(time.perf_counter() + RELAXED_SHARE * self.time_limit,
                            self._start + self.time_limit)
-            self.saturated = self.saturated.at_box(self.oracle, lower, upper,
-                                                   self._prune_threshold(), deadline)
+            self.saturated = plain.at_box(self.oracle, lower, upper, threshold, deadline)
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),

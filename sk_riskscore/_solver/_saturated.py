@@ -115,6 +115,11 @@ _DEEP_USED = 2
 # search's time so far: where they rarely prune (heloc, k = 5: 0.1-0.3 s per
 # set of used features) the LP tree keeps the rest.
 _NODE_SHARE = 0.2
+# With a box (at_box), a node with at most this many slots left also values the
+# supports that complete its used features under the threshold at their
+# relaxed losses, where they are at most this many
+_RELAXED_NODE_SLOTS = 2
+_RELAXED_NODE_AT_MOST = 2048
 # ... and the values for the last sets of used features are kept, up to this
 # many entries.
 _CACHED_ENTRIES = 8_000_000
@@ -193,6 +198,11 @@ class SaturatedBound:
         self._few: dict = {}  # values of the few partitions a node allows (list only)
         self._cached_entries = 0
         self._counted = None  # the supports at_box counted (more than five slots)
+        # at_box's: the relaxed losses of its box, and those of the used
+        # features' completions computed so far
+        self.box = None
+        self._relaxed_by_used: collections.OrderedDict = collections.OrderedDict()
+        self._relaxed_entries = 0
         self.seconds = 0.0
 
     @classmethod
@@ -237,16 +247,19 @@ class SaturatedBound:
         return cls(oracle, max_support, partition, representatives, completion_slots=slots)
 
     def at_box(self, oracle: LossOracle, lower: np.ndarray, upper: np.ndarray,
-               threshold: float, deadline: float = np.inf) -> SaturatedBound:
+               threshold: float | None, deadline: float = np.inf) -> SaturatedBound:
         """The bound for one box and scale: each listed support under
         ``threshold`` valued at least at its relaxed loss (``relaxed_losses``),
         the least loss over real points within the box (layout ``[b, l, z]``)
         at ``oracle``'s scale of the models within that support. Lowest
         supports first, until ``deadline``; the others keep their entropy. A
-        new bound (the list shared across scales stays as it is), or itself
-        without a list. Where the list does not reach ``max_support`` (more
-        than five), the supports are counted here, for this box only, and
-        kept only if every one under the threshold is valued in time.
+        new bound (the list shared across scales stays as it is), which also
+        values the completions of nodes with at most two slots left
+        (``_relaxed_completions``). Where the list does not reach
+        ``max_support`` (more than five), the supports are counted here (once
+        for these rows), and kept only if every one under the threshold is
+        valued in time. With ``threshold`` None, only the box is taken (a
+        search worker's list comes valued from its coordinator).
 
         A support's partitions stand for all their columns: a column that is
         its representative's complement adds its point to the intercept and
@@ -254,7 +267,8 @@ class SaturatedBound:
         ranges over its columns' sums, and the intercept widens by theirs.
         """
         supports = self.supports
-        if supports is None and self.table is None and self.max_support > 5:
+        if (supports is None and self.table is None and self.max_support > 5
+                and threshold is not None):
             # more slots than the list of entropies reaches: counted here, and
             # kept only if every support under the threshold is valued in time
             # (breastcancer binarized, k = 7: the entropies alone left 44,679
@@ -265,51 +279,25 @@ class SaturatedBound:
                                                   oracle.negative_weight, self.max_support,
                                                   deadline)
             supports = self._counted
-        if supports is None:
-            return self
+        bound = copy.copy(self)
+        bound.box = _RelaxedBox.of(self, oracle, lower, upper)
+        bound._relaxed_by_used, bound._relaxed_entries = collections.OrderedDict(), 0
+        if supports is None or threshold is None:
+            return bound
         supports, values, beyond = supports
         under = int(np.searchsorted(values, threshold))
-        d, n, size = self.n_features, oracle.n_rows, supports.shape[1]
-        allowed = upper[1 + d :] > 0.5
-        low = np.where(allowed, np.minimum(lower[1 : 1 + d], 0.0), 0.0)
-        high = np.where(allowed, np.maximum(upper[1 : 1 + d], 0.0), 0.0)
-        first_row = oracle.X[0]
-        flipped = first_row != first_row[self.representatives[self.partition]]
-        per_partition = [np.bincount(self.partition, np.where(mask, bound, 0.0),
-                                     minlength=self.n_partitions)
-                         for mask, bound in ((~flipped, low), (flipped, high),
-                                             (~flipped, high), (flipped, low))]
-        point_low = per_partition[0] - per_partition[1]
-        point_high = per_partition[2] - per_partition[3]
-        shift_low, shift_high = per_partition[3], per_partition[1]
         values = values.copy()
-        bits = self.columns.astype(np.int64)
-        block = max(1, min(_RELAXED_BLOCK_CELLS >> size, _COUNT_CHUNK_ENTRIES // max(n, 1)))
+        block = max(1, min(_RELAXED_BLOCK_CELLS >> supports.shape[1],
+                           _COUNT_CHUNK_ENTRIES // max(oracle.n_rows, 1)))
         start = 0
         while start < under and time.perf_counter() < deadline:
-            chosen = supports[start : min(start + block, under)].astype(np.int64)
-            codes = np.zeros((n, len(chosen)), dtype=np.int64)
-            for i in range(size):
-                codes |= bits[:, chosen[:, i]] << i
-            codes = (codes + (np.arange(len(chosen)) << size)).ravel()
-            cells = len(chosen) << size
-            total = np.bincount(codes, np.repeat(oracle.weight, len(chosen)), minlength=cells)
-            negative = np.bincount(codes, np.repeat(oracle.negative_weight, len(chosen)),
-                                   minlength=cells)
-            box_low = np.column_stack([lower[0] + shift_low[chosen].sum(axis=1),
-                                       point_low[chosen]])
-            box_high = np.column_stack([upper[0] + shift_high[chosen].sum(axis=1),
-                                        point_high[chosen]])
-            relaxed = relaxed_losses(total.reshape(len(chosen), -1),
-                                     negative.reshape(len(chosen), -1), box_low, box_high,
-                                     oracle.scale, threshold, deadline)
-            end = start + len(chosen)
-            values[start:end] = np.maximum(values[start:end], _lowered(relaxed))
+            end = min(start + block, under)
+            relaxed = bound.box.losses(supports[start:end], threshold, deadline)
+            values[start:end] = np.maximum(values[start:end], relaxed)
             start = end
         if self.supports is None and start < under:
-            return self
+            return bound  # without the counted list
         order = np.argsort(values, kind="stable")
-        bound = copy.copy(self)
         bound.supports = (supports[order], values[order], beyond)
         return bound
 
@@ -358,6 +346,8 @@ class SaturatedBound:
             return listed[:2]
         else:
             return -np.inf, np.where(free, -np.inf, np.inf)
+        if self.box is not None and slots <= _RELAXED_NODE_SLOTS:
+            view = self._relaxed_completions(index, slots, view, threshold, compute)
         best_with = np.full(self.n_features, np.inf)
         if slots == 0:
             return float(view), best_with
@@ -509,6 +499,42 @@ class SaturatedBound:
             self._few[parts] = float(_lowered(_entropy(total, negative).sum()))
         return self._few[parts]
 
+    def _relaxed_completions(self, used_index: np.ndarray, slots: int, view, threshold: float,
+                             compute: bool):
+        """``view`` (the saturated losses of the partitions ``used_index`` with
+        every ``slots`` more, indexed like the table) with each entry under
+        ``threshold`` raised to its support's relaxed loss at ``box``; kept
+        per set of used partitions. Without ``compute``, only kept values;
+        where too many entries are under the threshold, ``view`` as it is.
+        """
+        key = (tuple(used_index), slots)
+        if key in self._relaxed_by_used:
+            self._relaxed_by_used.move_to_end(key)
+            return self._relaxed_by_used[key]
+        if not compute:
+            return view
+        start = time.perf_counter()
+        view = np.array(view, dtype=float)  # a copy: the table's entries stay entropies
+        entries = np.argwhere(view < threshold)
+        entries = entries[np.all(np.diff(entries, axis=1) >= 0, axis=1)]  # symmetric
+        if len(entries) <= _RELAXED_NODE_AT_MOST:
+            used = np.unique(used_index)
+            supports = [np.union1d(used, entry) for entry in entries]
+            sizes = np.array([len(support) for support in supports], dtype=int)
+            for size in np.unique(sizes):
+                chosen = np.flatnonzero(sizes == size)
+                values = self.box.losses(np.array([supports[i] for i in chosen]), threshold)
+                for entry, value in zip(entries[chosen], values):
+                    for place in set(itertools.permutations(entry.tolist())):
+                        view[place] = max(view[place], value)
+        self._relaxed_by_used[key] = view
+        self._relaxed_entries += view.size
+        while self._relaxed_entries > _CACHED_ENTRIES and len(self._relaxed_by_used) > 1:
+            _, dropped = self._relaxed_by_used.popitem(last=False)
+            self._relaxed_entries -= dropped.size
+        self.seconds += time.perf_counter() - start
+        return view
+
     def _completions(self, used_index: np.ndarray, slots: int):
         """The saturated loss of the partitions ``used_index`` plus every
         ``slots`` partitions, indexed like the table: summed over the cells of the used
@@ -532,6 +558,62 @@ class SaturatedBound:
             self._cached_entries -= self._by_used.popitem(last=False)[1].size
         self.seconds += time.perf_counter() - start
         return values
+
+
+class _RelaxedBox:
+    """The relaxed losses of supports (``relaxed_losses``) for one box and
+    scale: each partition's point ranges over its columns' sums, a
+    complement's point moving the intercept (see ``SaturatedBound.at_box``).
+    """
+
+    def __init__(self, oracle, columns, point_low, point_high, intercept_low, intercept_high):
+        self.oracle = oracle
+        self.bits = columns.astype(np.int64)
+        self.point_low, self.point_high = point_low, point_high
+        self.intercept_low, self.intercept_high = intercept_low, intercept_high
+
+    @classmethod
+    def of(cls, bound: SaturatedBound, oracle: LossOracle, lower: np.ndarray,
+           upper: np.ndarray) -> _RelaxedBox:
+        d = bound.n_features
+        allowed = upper[1 + d :] > 0.5
+        low = np.where(allowed, np.minimum(lower[1 : 1 + d], 0.0), 0.0)
+        high = np.where(allowed, np.maximum(upper[1 : 1 + d], 0.0), 0.0)
+        first_row = oracle.X[0]
+        flipped = first_row != first_row[bound.representatives[bound.partition]]
+        same_low, flipped_high, same_high, flipped_low = (
+            np.bincount(bound.partition, np.where(mask, value, 0.0),
+                        minlength=bound.n_partitions)
+            for mask, value in ((~flipped, low), (flipped, high), (~flipped, high),
+                                (flipped, low)))
+        # (intercept shifts: sums of the complements' points)
+        return cls(oracle, oracle.X[:, bound.representatives], same_low - flipped_high,
+                   same_high - flipped_low, (lower[0], flipped_low), (upper[0], flipped_high))
+
+    def losses(self, supports: np.ndarray, enough: float = np.inf,
+               deadline: float = np.inf) -> np.ndarray:
+        """Each support's (rows of partitions) relaxed loss, lowered by the
+        rounding margin (a lower bound; see ``relaxed_losses`` for ``enough``).
+        """
+        supports = np.asarray(supports, dtype=np.int64)
+        count, size = supports.shape
+        n = self.oracle.n_rows
+        codes = np.zeros((n, count), dtype=np.int64)
+        for i in range(size):
+            codes |= self.bits[:, supports[:, i]] << i
+        codes = (codes + (np.arange(count) << size)).ravel()
+        cells = count << size
+        total = np.bincount(codes, np.repeat(self.oracle.weight, count), minlength=cells)
+        negative = np.bincount(codes, np.repeat(self.oracle.negative_weight, count),
+                               minlength=cells)
+        low = np.column_stack([self.intercept_low[0]
+                               + self.intercept_low[1][supports].sum(axis=1),
+                               self.point_low[supports]])
+        high = np.column_stack([self.intercept_high[0]
+                                + self.intercept_high[1][supports].sum(axis=1),
+                                self.point_high[supports]])
+        return _lowered(relaxed_losses(total.reshape(count, -1), negative.reshape(count, -1),
+                                       low, high, self.oracle.scale, enough, deadline))
 
 
 def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
