@@ -359,7 +359,7 @@ class BranchAndBound:
         # the first incumbent is reported before the saturated bound is built
         # (heloc, k = 5: its list of supports takes 6 s)
         self._maybe_report(-np.inf, 0, now=True)
-        self._build_saturated(lower, upper)
+        self._build_saturated((lower, upper))
         n_workers = effective_n_jobs(self.n_jobs)
         if n_workers == 1:
             return self._search(lower, upper, None)
@@ -553,7 +553,7 @@ class BranchAndBound:
         self._listed_supports = listed
         self._interrupted = lambda: False
         self._prepare()
-        self._build_saturated(*self._root_box(), valued=False)
+        self._build_saturated()
 
     def _serve(self, connection) -> None:
         """A worker's life: a round for each order (see ``_parallel.Explore``)
@@ -684,22 +684,20 @@ class BranchAndBound:
         self._fix_by_reduced_cost(solution, node, lower, upper)
         return self._branch(solution, node)
 
-    def _build_saturated(self, lower: np.ndarray, upper: np.ndarray,
-                         valued: bool = True) -> None:
-        """Set the saturated bound for the root's box at this scale
-        (``SaturatedBound.at_box``), its listed supports under the incumbent
-        valued at their relaxed losses unless ``valued`` is False (a worker's
-        list comes valued from its coordinator), and the time spent on it
-        before this search.
+    def _build_saturated(self, box: tuple | None = None) -> None:
+        """Set the saturated bound, and the time spent on it before this search;
+        with the root's ``box`` (lower, upper), its listed supports under the
+        incumbent valued at their relaxed losses at this scale
+        (``SaturatedBound.at_box``; a worker's list comes valued from its
+        coordinator).
         """
-        plain = self._saturated_bound()
-        self.saturated = plain
-        self._saturated_spent = plain.seconds if plain is not None else 0.0
-        if plain is not None:
-            threshold = self._prune_threshold() if valued else None
+        self.saturated = self._saturated_bound()
+        self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
+        if self.saturated is not None and box is not None:
             deadline = min(time.perf_counter() + RELAXED_SHARE * self.time_limit,
                            self._start + self.time_limit)
-            self.saturated = plain.at_box(self.oracle, lower, upper, threshold, deadline)
+            self.saturated = self.saturated.at_box(self.oracle, *box, self._prune_threshold(),
+                                                   deadline)
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),

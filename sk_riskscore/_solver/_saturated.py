@@ -115,11 +115,6 @@ _DEEP_USED = 2
 # search's time so far: where they rarely prune (heloc, k = 5: 0.1-0.3 s per
 # set of used features) the LP tree keeps the rest.
 _NODE_SHARE = 0.2
-# With a box (at_box), a node with at most this many slots left also values the
-# supports that complete its used features under the threshold at their
-# relaxed losses, where they are at most this many
-_RELAXED_NODE_SLOTS = 2
-_RELAXED_NODE_AT_MOST = 2048
 # ... and the values for the last sets of used features are kept, up to this
 # many entries.
 _CACHED_ENTRIES = 8_000_000
@@ -198,11 +193,6 @@ class SaturatedBound:
         self._few: dict = {}  # values of the few partitions a node allows (list only)
         self._cached_entries = 0
         self._counted = None  # the supports at_box counted (more than five slots)
-        # at_box's: the relaxed losses of its box, and those of the used
-        # features' completions computed so far
-        self.box = None
-        self._relaxed_by_used: collections.OrderedDict = collections.OrderedDict()
-        self._relaxed_entries = 0
         self.seconds = 0.0
 
     @classmethod
@@ -247,19 +237,16 @@ class SaturatedBound:
         return cls(oracle, max_support, partition, representatives, completion_slots=slots)
 
     def at_box(self, oracle: LossOracle, lower: np.ndarray, upper: np.ndarray,
-               threshold: float | None, deadline: float = np.inf) -> SaturatedBound:
+               threshold: float, deadline: float = np.inf) -> SaturatedBound:
         """The bound for one box and scale: each listed support under
         ``threshold`` valued at least at its relaxed loss (``relaxed_losses``),
         the least loss over real points within the box (layout ``[b, l, z]``)
         at ``oracle``'s scale of the models within that support. Lowest
         supports first, until ``deadline``; the others keep their entropy. A
-        new bound (the list shared across scales stays as it is), which also
-        values the completions of nodes with at most two slots left
-        (``_relaxed_completions``). Where the list does not reach
-        ``max_support`` (more than five), the supports are counted here (once
-        for these rows), and kept only if every one under the threshold is
-        valued in time. With ``threshold`` None, only the box is taken (a
-        search worker's list comes valued from its coordinator).
+        new bound (the list shared across scales stays as it is), or itself
+        without a list. Where the list does not reach ``max_support`` (more
+        than five), the supports are counted here (once for these rows), and
+        kept only if every one under the threshold is valued in time.
 
         A support's partitions stand for all their columns: a column that is
         its representative's complement adds its point to the intercept and
@@ -267,8 +254,7 @@ class SaturatedBound:
         ranges over its columns' sums, and the intercept widens by theirs.
         """
         supports = self.supports
-        if (supports is None and self.table is None and self.max_support > 5
-                and threshold is not None):
+        if supports is None and self.table is None and self.max_support > 5:
             # more slots than the list of entropies reaches: counted here, and
             # kept only if every support under the threshold is valued in time
             # (breastcancer binarized, k = 7: the entropies alone left 44,679
@@ -279,25 +265,24 @@ class SaturatedBound:
                                                   oracle.negative_weight, self.max_support,
                                                   deadline)
             supports = self._counted
-        bound = copy.copy(self)
-        bound.box = _RelaxedBox.of(self, oracle, lower, upper)
-        bound._relaxed_by_used, bound._relaxed_entries = collections.OrderedDict(), 0
-        if supports is None or threshold is None:
-            return bound
+        if supports is None:
+            return self
         supports, values, beyond = supports
         under = int(np.searchsorted(values, threshold))
         values = values.copy()
         block = max(1, min(_RELAXED_BLOCK_CELLS >> supports.shape[1],
                            _COUNT_CHUNK_ENTRIES // max(oracle.n_rows, 1)))
+        box = _RelaxedBox.of(self, oracle, lower, upper)
         start = 0
         while start < under and time.perf_counter() < deadline:
             end = min(start + block, under)
-            relaxed = bound.box.losses(supports[start:end], threshold, deadline)
+            relaxed = box.losses(supports[start:end], threshold, deadline)
             values[start:end] = np.maximum(values[start:end], relaxed)
             start = end
         if self.supports is None and start < under:
-            return bound  # without the counted list
+            return self  # without the counted list
         order = np.argsort(values, kind="stable")
+        bound = copy.copy(self)
         bound.supports = (supports[order], values[order], beyond)
         return bound
 
@@ -346,8 +331,6 @@ class SaturatedBound:
             return listed[:2]
         else:
             return -np.inf, np.where(free, -np.inf, np.inf)
-        if self.box is not None and slots <= _RELAXED_NODE_SLOTS:
-            view = self._relaxed_completions(index, slots, view, threshold, compute)
         best_with = np.full(self.n_features, np.inf)
         if slots == 0:
             return float(view), best_with
@@ -498,42 +481,6 @@ class SaturatedBound:
             negative = np.bincount(cells, self.oracle.negative_weight)
             self._few[parts] = float(_lowered(_entropy(total, negative).sum()))
         return self._few[parts]
-
-    def _relaxed_completions(self, used_index: np.ndarray, slots: int, view, threshold: float,
-                             compute: bool):
-        """``view`` (the saturated losses of the partitions ``used_index`` with
-        every ``slots`` more, indexed like the table) with each entry under
-        ``threshold`` raised to its support's relaxed loss at ``box``; kept
-        per set of used partitions. Without ``compute``, only kept values;
-        where too many entries are under the threshold, ``view`` as it is.
-        """
-        key = (tuple(used_index), slots)
-        if key in self._relaxed_by_used:
-            self._relaxed_by_used.move_to_end(key)
-            return self._relaxed_by_used[key]
-        if not compute:
-            return view
-        start = time.perf_counter()
-        view = np.array(view, dtype=float)  # a copy: the table's entries stay entropies
-        entries = np.argwhere(view < threshold)
-        entries = entries[np.all(np.diff(entries, axis=1) >= 0, axis=1)]  # symmetric
-        if len(entries) <= _RELAXED_NODE_AT_MOST:
-            used = np.unique(used_index)
-            supports = [np.union1d(used, entry) for entry in entries]
-            sizes = np.array([len(support) for support in supports], dtype=int)
-            for size in np.unique(sizes):
-                chosen = np.flatnonzero(sizes == size)
-                values = self.box.losses(np.array([supports[i] for i in chosen]), threshold)
-                for entry, value in zip(entries[chosen], values):
-                    for place in set(itertools.permutations(entry.tolist())):
-                        view[place] = max(view[place], value)
-        self._relaxed_by_used[key] = view
-        self._relaxed_entries += view.size
-        while self._relaxed_entries > _CACHED_ENTRIES and len(self._relaxed_by_used) > 1:
-            _, dropped = self._relaxed_by_used.popitem(last=False)
-            self._relaxed_entries -= dropped.size
-        self.seconds += time.perf_counter() - start
-        return view
 
     def _completions(self, used_index: np.ndarray, slots: int):
         """The saturated loss of the partitions ``used_index`` plus every
