@@ -62,14 +62,18 @@ def models_by_partitions(bound, models, d):
     return [frozenset(bound.partition[np.flatnonzero(points)]) for points in models.points]
 
 
+@pytest.mark.parametrize("tabled", [False, True])
 @pytest.mark.parametrize(("scale", "real_intercept"), [(1.0, False), (0.4, True)])
 @pytest.mark.parametrize("seed", range(3))
 def test_supports_at_the_box_never_exceed_their_best_model(seed, scale, real_intercept,
-                                                           monkeypatch):
+                                                           tabled, monkeypatch):
     """Every listed support's value at the box (its relaxed loss, or its
     entropy) lies under the loss of every model within it; columns 3 and 4
-    are a twin and a complement of others (one partition each)."""
-    listed(monkeypatch)
+    are a twin and a complement of others (one partition each). Where the
+    root's table exists, its supports are listed for the box instead (and
+    bound the nodes, without splitting them)."""
+    if not tabled:
+        listed(monkeypatch)
     X, y, weights = whole_weight_rows(seed, n=120, d=7)  # 5 partitions
     d, max_support = 7, 4
     rows = LossOracle(X, y, weights)
@@ -80,6 +84,8 @@ def test_supports_at_the_box_never_exceed_their_best_model(seed, scale, real_int
     upper = np.concatenate([[reach], upper_points, np.ones(d)]).astype(float)
     oracle = rows.at_scale(scale)
     boxed = plain.at_box(oracle, lower, upper, np.inf)
+    assert (plain.table is not None) == tabled
+    assert boxed.table is None and boxed.splits == (not tabled)
     models = enumerate_models(X, y, weights, lower_points, upper_points, -reach, reach,
                               np.zeros(d), 0, max_support, scale=scale,
                               real_intercept=real_intercept)
@@ -90,7 +96,11 @@ def test_supports_at_the_box_never_exceed_their_best_model(seed, scale, real_int
         within = np.array([parts <= set(support) for parts in used])
         best = models.objectives[within].min()
         assert value <= best + 1e-12
-        entropy = plain.supports[1][[tuple(s) for s in plain.supports[0]].index(tuple(support))]
+        if tabled:
+            entropy = plain.table[tuple(support)]
+        else:
+            entropy = plain.supports[1][[tuple(s) for s in plain.supports[0]].index(
+                tuple(support))]
         raised += value > entropy + 1e-6
     assert raised > 0  # the relaxation is stronger than the entropy somewhere
 
