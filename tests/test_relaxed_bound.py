@@ -160,6 +160,12 @@ def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatc
     monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**6)  # one support a block
     deadline = time.perf_counter() + 0.2
     assert plain.at_box(rows, lower, upper, np.inf, deadline).supports is None
+    # and where the estimate says they would not all be valued, none is tried
+    calls = []
+    monkeypatch.setattr(saturated, "relaxed_losses", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(saturated, "_RELAXED_SECONDS_PER_CELL", 1e3)
+    assert plain.at_box(rows, lower, upper, np.inf, time.perf_counter() + 60).supports is None
+    assert calls == []
 
 
 def test_supports_are_counted_once_for_every_scale(monkeypatch, spy):
