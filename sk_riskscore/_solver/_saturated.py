@@ -567,24 +567,16 @@ class _RelaxedBox:
         rounding margin (a lower bound; see ``relaxed_losses`` for ``enough``).
         """
         supports = np.asarray(supports, dtype=np.int64)
-        count, size = supports.shape
-        n = self.oracle.n_rows
-        codes = np.zeros((n, count), dtype=np.int64)
-        for i in range(size):
-            codes |= self.bits[:, supports[:, i]] << i
-        codes = (codes + (np.arange(count) << size)).ravel()
-        cells = count << size
-        total = np.bincount(codes, np.repeat(self.oracle.weight, count), minlength=cells)
-        negative = np.bincount(codes, np.repeat(self.oracle.negative_weight, count),
-                               minlength=cells)
+        total, negative = _support_cells(self.bits, supports, self.oracle.weight,
+                                         self.oracle.negative_weight)
         low = np.column_stack([self.intercept_low[0]
                                + self.intercept_low[1][supports].sum(axis=1),
                                self.point_low[supports]])
         high = np.column_stack([self.intercept_high[0]
                                 + self.intercept_high[1][supports].sum(axis=1),
                                 self.point_high[supports]])
-        return _lowered(relaxed_losses(total.reshape(count, -1), negative.reshape(count, -1),
-                                       low, high, self.oracle.scale, enough, deadline))
+        return _lowered(relaxed_losses(total, negative, low, high, self.oracle.scale, enough,
+                                       deadline))
 
 
 def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
@@ -664,16 +656,8 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
         supports.append(np.stack([np.broadcast_to(a, shape) for a in members],
                                  axis=-1).reshape(-1, size).astype(index_type))
         values.append(cell_entropy.in_weights(value.reshape(-1)))
-    supports = np.concatenate(supports)
-    values = _lowered(np.concatenate(values), in_place=True)
-    beyond = np.inf
-    if len(values) > _LIST_KEPT:
-        kept = np.argpartition(values, _LIST_KEPT)
-        beyond = float(values[kept[_LIST_KEPT]])
-        kept = kept[:_LIST_KEPT]
-        supports, values = supports[kept], values[kept]
-    order = np.argsort(values, kind="stable")
-    return supports[order], values[order], beyond
+    return _kept_sorted(np.concatenate(supports),
+                        _lowered(np.concatenate(values), in_place=True))
 
 
 def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
@@ -701,17 +685,31 @@ def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, si
         if time.perf_counter() > deadline:
             return None
         block = supports[start : start + chunk]
-        codes = np.zeros((n, len(block)), dtype=np.int64)
-        for i in range(size):
-            codes |= bits[:, block[:, i]] << i
-        codes += np.arange(len(block)) << size  # one run of 2^size cells per support
-        cells = len(block) << size
-        weight = np.bincount(codes.ravel(), np.repeat(total, len(block)), minlength=cells)
-        negative_weight = np.bincount(codes.ravel(), np.repeat(negative, len(block)),
-                                      minlength=cells)
-        values[start : start + len(block)] = _entropy(weight, negative_weight).reshape(
-            len(block), -1).sum(axis=1)
-    values = _lowered(values, in_place=True)
+        values[start : start + len(block)] = _entropy(
+            *_support_cells(bits, block, total, negative)).sum(axis=1)
+    return _kept_sorted(supports, _lowered(values, in_place=True))
+
+
+def _support_cells(bits: np.ndarray, supports: np.ndarray, total: np.ndarray,
+                   negative: np.ndarray):
+    """Each support's (rows of columns of ``bits``) cells: their weight and
+    negative weight, as (supports, 2^size) arrays; cell ``c`` holds the rows
+    where column ``j`` of the support is bit ``j`` of ``c``.
+    """
+    count, size = supports.shape
+    codes = np.zeros((len(bits), count), dtype=np.int64)
+    for i in range(size):
+        codes |= bits[:, supports[:, i]] << i
+    codes = (codes + (np.arange(count) << size)).ravel()  # 2^size cells per support
+    cells = count << size
+    return (np.bincount(codes, np.repeat(total, count), minlength=cells).reshape(count, -1),
+            np.bincount(codes, np.repeat(negative, count), minlength=cells).reshape(count, -1))
+
+
+def _kept_sorted(supports: np.ndarray, values: np.ndarray):
+    """``(supports, values, beyond)``: the ``_LIST_KEPT`` lowest, sorted, and
+    the next value (a bound on those left out).
+    """
     beyond = np.inf
     if len(values) > _LIST_KEPT:
         kept = np.argpartition(values, _LIST_KEPT)
