@@ -249,9 +249,11 @@ class SaturatedBound:
         at ``oracle``'s scale of the models within that support. Lowest
         supports first, until ``deadline``; the others keep their entropy. A
         new bound (the list shared across scales stays as it is), or itself
-        without a list. Where the list does not reach ``max_support`` (more
-        than five), the supports are counted here (once for these rows), and
-        kept only if every one under the threshold is valued in time.
+        without a list. Where build made no list, the supports are listed here
+        (once for these rows): from the root's table with four or five slots
+        (the valued list then bounds the nodes instead of the table), counted
+        with more than five; such a list is kept only if every support under
+        the threshold is valued in time, and never splits (``splits``).
 
         A support's partitions stand for all their columns: a column that is
         its representative's complement adds its point to the intercept and
