@@ -42,7 +42,13 @@ from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import BACKENDS, LPInfeasible, LPSolution, RelaxationLP
 from ._parallel import Explore, Report, WorkerFailure, WorkerPool, effective_n_jobs
-from ._problem import RiskScoreProblem, intercept_bound, largest_score, max_abs_score
+from ._problem import (
+    RiskScoreProblem,
+    intercept_bound,
+    largest_score,
+    max_abs_score,
+    root_box,
+)
 from ._result import (
     Progress,
     ScoreModel,
@@ -343,15 +349,8 @@ class BranchAndBound:
         self._worker_counts = (0, 0, 0)  # LP nodes, solves and cuts, as workers reported
 
     # ---------------------------------------------------------------- the tree
-    def _root_box(self):
-        """The bounds of every model (layout ``[b, l, z]``), before propagation."""
-        d, p = self.d, self.problem
-        lower = np.concatenate([[p.intercept_lower], p.coef_lower, np.zeros(d)]).astype(float)
-        upper = np.concatenate([[p.intercept_upper], p.coef_upper, np.ones(d)]).astype(float)
-        return lower, upper
-
     def _run(self):
-        lower, upper = self._root_box()
+        lower, upper = root_box(self.problem)
         if not self._propagate(lower, upper):
             return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
         if not self._initial_incumbent():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["ConstraintRow", "RiskScoreProblem", "intercept_bound", "largest_score",
-           "max_abs_score", "separating_gap"]
+           "max_abs_score", "root_box", "separating_gap"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,16 @@ class RiskScoreProblem:
         loss = self.sample_weight @ np.logaddexp(0.0, -margins)
         loss /= self.sample_weight.sum()
         return float(loss + self.c0 @ (points != 0))
+
+
+def root_box(problem: RiskScoreProblem) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of every model of ``problem`` as a search box, layout ``[b, l, z]``
+    (before the constraints propagate).
+    """
+    d = problem.n_features
+    lower = np.concatenate([[problem.intercept_lower], problem.coef_lower, np.zeros(d)])
+    upper = np.concatenate([[problem.intercept_upper], problem.coef_upper, np.ones(d)])
+    return lower.astype(float), upper.astype(float)
 
 
 def largest_score(X: np.ndarray, coef_lower: np.ndarray, coef_upper: np.ndarray,

@@ -33,7 +33,7 @@ from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
 from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
-from ._problem import RiskScoreProblem, max_abs_score
+from ._problem import RiskScoreProblem, max_abs_score, root_box
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
 from ._saturated import BUILD_SHARE, RELAXED_SHARE, saturated_bound
 from ._scan import _platt_fit
@@ -299,10 +299,7 @@ class _Enumeration:
             if self.feasibility.is_feasible(model.points):
                 self._evaluate(np.asarray(model.points, dtype=np.int64)[None, :],
                                model.intercept)
-        p = self.problem
-        d = self.d
-        lower = np.concatenate([[p.intercept_lower], p.coef_lower, np.zeros(d)]).astype(float)
-        upper = np.concatenate([[p.intercept_upper], p.coef_upper, np.ones(d)]).astype(float)
+        lower, upper = root_box(self.problem)
         self.lp.set_cutoff(self._limit())
         stack = [_Box(lower, upper, -np.inf)] if self._propagate(lower, upper) else []
         if self.saturated is not None and stack:

@@ -136,7 +136,7 @@ def saturated_bound(oracle: LossOracle, max_support: int, deadline: float = np.i
         return SaturatedBound.build(oracle, max_support, deadline, supports)
     cache = oracle.row_facts.saturated
     if max_support not in cache:
-        cache[max_support] = SaturatedBound.build(oracle, max_support, deadline, supports)
+        cache[max_support] = SaturatedBound.build(oracle, max_support, deadline)
     return cache[max_support]
 
 
@@ -212,8 +212,7 @@ class SaturatedBound:
             return None
         # the sizes first (with d columns, so with the m <= d partitions): the
         # check of the values reads all of them
-        tabled = d**max_support <= _MAX_ENTRIES and n * d**max_support <= _MAX_TABLE_WORK
-        if not tabled and _completion_slots(n, d, max_support) < 1:
+        if not _fits_table(n, d, max_support) and _completion_slots(n, d, max_support) < 1:
             return None
         if not np.all(column_facts(oracle).binary):
             return None
@@ -225,7 +224,7 @@ class SaturatedBound:
         if supports is not None:
             return cls(oracle, max_support, partition, representatives,
                        completion_slots=_completion_slots(n, m, max_support), supports=supports)
-        if m**max_support <= _MAX_ENTRIES and n * m**max_support <= _MAX_TABLE_WORK:
+        if _fits_table(n, m, max_support):
             table = _saturated_values(X[:, representatives], oracle.weight,
                                       oracle.negative_weight, max_support, deadline)
             if table is not None:
@@ -260,9 +259,9 @@ class SaturatedBound:
         subtracts it from the representative's, so each partition's point
         ranges over its columns' sums, and the intercept widens by theirs.
         """
-        supports = self.supports
+        made_here = self.supports is None
         m, size = self.n_partitions, self.max_support
-        if supports is None and self._listed is None and m > size:
+        if made_here and self._listed is None and m > size:
             # once for all scales and boxes; kept below only if every support
             # under the threshold is valued in time (breastcancer binarized,
             # k = 7: the entropies alone left 44,679 of 77,520 supports under
@@ -271,20 +270,19 @@ class SaturatedBound:
             if self.table is not None and size >= 4:
                 # breastcancer, k = 5: of 15,504 supports, 1,803 have an
                 # entropy under the optimum, 1 a relaxed loss (in 0.06 s)
-                listed = np.array(list(itertools.combinations(range(m), size)))
-                values = self.table[tuple(listed.T)]
+                listed = _all_supports(m, size)
+                values = self.table[tuple(listed.T.astype(np.intp))]
                 order = np.argsort(values, kind="stable")
                 self._listed = (listed[order], values[order], np.inf)
             elif self.table is None and size > 5:
                 self._listed = _counted_supports(self.columns, oracle.weight,
                                                  oracle.negative_weight, size, deadline)
-        if supports is None:
-            supports = self._listed
-        if supports is None:
+        listed = self._listed if made_here else self.supports
+        if listed is None:
             return self
-        supports, values, beyond = supports
+        supports, values, beyond = listed
         under = int(np.searchsorted(values, threshold))
-        if (self.supports is None and time.perf_counter()
+        if (made_here and time.perf_counter()
                 + under * 2**size * _RELAXED_SECONDS_PER_CELL > deadline):
             # a list made here is kept only if all are valued: no use starting
             # (breastcancer, k = 10: 184,093 supports of 1,024 cells, 218 s)
@@ -299,8 +297,8 @@ class SaturatedBound:
             relaxed = box.losses(supports[start:end], threshold, deadline)
             values[start:end] = np.maximum(values[start:end], relaxed)
             start = end
-        if self.supports is None and start < under:
-            return self  # without the counted list
+        if made_here and start < under:
+            return self  # without the list made here
         order = np.argsort(values, kind="stable")
         bound = copy.copy(self)
         bound.supports = (supports[order], values[order], beyond)
@@ -314,14 +312,13 @@ class SaturatedBound:
     def splits(self) -> bool:
         """Whether boxes may be split by the listed supports (``listed_supports``):
         not by those listed for a box (``at_box``: from the table, or counted
-        for more than five slots), which bound and screen only. Where the LP is the stronger bound
-        (compas binarized, k = 7: 3,174 of 6,435 supports under the optimum at
-        their relaxed losses) a part per support multiplied the LP nodes:
-        certified in 21 s, not 5.4 s.
+        for more than five slots), which bound and screen only. Where the LP
+        is the stronger bound (compas binarized, k = 7: 3,174 of 6,435
+        supports under the optimum at their relaxed losses) a part per
+        support multiplied the LP nodes: certified in 21 s, not 5.4 s.
         """
-        m, size = self.n_partitions, self.max_support
-        tabled = m**size <= _MAX_ENTRIES and self.oracle.n_rows * m**size <= _MAX_TABLE_WORK
-        return size <= 5 and not tabled
+        size = self.max_support
+        return size <= 5 and not _fits_table(self.oracle.n_rows, self.n_partitions, size)
 
     def node_bound(self, used: np.ndarray, free: np.ndarray, compute: bool = True,
                    threshold: float = np.inf):
@@ -677,9 +674,7 @@ def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, si
     if (n_supports > _MAX_LIST_SUPPORTS or n_supports == 0
             or time.perf_counter() + estimate > deadline):
         return None
-    index_type = np.min_scalar_type(m)
-    supports = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(m), size)),
-                           dtype=index_type, count=n_supports * size).reshape(-1, size)
+    supports = _all_supports(m, size)
     bits = X.astype(np.int64)
     values = np.empty(n_supports)
     chunk = max(1, _COUNT_CHUNK_ENTRIES // max(n, 1))
@@ -857,6 +852,21 @@ def _lowered(values, in_place: bool = False):
         values -= margin
         return values
     return values - margin
+
+
+def _fits_table(n: int, m: int, max_support: int) -> bool:
+    """Whether the root's table of every support of ``max_support`` of ``m``
+    columns over ``n`` rows is within its limits (see above).
+    """
+    return m**max_support <= _MAX_ENTRIES and n * m**max_support <= _MAX_TABLE_WORK
+
+
+def _all_supports(m: int, size: int) -> np.ndarray:
+    """Every support of ``size`` of ``m`` columns, a row each, increasing."""
+    index_type = np.min_scalar_type(m)
+    count = math.comb(m, size)
+    return np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(m), size)),
+                       dtype=index_type, count=count * size).reshape(count, size)
 
 
 def _completion_slots(n: int, m: int, max_support: int) -> int:
