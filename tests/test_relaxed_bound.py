@@ -44,7 +44,16 @@ def test_relaxed_losses_are_the_box_minimum_and_never_above_it(size, scale):
     high = np.column_stack([np.full(n_supports, 4.0),
                             rng.integers(1, 4, (n_supports, size)).astype(float)])
     low = -high
-    bounds = relaxed_losses(total, negative, low, high, scale)
+    codes = np.broadcast_to(np.arange(cells), total.shape)
+    bounds = relaxed_losses(codes, total, negative, low, high, scale)
+    # the same cells listed in another order, the empty one left out for a
+    # padding cell of no weight with another code: the same bounds, to the
+    # steps' convergence (the sums' order steers them)
+    order = np.argsort(rng.random(total.shape), axis=1)
+    shuffled = [np.take_along_axis(a, order, axis=1) for a in (codes, total, negative)]
+    shuffled[0] = np.where(shuffled[0] == 0, cells - 1, shuffled[0])
+    np.testing.assert_allclose(relaxed_losses(*shuffled, low, high, scale), bounds,
+                               rtol=0.0, atol=1e-7)
     for i in range(n_supports):
         def loss(point, i=i):
             return cell_loss(point, total[i], negative[i], scale)
@@ -55,6 +64,31 @@ def test_relaxed_losses_are_the_box_minimum_and_never_above_it(size, scale):
         assert bounds[i] >= best.fun - 1e-6  # the steps converge: a bound worth having
         for point in rng.uniform(low[i], high[i], (200, size + 1)):
             assert bounds[i] <= loss(point) + 1e-12
+
+
+def test_support_cells_are_the_rows_counted_by_their_codes():
+    """Each support's non-empty cells, against counting its rows' codes one
+    by one; padding cells weigh nothing."""
+    rng = np.random.default_rng(0)
+    bits = (rng.random((40, 9)) < 0.4).astype(np.int64)
+    bits[5:9] = bits[0]  # repeated rows fall into one cell
+    total = rng.uniform(0.5, 2.0, 40)
+    negative = total * (rng.random(40) < 0.3)
+    supports = np.array([[0, 1, 2], [8, 3, 5], [2, 4, 6], [1, 7, 0]])
+    codes, cell_total, cell_negative = saturated._support_cells(bits, supports, total,
+                                                                negative)
+    for i, support in enumerate(supports):
+        expected = {}
+        for row in range(40):
+            code = int(sum(bits[row, column] << j for j, column in enumerate(support)))
+            weight, weight_negative = expected.get(code, (0.0, 0.0))
+            expected[code] = (weight + total[row], weight_negative + negative[row])
+        found = {int(c): (t, q) for c, t, q in zip(codes[i], cell_total[i], cell_negative[i])
+                 if t > 0}
+        assert found.keys() == expected.keys()
+        for code, (weight, weight_negative) in expected.items():
+            assert found[code] == pytest.approx((weight, weight_negative), rel=1e-12)
+        assert cell_total[i].sum() == pytest.approx(total.sum(), rel=1e-12)
 
 
 def models_by_partitions(bound, models, d):
@@ -85,7 +119,7 @@ def test_supports_at_the_box_never_exceed_their_best_model(seed, scale, real_int
     oracle = rows.at_scale(scale)
     boxed = plain.at_box(oracle, lower, upper, np.inf)
     assert (plain.table is not None) == tabled
-    assert boxed.table is None and boxed.splits == (not tabled)
+    assert boxed.table is None and boxed.built_for_rows == (not tabled)
     models = enumerate_models(X, y, weights, lower_points, upper_points, -reach, reach,
                               np.zeros(d), 0, max_support, scale=scale,
                               real_intercept=real_intercept)
@@ -111,7 +145,7 @@ def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale
                                                         monkeypatch, spy):
     """The tree splits by supports valued at their relaxed loss: the optimum
     and the bound against every model. Six slots: the supports are counted
-    for the box (``_counted_supports``), and bound without splitting; a
+    for the box (``_counted_supports``), and split where few are left; a
     scale other than 1 with a real intercept, as the scale search solves."""
     from sk_riskscore._solver import _branch_and_bound
 
@@ -133,8 +167,27 @@ def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale
     assert result.status == SolverStatus.OPTIMAL
     assert result.objective == pytest.approx(truth.objectives.min(), abs=1e-9)
     assert result.lower_bound <= truth.objectives.min() + 1e-9
-    assert any(splits) == (max_support <= 5)  # counted supports bound, never split
+    assert any(splits)  # counted supports split too: 7 supports of 6 partitions
     assert any(counted) == (max_support > 5)
+
+
+def test_supports_counted_for_a_box_split_only_where_few_are_left(monkeypatch):
+    """A list made for a box splits boxes while few of all its supports are
+    under the threshold; with more, it bounds and screens only."""
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(0, n=120, d=9)  # 7 partitions: 7 supports of 6
+    d = 9
+    rows = LossOracle(X, y, weights)
+    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
+    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    boxed = SaturatedBound.build(rows, 6).at_box(rows, lower, upper, np.inf)
+    assert not boxed.built_for_rows
+    supports, values = boxed.listed_supports(lower, upper, np.inf, at_most=4096)
+    assert len(supports) == 7 and np.all(np.diff(values) >= 0)
+    monkeypatch.setattr(saturated, "_BOX_LIST_SPLIT_AT_MOST", 6)
+    assert boxed.listed_supports(lower, upper, np.inf, at_most=4096) is None
+    # under a threshold that leaves six, it splits again
+    assert len(boxed.listed_supports(lower, upper, values[-1], at_most=4096)[0]) <= 6
 
 
 def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatch):
@@ -152,9 +205,9 @@ def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatc
     upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
     assert plain.at_box(rows, lower, upper, np.inf).supports is not None
 
-    def slow(total, *args, **kwargs):
+    def slow(codes, *args, **kwargs):
         time.sleep(0.3)
-        return np.full(len(total), -np.inf)
+        return np.full(len(codes), -np.inf)
 
     monkeypatch.setattr(saturated, "relaxed_losses", slow)
     monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**6)  # one support a block

@@ -58,7 +58,13 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
-from ._saturated import BUILD_SHARE, RELAXED_SHARE, SaturatedBound, saturated_bound
+from ._saturated import (
+    BUILD_SHARE,
+    LISTED_SHARE,
+    RELAXED_SHARE,
+    SaturatedBound,
+    saturated_bound,
+)
 
 __all__ = ["BranchAndBound", "serve_worker"]
 
@@ -693,10 +699,11 @@ class BranchAndBound:
         self.saturated = self._saturated_bound()
         self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
         if self.saturated is not None and box is not None:
-            deadline = min(time.perf_counter() + RELAXED_SHARE * self.time_limit,
-                           self._start + self.time_limit)
-            self.saturated = self.saturated.at_box(self.oracle, *box, self._prune_threshold(),
-                                                   deadline)
+            now, end = time.perf_counter(), self._start + self.time_limit
+            self.saturated = self.saturated.at_box(
+                self.oracle, *box, self._prune_threshold(),
+                min(now + RELAXED_SHARE * self.time_limit, end),
+                min(now + LISTED_SHARE * self.time_limit, end))
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),

@@ -41,15 +41,21 @@ from ._enumerate import column_facts
 from ._loss import LossOracle, distinct_rows
 from ._relaxed import relaxed_losses
 
-__all__ = ["BUILD_SHARE", "RELAXED_SHARE", "SaturatedBound", "saturated_bound"]
+__all__ = ["BUILD_SHARE", "LISTED_SHARE", "RELAXED_SHARE", "SaturatedBound",
+           "saturated_bound"]
 
 # A search gives the root's table up to this share of its time limit (heloc
 # binarized, k = 3: under a second).
 BUILD_SHARE = 0.25
 # ... and, at most, this share to value the listed supports under the
-# incumbent at their relaxed losses (at_box; breastcancer binarized, k = 7:
-# 1.6 s to count 77,520 supports, 4.8 s to value the 44,679 under the optimum)
+# incumbent at their relaxed losses (at_box) ...
 RELAXED_SHARE = 0.15
+# ... or this share where they are listed for the box, all or none: such a
+# list bounds where the LP cannot (breastcancer binarized, k = 10: root LP
+# 3e-6 against an optimum of 0.0855; 3.5 s to count 184,756 supports, 16-19 s
+# to value the 184,096 under the optimum, then certified in 75 nodes; a 4.3 %
+# gap after 60 s without)
+LISTED_SHARE = 0.5
 # The root's table of every support of max_features partitions: at most this
 # many entries (64 MB) and rows x entries (heloc binarized, k = 3: 63
 # partitions, 7,882 distinct rows, 2e9, under a second; 500,000 rows x 60
@@ -71,18 +77,22 @@ _LIST_SECONDS_PER_SUPPORT = 8e-7
 # heloc, k = 5, with balanced class weights, 6.5 s against 4.9 s)
 _LIST_SECONDS_PER_SUPPORT_TWO_UNITS = 2.5e-7
 # Supports of more than five columns are counted from the rows (for one box:
-# SaturatedBound.at_box), at about these many seconds per row and column of a
-# support and per cell (breastcancer binarized, 275 distinct rows: k = 7, 77,520
-# supports, 1.6 s; k = 10, 184,756 supports, 10.9 s), in blocks of at most this
-# many rows x supports
-_COUNT_SECONDS_PER_ENTRY = 1e-8
-_COUNT_SECONDS_PER_CELL = 4e-8
+# SaturatedBound.at_box), at about this many seconds per row of a support
+# (breastcancer binarized, 275 distinct rows: k = 7, 77,520 supports, 1.6-1.8
+# s; k = 10, 184,756 supports, 3.1-3.6 s), in blocks of at most this many rows
+# x supports
+_COUNT_SECONDS_PER_ENTRY = 8e-8
 _COUNT_CHUNK_ENTRIES = 2_000_000
 # A support's relaxed loss is found with others, at most this many cells at a
-# time, in about this many seconds per cell (breastcancer binarized: k = 7,
-# 44,679 supports of 128 cells in 4.8 s; k = 10, 184,093 of 1,024 in 218 s)
-_RELAXED_BLOCK_CELLS = 1_000_000
-_RELAXED_SECONDS_PER_CELL = 1e-6
+# time (non-empty ones: at most 2^k and the rows), in about this many seconds
+# per cell (breastcancer binarized, 275 distinct rows: k = 7, 44,679 supports
+# in 3.7 s; k = 10, 184,096 in 16.7-19.4 s). A list made for the box is given
+# up once the pace over at least this share of it would not value the rest in
+# time (the lowest supports are the slowest: breastcancer, k = 10, 0.13 ms a
+# support at first, 0.10 on average)
+_RELAXED_BLOCK_CELLS = 65_536
+_RELAXED_SECONDS_PER_CELL = 3e-7
+_PACE_SHARE = 0.1
 # ... and with the rows' products of every pair of columns at most this many
 # float32 entries (heloc: 7,882 rows x 2,016 pairs, 16 million), and the
 # table of pairs by pairs at most this many (mushroom: 5,460 pairs, 30 million,
@@ -93,6 +103,9 @@ _LIST_MAX_PAIR_ENTRIES = 32_000_000
 # rest), and a node reads at most this many of the lowest.
 _LIST_KEPT = 1_000_000
 _LIST_SCANNED = 200_000
+# A list made for a box splits boxes only while at most this many of all its
+# supports are under the threshold (see listed_supports).
+_BOX_LIST_SPLIT_AT_MOST = 64
 # The counts' differences carry rounding of about 1e-16 of the total weight;
 # the cells' entropies move by less than 1e-14. Every entry is lowered by this
 # much (relative) so that the bound stays a bound.
@@ -241,7 +254,8 @@ class SaturatedBound:
         return cls(oracle, max_support, partition, representatives, completion_slots=slots)
 
     def at_box(self, oracle: LossOracle, lower: np.ndarray, upper: np.ndarray,
-               threshold: float, deadline: float = np.inf) -> SaturatedBound:
+               threshold: float, deadline: float = np.inf,
+               list_deadline: float | None = None) -> SaturatedBound:
         """The bound for one box and scale: each listed support under
         ``threshold`` valued at least at its relaxed loss (``relaxed_losses``),
         the least loss over real points within the box (layout ``[b, l, z]``)
@@ -252,7 +266,8 @@ class SaturatedBound:
         (once for these rows): from the root's table with four or five slots
         (the valued list then bounds the nodes instead of the table), counted
         with more than five; such a list is kept only if every support under
-        the threshold is valued in time, and never splits (``splits``).
+        the threshold is valued by ``list_deadline`` (by default
+        ``deadline``), and splits boxes only where few are left (``listed_supports``).
 
         A support's partitions stand for all their columns: a column that is
         its representative's complement adds its point to the intercept and
@@ -260,6 +275,8 @@ class SaturatedBound:
         ranges over its columns' sums, and the intercept widens by theirs.
         """
         made_here = self.supports is None
+        if made_here and list_deadline is not None:
+            deadline = list_deadline
         m, size = self.n_partitions, self.max_support
         if made_here and self._listed is None and m > size:
             # once for all scales and boxes; kept below only if every support
@@ -282,13 +299,13 @@ class SaturatedBound:
             return self
         supports, values, beyond = listed
         under = int(np.searchsorted(values, threshold))
-        if (made_here and time.perf_counter()
-                + under * 2**size * _RELAXED_SECONDS_PER_CELL > deadline):
+        cells = min(2**size, oracle.n_rows)  # non-empty cells at most
+        started = time.perf_counter()
+        if made_here and started + under * cells * _RELAXED_SECONDS_PER_CELL > deadline:
             # a list made here is kept only if all are valued: no use starting
-            # (breastcancer, k = 10: 184,093 supports of 1,024 cells, 218 s)
             return self
         values = values.copy()
-        block = max(1, min(_RELAXED_BLOCK_CELLS >> supports.shape[1],
+        block = max(1, min(_RELAXED_BLOCK_CELLS // cells,
                            _COUNT_CHUNK_ENTRIES // max(oracle.n_rows, 1)))
         box = _RelaxedBox.of(self, oracle, lower, upper)
         start = 0
@@ -297,6 +314,10 @@ class SaturatedBound:
             relaxed = box.losses(supports[start:end], threshold, deadline)
             values[start:end] = np.maximum(values[start:end], relaxed)
             start = end
+            now = time.perf_counter()
+            if (made_here and start >= _PACE_SHARE * under
+                    and now + (now - started) / start * (under - start) > deadline):
+                return self  # the rest, at the pace so far, would not be valued in time
         if made_here and start < under:
             return self  # without the list made here
         order = np.argsort(values, kind="stable")
@@ -309,13 +330,11 @@ class SaturatedBound:
         return bound
 
     @property
-    def splits(self) -> bool:
-        """Whether boxes may be split by the listed supports (``listed_supports``):
-        not by those listed for a box (``at_box``: from the table, or counted
-        for more than five slots), which bound and screen only. Where the LP
-        is the stronger bound (compas binarized, k = 7: 3,174 of 6,435
-        supports under the optimum at their relaxed losses) a part per
-        support multiplied the LP nodes: certified in 21 s, not 5.4 s.
+    def built_for_rows(self) -> bool:
+        """Whether the list was built for the rows (four or five slots, no
+        root table), not for a box (``at_box``: from the table, or counted
+        for more than five slots). Decided by sizes alone: workers, which get
+        the list, need no flag.
         """
         size = self.max_support
         return size <= 5 and not _fits_table(self.oracle.n_rows, self.n_partitions, size)
@@ -430,10 +449,19 @@ class SaturatedBound:
         values, sorted: every model of the box under the threshold uses partitions
         within one of them. None without a list, when more than ``at_most``,
         when fewer partitions than ``max_support`` are allowed, when some
-        unlisted support might be under the threshold, or where the list does
-        not split (``splits``).
+        unlisted support might be under the threshold, or, for a list made
+        for a box (``built_for_rows`` false), when the whole list has more
+        than a few under the threshold. Such a list otherwise bounds and
+        screens only: where the LP is the stronger bound (compas binarized,
+        k = 7: 3,174 of 6,435 supports under the optimum at their relaxed
+        losses) parts per support multiplied the LP nodes (certified in 21 s,
+        or 34 s with parts for boxes that allow at most 64, not 5.4 s); where
+        a few are left (breastcancer binarized, k = 10: 21 of 184,756), the
+        tree closes each alone.
         """
-        if self.supports is None or not self.splits:
+        if self.supports is None or not (
+                self.built_for_rows
+                or np.searchsorted(self.supports[1], threshold) <= _BOX_LIST_SPLIT_AT_MOST):
             return None
         d = self.n_features
         used = lower[1 + d :] > 0.5
@@ -538,7 +566,7 @@ class _RelaxedBox:
 
     def __init__(self, oracle, columns, point_low, point_high, intercept_low, intercept_high):
         self.oracle = oracle
-        self.bits = columns.astype(np.int64)
+        self.bits = columns.astype(np.float64)
         self.point_low, self.point_high = point_low, point_high
         self.intercept_low, self.intercept_high = intercept_low, intercept_high
 
@@ -566,16 +594,16 @@ class _RelaxedBox:
         rounding margin (a lower bound; see ``relaxed_losses`` for ``enough``).
         """
         supports = np.asarray(supports, dtype=np.int64)
-        total, negative = _support_cells(self.bits, supports, self.oracle.weight,
-                                         self.oracle.negative_weight)
+        codes, total, negative = _support_cells(self.bits, supports, self.oracle.weight,
+                                                self.oracle.negative_weight)
         low = np.column_stack([self.intercept_low[0]
                                + self.intercept_low[1][supports].sum(axis=1),
                                self.point_low[supports]])
         high = np.column_stack([self.intercept_high[0]
                                 + self.intercept_high[1][supports].sum(axis=1),
                                 self.point_high[supports]])
-        return _lowered(relaxed_losses(total, negative, low, high, self.oracle.scale, enough,
-                                       deadline))
+        return _lowered(relaxed_losses(codes, total, negative, low, high, self.oracle.scale,
+                                       enough, deadline))
 
 
 def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
@@ -669,13 +697,12 @@ def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, si
     """
     n, m = X.shape
     n_supports = math.comb(m, size)
-    estimate = n_supports * (n * size * _COUNT_SECONDS_PER_ENTRY
-                             + 2**size * _COUNT_SECONDS_PER_CELL)
+    estimate = n_supports * n * _COUNT_SECONDS_PER_ENTRY
     if (n_supports > _MAX_LIST_SUPPORTS or n_supports == 0
             or time.perf_counter() + estimate > deadline):
         return None
     supports = _all_supports(m, size)
-    bits = X.astype(np.int64)
+    bits = X.astype(np.float64)
     values = np.empty(n_supports)
     chunk = max(1, _COUNT_CHUNK_ENTRIES // max(n, 1))
     for start in range(0, n_supports, chunk):
@@ -683,24 +710,37 @@ def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, si
             return None
         block = supports[start : start + chunk]
         values[start : start + len(block)] = _entropy(
-            *_support_cells(bits, block, total, negative)).sum(axis=1)
+            *_support_cells(bits, block, total, negative)[1:]).sum(axis=1)
     return _kept_sorted(supports, _lowered(values, in_place=True))
 
 
 def _support_cells(bits: np.ndarray, supports: np.ndarray, total: np.ndarray,
                    negative: np.ndarray):
-    """Each support's (rows of columns of ``bits``) cells: their weight and
-    negative weight, as (supports, 2^size) arrays; cell ``c`` holds the rows
-    where column ``j`` of the support is bit ``j`` of ``c``.
+    """Each support's (rows of columns of ``bits``) non-empty cells, as
+    (supports, cells) arrays: their codes (bit ``j`` is the support's column
+    ``j`` on the cell's rows), weights and negative weights; rows with fewer
+    cells than the most are padded with cells of no weight. Only the
+    non-empty cells, because they are few: breastcancer binarized, 10 of 20
+    partitions, about 112 of 1,024.
     """
     count, size = supports.shape
-    codes = np.zeros((len(bits), count), dtype=np.int64)
-    for i in range(size):
-        codes |= bits[:, supports[:, i]] << i
-    codes = (codes + (np.arange(count) << size)).ravel()  # 2^size cells per support
-    cells = count << size
-    return (np.bincount(codes, np.repeat(total, count), minlength=cells).reshape(count, -1),
-            np.bincount(codes, np.repeat(negative, count), minlength=cells).reshape(count, -1))
+    n = len(bits)
+    # each row's code per support, exact in float64 products
+    powers = np.zeros((count, bits.shape[1]))
+    np.put_along_axis(powers, supports, 2.0 ** np.arange(size), axis=1)
+    codes = (powers @ np.asarray(bits, dtype=np.float64).T).astype(np.int64)
+    order = np.argsort(codes, axis=1)
+    codes = np.take_along_axis(codes, order, axis=1)
+    cell = np.zeros((count, n), dtype=np.int64)
+    np.cumsum(codes[:, 1:] != codes[:, :-1], axis=1, out=cell[:, 1:])
+    width = int(cell[:, -1].max()) + 1 if n else 1
+    flat = (cell + (np.arange(count) * width)[:, None]).ravel()
+    cells = count * width
+    cell_codes = np.zeros(cells, dtype=np.int64)
+    cell_codes[flat] = codes.ravel()
+    return (cell_codes.reshape(count, width),
+            np.bincount(flat, total[order].ravel(), minlength=cells).reshape(count, width),
+            np.bincount(flat, negative[order].ravel(), minlength=cells).reshape(count, width))
 
 
 def _kept_sorted(supports: np.ndarray, values: np.ndarray):
