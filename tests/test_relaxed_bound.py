@@ -190,6 +190,27 @@ def test_supports_counted_for_a_box_split_only_where_few_are_left(monkeypatch):
     assert len(boxed.listed_supports(lower, upper, values[-1], at_most=4096)[0]) <= 6
 
 
+def test_supports_valued_on_threads_are_valued_alike(monkeypatch):
+    """Supports counted and valued in batches on several threads: the same
+    list as on one."""
+    listed(monkeypatch)
+    monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**7)  # a support or two a batch
+    monkeypatch.setattr(saturated, "_COUNT_CHUNK_ENTRIES", 2**8)  # counted two at a time
+    X, y, weights = whole_weight_rows(1, n=120, d=9)
+    d = 9
+    rows = LossOracle(X, y, weights)
+    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
+    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    plain = SaturatedBound.build(rows, 6)
+    alone = plain.at_box(rows, lower, upper, np.inf).supports
+    counted_alone = plain._listed
+    other = SaturatedBound.build(rows, 6)
+    threaded = other.at_box(rows, lower, upper, np.inf, n_threads=3).supports
+    for mine, theirs in zip(other._listed + threaded, counted_alone + alone):
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.array_equal(alone[1], counted_alone[1])  # valued, not the entropies
+
+
 def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatch):
     """Past its deadline, a counted list (more than five slots) would leave
     supports under the threshold at their entropy: the bound keeps no list."""

@@ -700,10 +700,11 @@ class BranchAndBound:
         self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
         if self.saturated is not None and box is not None:
             now, end = time.perf_counter(), self._start + self.time_limit
+            # before the workers start: every core values supports
             self.saturated = self.saturated.at_box(
                 self.oracle, *box, self._prune_threshold(),
                 min(now + RELAXED_SHARE * self.time_limit, end),
-                min(now + LISTED_SHARE * self.time_limit, end))
+                min(now + LISTED_SHARE * self.time_limit, end), effective_n_jobs(self.n_jobs))
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),

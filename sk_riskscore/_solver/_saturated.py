@@ -28,11 +28,13 @@ optimum of 0.5924).
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import functools
 import itertools
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.special import xlogy
@@ -255,7 +257,7 @@ class SaturatedBound:
 
     def at_box(self, oracle: LossOracle, lower: np.ndarray, upper: np.ndarray,
                threshold: float, deadline: float = np.inf,
-               list_deadline: float | None = None) -> SaturatedBound:
+               list_deadline: float | None = None, n_threads: int = 1) -> SaturatedBound:
         """The bound for one box and scale: each listed support under
         ``threshold`` valued at least at its relaxed loss (``relaxed_losses``),
         the least loss over real points within the box (layout ``[b, l, z]``)
@@ -268,6 +270,7 @@ class SaturatedBound:
         with more than five; such a list is kept only if every support under
         the threshold is valued by ``list_deadline`` (by default
         ``deadline``), and splits boxes only where few are left (``listed_supports``).
+        Supports are counted and valued in batches on ``n_threads`` threads.
 
         A support's partitions stand for all their columns: a column that is
         its representative's complement adds its point to the intercept and
@@ -293,7 +296,8 @@ class SaturatedBound:
                 self._listed = (listed[order], values[order], np.inf)
             elif self.table is None and size > 5:
                 self._listed = _counted_supports(self.columns, oracle.weight,
-                                                 oracle.negative_weight, size, deadline)
+                                                 oracle.negative_weight, size, deadline,
+                                                 n_threads)
         listed = self._listed if made_here else self.supports
         if listed is None:
             return self
@@ -301,23 +305,31 @@ class SaturatedBound:
         under = int(np.searchsorted(values, threshold))
         cells = min(2**size, oracle.n_rows)  # non-empty cells at most
         started = time.perf_counter()
-        if made_here and started + under * cells * _RELAXED_SECONDS_PER_CELL > deadline:
+        if (made_here and started + under * cells * _RELAXED_SECONDS_PER_CELL / n_threads
+                > deadline):
             # a list made here is kept only if all are valued: no use starting
             return self
         values = values.copy()
         block = max(1, min(_RELAXED_BLOCK_CELLS // cells,
                            _COUNT_CHUNK_ENTRIES // max(oracle.n_rows, 1)))
         box = _RelaxedBox.of(self, oracle, lower, upper)
+
+        def valued(block_start):
+            end = min(block_start + block, under)
+            return box.losses(supports[block_start:end], threshold, deadline)
+
         start = 0
-        while start < under and time.perf_counter() < deadline:
-            end = min(start + block, under)
-            relaxed = box.losses(supports[start:end], threshold, deadline)
-            values[start:end] = np.maximum(values[start:end], relaxed)
-            start = end
-            now = time.perf_counter()
-            if (made_here and start >= _PACE_SHARE * under
-                    and now + (now - started) / start * (under - start) > deadline):
-                return self  # the rest, at the pace so far, would not be valued in time
+        with _mapper(n_threads) as mapped:
+            while start < under and time.perf_counter() < deadline:
+                starts = range(start, min(start + n_threads * block, under), block)
+                for block_start, relaxed in zip(starts, mapped(valued, starts)):
+                    end = block_start + len(relaxed)
+                    values[block_start:end] = np.maximum(values[block_start:end], relaxed)
+                    start = end
+                now = time.perf_counter()
+                if (made_here and start >= _PACE_SHARE * under
+                        and now + (now - started) / start * (under - start) > deadline):
+                    return self  # the rest, at the pace so far, would not be valued in time
         if made_here and start < under:
             return self  # without the list made here
         order = np.argsort(values, kind="stable")
@@ -688,16 +700,17 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
 
 
 def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
-                      deadline: float = np.inf):
+                      deadline: float = np.inf, n_threads: int = 1):
     """The list of supports (as ``_lowest_supports``) of ``size`` columns, any
     size, by counting each support's cells from the rows: for few columns
     and rows (breastcancer binarized, 20 partitions and 275 distinct rows,
     k = 7: 77,520 supports); None when there are too many or the estimated
-    time runs past ``deadline``.
+    time runs past ``deadline``. Blocks of supports are counted on
+    ``n_threads`` threads.
     """
     n, m = X.shape
     n_supports = math.comb(m, size)
-    estimate = n_supports * n * _COUNT_SECONDS_PER_ENTRY
+    estimate = n_supports * n * _COUNT_SECONDS_PER_ENTRY / n_threads
     if (n_supports > _MAX_LIST_SUPPORTS or n_supports == 0
             or time.perf_counter() + estimate > deadline):
         return None
@@ -705,13 +718,32 @@ def _counted_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, si
     bits = X.astype(np.float64)
     values = np.empty(n_supports)
     chunk = max(1, _COUNT_CHUNK_ENTRIES // max(n, 1))
-    for start in range(0, n_supports, chunk):
-        if time.perf_counter() > deadline:
-            return None
+
+    def counted(start):
         block = supports[start : start + chunk]
-        values[start : start + len(block)] = _entropy(
-            *_support_cells(bits, block, total, negative)[1:]).sum(axis=1)
+        return _entropy(*_support_cells(bits, block, total, negative)[1:]).sum(axis=1)
+
+    with _mapper(n_threads) as mapped:
+        for wave in range(0, n_supports, chunk * n_threads):
+            if time.perf_counter() > deadline:
+                return None
+            starts = range(wave, min(wave + chunk * n_threads, n_supports), chunk)
+            for start, counts in zip(starts, mapped(counted, starts)):
+                values[start : start + len(counts)] = counts
     return _kept_sorted(supports, _lowered(values, in_place=True))
+
+
+@contextlib.contextmanager
+def _mapper(n_threads: int):
+    """``map``, or a pool's on ``n_threads`` threads: numpy releases the GIL
+    in the passes over supports' rows and cells (products, sorts, elementwise
+    functions), so blocks of supports run side by side.
+    """
+    if n_threads <= 1:
+        yield map
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        yield pool.map
 
 
 def _support_cells(bits: np.ndarray, supports: np.ndarray, total: np.ndarray,
