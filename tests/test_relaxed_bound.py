@@ -211,6 +211,30 @@ def test_supports_valued_on_threads_are_valued_alike(monkeypatch):
     assert not np.array_equal(alone[1], counted_alone[1])  # valued, not the entropies
 
 
+def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
+    """at_box keeps its bound per scale: returned again for a box within
+    that one under at most its threshold, valued anew otherwise."""
+    listed(monkeypatch)
+    X, y, weights = whole_weight_rows(2, n=120, d=9)
+    d = 9
+    rows = LossOracle(X, y, weights)
+    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
+    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    plain = SaturatedBound.build(rows, 6)
+    first = plain.at_box(rows, lower, upper, 0.7)
+    assert first is not plain
+    inner_lower, inner_upper = lower.copy(), upper.copy()
+    inner_lower[1], inner_upper[1 + d + 2] = 0.0, 0.0  # a point >= 0, a feature left out
+    assert plain.at_box(rows, inner_lower, inner_upper, 0.6) is first
+    higher = plain.at_box(rows, lower, upper, 0.8)
+    assert higher is not first
+    wider = upper.copy()
+    wider[2] = 2.0  # a point beyond the box valued
+    assert plain.at_box(rows, lower, wider, 0.5) is not higher
+    other = plain.at_box(rows.at_scale(0.5), lower, upper, 0.7)
+    assert other is not first and plain._valued[0.5][3] is other
+
+
 def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatch):
     """Past its deadline, a counted list (more than five slots) would leave
     supports under the threshold at their entropy: the bound keeps no list."""
@@ -233,11 +257,13 @@ def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatc
     monkeypatch.setattr(saturated, "relaxed_losses", slow)
     monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**6)  # one support a block
     deadline = time.perf_counter() + 0.2
+    plain = SaturatedBound.build(rows, 6)  # none kept from the box valued above
     assert plain.at_box(rows, lower, upper, np.inf, deadline).supports is None
     # and where the estimate says they would not all be valued, none is tried
     calls = []
     monkeypatch.setattr(saturated, "relaxed_losses", lambda *a, **k: calls.append(1))
     monkeypatch.setattr(saturated, "_RELAXED_SECONDS_PER_CELL", 1e3)
+    plain = SaturatedBound.build(rows, 6)
     assert plain.at_box(rows, lower, upper, np.inf, time.perf_counter() + 60).supports is None
     assert calls == []
 

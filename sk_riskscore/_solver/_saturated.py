@@ -213,6 +213,8 @@ class SaturatedBound:
         # at_box's list where build made none: from the table (four or five
         # slots) or counted (more than five)
         self._listed = None
+        # at_box's last bound per scale: (lower, upper, threshold, bound)
+        self._valued: dict[float, tuple] = {}
         self.seconds = 0.0
 
     @classmethod
@@ -276,7 +278,16 @@ class SaturatedBound:
         its representative's complement adds its point to the intercept and
         subtracts it from the representative's, so each partition's point
         ranges over its columns' sums, and the intercept widens by theirs.
+
+        The bound found for a box at a scale is kept and returned again for
+        any box within that one, at that scale, under at most that threshold:
+        its values bound those models too (the scale search solves the scan's
+        best scale first and last, and values the list for it before either).
         """
+        valued = self._valued.get(oracle.scale)
+        if (valued is not None and threshold <= valued[2] and np.all(valued[0] <= lower)
+                and np.all(valued[1] >= upper)):
+            return valued[3]
         made_here = self.supports is None
         if made_here and list_deadline is not None:
             deadline = list_deadline
@@ -339,6 +350,7 @@ class SaturatedBound:
             bound.table = None
             bound.columns = oracle.X[:, self.representatives]
             bound.completion_slots = _completion_slots(oracle.n_rows, m, size)
+        self._valued[oracle.scale] = (lower.copy(), upper.copy(), threshold, bound)
         return bound
 
     @property

@@ -26,10 +26,11 @@ from ._branch_and_bound import BranchAndBound
 from ._certify import certify
 from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle
-from ._problem import RiskScoreProblem
+from ._parallel import effective_n_jobs
+from ._problem import RiskScoreProblem, max_abs_score, root_box
 from ._result import SolverResult, SolverStatus, relative_gap
-from ._saturated import BUILD_SHARE, saturated_bound
-from ._scan import platt_scale, rescaled, scan_scales
+from ._saturated import BUILD_SHARE, LISTED_SHARE, RELAXED_SHARE, saturated_bound
+from ._scan import ScaledModel, platt_scale, rescaled, scan_scales
 
 __all__ = ["search_scale"]
 
@@ -54,6 +55,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     """The best (scale, model) pair found; ``result.score_scale`` is the scale."""
     start = time.perf_counter()
     rows = LossOracle(problem.X, problem.y, problem.sample_weight)  # at scale 1
+    bound = None
     # one BLAS thread, as in BranchAndBound.solve: small products, and spinning
     # threads slow a loaded machine
     with threadpool_limits(limits=1, user_api="blas"):
@@ -63,16 +65,17 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         # it (cached on the rows); built here, it gets the share of the whole
         # time limit, not of one scale's slice (heloc binarized, k = 5: its
         # list of supports takes 6 s, more than a quarter of any slice).
-        saturated_bound(rows, FeasibilityChecker(problem).max_support,
-                        time.perf_counter() + BUILD_SHARE * time_limit)
-    evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
-    results: dict[float, SolverResult] = {}
-    best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
-
+        bound = saturated_bound(rows, FeasibilityChecker(problem).max_support,
+                                time.perf_counter() + BUILD_SHARE * time_limit)
     progress = options.pop("progress", None)
     # Workers take a second to start: they serve the final certificate (the
     # chosen scale, with the time left), not each scale's short solve.
     n_jobs = options.pop("n_jobs", None)
+    if bound is not None and scanned:
+        _value_supports(bound, problem, rows, scanned[0], start + time_limit, n_jobs)
+    evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
+    results: dict[float, SolverResult] = {}
+    best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
 
     def evaluate(scale: float, n_jobs=None) -> float:
         if scale in results:
@@ -162,6 +165,26 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         evaluate(scale, n_jobs)
         results[scale] = _combined(first, results.get(scale), gap_tolerance)
     return results[scale]
+
+
+def _value_supports(bound, problem: RiskScoreProblem, rows: LossOracle, best: ScaledModel,
+                    end: float, n_jobs) -> None:
+    """Value the saturated bound's listed supports at the scan's best scale,
+    with the shares of the whole time left (``SaturatedBound.at_box`` keeps
+    the result for that scale): that scale is solved first and, when chosen,
+    last, and its first slice is too short for large lists (breastcancer
+    binarized, k = 10: 16-19 s to value 184,096 supports; the first slice is a
+    third of the time limit, of which the list gets half).
+    """
+    scaled = rescaled(problem, best.scale)
+    oracle = rows.at_scale(best.scale, max_abs_score(scaled))
+    now = time.perf_counter()
+    left = max(end - now, 0.0)
+    # the solve's threshold is its incumbent's objective, at most the scan's
+    # model's (it starts from it), give or take rounding
+    threshold = best.objective + 1e-9 * (1.0 + abs(best.objective))
+    bound.at_box(oracle, *root_box(scaled), threshold, now + RELAXED_SHARE * left,
+                 now + LISTED_SHARE * left, effective_n_jobs(n_jobs))
 
 
 def _combined(first: SolverResult, second: SolverResult | None,
