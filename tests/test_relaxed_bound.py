@@ -171,15 +171,21 @@ def test_search_by_relaxed_supports_matches_enumeration(seed, max_support, scale
     assert any(counted) == (max_support > 5)
 
 
+def counted_case(seed):
+    """Rows of 9 columns in 7 partitions (supports of six are counted for a
+    box), and a box over them: points in [-1, 1], the intercept in [-20, 20]."""
+    X, y, weights = whole_weight_rows(seed, n=120, d=9)
+    d = 9
+    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
+    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    return LossOracle(X, y, weights), lower, upper
+
+
 def test_supports_counted_for_a_box_split_only_where_few_are_left(monkeypatch):
     """A list made for a box splits boxes while few of all its supports are
     under the threshold; with more, it bounds and screens only."""
     listed(monkeypatch)
-    X, y, weights = whole_weight_rows(0, n=120, d=9)  # 7 partitions: 7 supports of 6
-    d = 9
-    rows = LossOracle(X, y, weights)
-    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
-    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    rows, lower, upper = counted_case(0)  # 7 partitions: 7 supports of 6
     boxed = SaturatedBound.build(rows, 6).at_box(rows, lower, upper, np.inf)
     assert not boxed.built_for_rows
     supports, values = boxed.listed_supports(lower, upper, np.inf, at_most=4096)
@@ -196,11 +202,7 @@ def test_supports_valued_on_threads_are_valued_alike(monkeypatch):
     listed(monkeypatch)
     monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**7)  # a support or two a batch
     monkeypatch.setattr(saturated, "_COUNT_CHUNK_ENTRIES", 2**8)  # counted two at a time
-    X, y, weights = whole_weight_rows(1, n=120, d=9)
-    d = 9
-    rows = LossOracle(X, y, weights)
-    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
-    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
+    rows, lower, upper = counted_case(1)
     plain = SaturatedBound.build(rows, 6)
     alone = plain.at_box(rows, lower, upper, np.inf).supports
     counted_alone = plain._listed
@@ -215,11 +217,8 @@ def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
     """at_box keeps its bound per scale: returned again for a box within
     that one under at most its threshold, valued anew otherwise."""
     listed(monkeypatch)
-    X, y, weights = whole_weight_rows(2, n=120, d=9)
+    rows, lower, upper = counted_case(2)
     d = 9
-    rows = LossOracle(X, y, weights)
-    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
-    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
     plain = SaturatedBound.build(rows, 6)
     first = plain.at_box(rows, lower, upper, 0.7)
     assert first is not plain
@@ -241,13 +240,9 @@ def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatc
     import time
 
     listed(monkeypatch)
-    X, y, weights = whole_weight_rows(0, n=120, d=9)
-    d = 9
-    rows = LossOracle(X, y, weights)
+    rows, lower, upper = counted_case(0)
     plain = SaturatedBound.build(rows, 6)
     assert plain.supports is None
-    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
-    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
     assert plain.at_box(rows, lower, upper, np.inf).supports is not None
 
     def slow(codes, *args, **kwargs):
@@ -273,12 +268,8 @@ def test_supports_are_counted_once_for_every_scale(monkeypatch, spy):
     supports (their entropies) are shared, only their relaxed losses differ."""
     listed(monkeypatch)
     counted = spy(saturated, "_counted_supports")
-    X, y, weights = whole_weight_rows(1, n=120, d=9)
-    d = 9
-    rows = LossOracle(X, y, weights)
+    rows, lower, upper = counted_case(1)
     plain = SaturatedBound.build(rows, 6)
-    lower = np.concatenate([[-20.0], np.full(d, -1.0), np.zeros(d)])
-    upper = np.concatenate([[20.0], np.full(d, 1.0), np.ones(d)])
     values = [plain.at_box(rows.at_scale(scale), lower, upper, np.inf).supports[1]
               for scale in (1.0, 0.25)]
     assert counted == [True]
