@@ -55,7 +55,10 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     """The best (scale, model) pair found; ``result.score_scale`` is the scale."""
     start = time.perf_counter()
     rows = LossOracle(problem.X, problem.y, problem.sample_weight)  # at scale 1
-    bound = None
+    progress = options.pop("progress", None)
+    # Workers take a second to start: they serve the final certificate (the
+    # chosen scale, with the time left), not each scale's short solve.
+    n_jobs = options.pop("n_jobs", None)
     # one BLAS thread, as in BranchAndBound.solve: small products, and spinning
     # threads slow a loaded machine
     with threadpool_limits(limits=1, user_api="blas"):
@@ -67,12 +70,8 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         # list of supports takes 6 s, more than a quarter of any slice).
         bound = saturated_bound(rows, FeasibilityChecker(problem).max_support,
                                 time.perf_counter() + BUILD_SHARE * time_limit)
-    progress = options.pop("progress", None)
-    # Workers take a second to start: they serve the final certificate (the
-    # chosen scale, with the time left), not each scale's short solve.
-    n_jobs = options.pop("n_jobs", None)
-    if bound is not None and scanned:
-        _value_supports(bound, problem, rows, scanned[0], start + time_limit, n_jobs)
+        if bound is not None and scanned:
+            _value_supports(bound, problem, rows, scanned[0], start + time_limit, n_jobs)
     evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
     results: dict[float, SolverResult] = {}
     best_models = [(m.objective, m.intercept, m.points, m.scale) for m in scanned]
