@@ -234,6 +234,27 @@ def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
     assert other is not first and plain._valued[0.5][3] is other
 
 
+def test_valuing_reports_rising_bounds_under_every_model(monkeypatch):
+    """While supports are valued, the least value so far is reported after
+    each round: never falling, and never above the best model's loss."""
+    listed(monkeypatch)
+    monkeypatch.setattr(saturated, "_RELAXED_BLOCK_CELLS", 2**7)  # a support or two a round
+    X, y, weights = whole_weight_rows(0, n=120, d=9)
+    d, max_support = 9, 6
+    lower_points, upper_points = np.full(d, -1), np.full(d, 1)
+    reach = intercept_bound(X, y, weights, lower_points, upper_points, max_support)
+    lower = np.concatenate([[-reach], lower_points, np.zeros(d)]).astype(float)
+    upper = np.concatenate([[reach], upper_points, np.ones(d)]).astype(float)
+    rows = LossOracle(X, y, weights)
+    reports = []
+    SaturatedBound.build(rows, max_support).at_box(rows, lower, upper, np.inf,
+                                                   report=reports.append)
+    truth = enumerate_models(X, y, weights, lower_points, upper_points, -reach, reach,
+                             np.zeros(d), 0, max_support)
+    assert len(reports) >= 2 and reports == sorted(reports) and reports[-1] > reports[0]
+    assert reports[-1] <= truth.objectives.min() + 1e-12
+
+
 def test_supports_counted_for_a_box_are_dropped_unless_all_are_valued(monkeypatch):
     """Past its deadline, a counted list (more than five slots) would leave
     supports under the threshold at their entropy: the bound keeps no list."""

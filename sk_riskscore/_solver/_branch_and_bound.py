@@ -704,7 +704,8 @@ class BranchAndBound:
             self.saturated = self.saturated.at_box(
                 self.oracle, *box, self._prune_threshold(),
                 min(now + RELAXED_SHARE * self.time_limit, end),
-                min(now + LISTED_SHARE * self.time_limit, end), effective_n_jobs(self.n_jobs))
+                min(now + LISTED_SHARE * self.time_limit, end), effective_n_jobs(self.n_jobs),
+                report=lambda bound: self._maybe_report(bound, 1))
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),
