@@ -234,6 +234,37 @@ def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
     assert other is not first and plain._valued[0.5][3] is other
 
 
+@pytest.mark.parametrize("max_support", [5, 6])
+def test_a_higher_threshold_values_only_the_supports_between(monkeypatch, max_support):
+    """Valued under one threshold, then under a higher one (the Rashomon
+    enumeration after its solve): only the supports between the two are
+    valued again, and the list is that of one valuing under the higher."""
+    listed(monkeypatch)
+    rows, lower, upper = counted_case(3)
+    low_first = SaturatedBound.build(rows, max_support)
+    below = low_first.at_box(rows, lower, upper, 0.42).supports
+    valued = []
+    original = saturated._RelaxedBox.losses
+
+    def counted(box, supports, *args, **kwargs):
+        valued.append(len(supports))
+        return original(box, supports, *args, **kwargs)
+
+    monkeypatch.setattr(saturated._RelaxedBox, "losses", counted)
+    resumed = low_first.at_box(rows, lower, upper, 0.46).supports
+    resumed_count = sum(valued)
+    valued.clear()
+    at_once = SaturatedBound.build(rows, max_support).at_box(rows, lower, upper, 0.46).supports
+    between = np.sum(below[1] < 0.46) - np.sum(below[1] < 0.42)
+    assert 0 < resumed_count == between < sum(valued)
+    under = np.sum(at_once[1] < 0.46)
+    assert under > np.sum(below[1] < 0.42)
+    assert np.sum(resumed[1] < 0.46) == under
+    assert {tuple(s) for s in resumed[0][:under]} == {tuple(s) for s in at_once[0][:under]}
+    np.testing.assert_allclose(np.sort(resumed[1][:under]), np.sort(at_once[1][:under]),
+                               atol=1e-7)
+
+
 def test_valuing_reports_rising_bounds_under_every_model(monkeypatch):
     """While supports are valued, the least value so far is reported after
     each round: never falling, and never above the best model's loss."""

@@ -213,7 +213,8 @@ class SaturatedBound:
         # at_box's list where build made none: from the table (four or five
         # slots) or counted (more than five)
         self._listed = None
-        # at_box's last bound per scale: (lower, upper, threshold, bound)
+        # at_box's last bound per scale: (lower, upper, value under which its
+        # values are final, bound)
         self._valued: dict[float, tuple] = {}
         self.seconds = 0.0
 
@@ -283,20 +284,26 @@ class SaturatedBound:
         subtracts it from the representative's, so each partition's point
         ranges over its columns' sums, and the intercept widens by theirs.
 
-        The bound found for a box at a scale is kept and returned again for
-        any box within that one, at that scale, under at most that threshold:
-        its values bound those models too (the scale search solves the scan's
-        best scale first and last, and values the list for it before either).
+        The bound found for a box at a scale is kept, with the value under
+        which its values are final (its threshold, where every support under
+        it was valued). It is returned again for any box within that one, at
+        that scale, under at most that value: its values bound those models
+        too (the scale search solves the scan's best scale first and last,
+        and values the list for it before either). Over a higher threshold,
+        only the supports between the two are valued (the Rashomon
+        enumeration after its solve); if they are not all valued in time, the
+        kept bound is returned.
         """
-        valued = self._valued.get(oracle.scale)
-        if (valued is not None and threshold <= valued[2] and np.all(valued[0] <= lower)
-                and np.all(valued[1] >= upper)):
-            return valued[3]
+        kept = self._valued.get(oracle.scale)
+        if kept is not None and not (np.all(kept[0] <= lower) and np.all(kept[1] >= upper)):
+            kept = None
+        if kept is not None and threshold <= kept[2]:
+            return kept[3]
         made_here = self.supports is None
         if made_here and list_deadline is not None:
             deadline = list_deadline
         m, size = self.n_partitions, self.max_support
-        if made_here and self._listed is None and m > size:
+        if kept is None and made_here and self._listed is None and m > size:
             # once for all scales and boxes; kept below only if every support
             # under the threshold is valued in time (breastcancer binarized,
             # k = 7: the entropies alone left 44,679 of 77,520 supports under
@@ -313,17 +320,23 @@ class SaturatedBound:
                 self._listed = _counted_supports(self.columns, oracle.weight,
                                                  oracle.negative_weight, size, deadline,
                                                  n_threads)
-        listed = self._listed if made_here else self.supports
+        # what a list made here that is not all valued in time leaves: no list,
+        # or the kept one
+        origin, fallback, final_below = self, self, -np.inf
+        if kept is not None:
+            origin, fallback, final_below = kept[3], kept[3], kept[2]
+        listed = origin.supports if kept is not None or not made_here else self._listed
         if listed is None:
             return self
         supports, values, beyond = listed
+        first = start = int(np.searchsorted(values, final_below))
         under = int(np.searchsorted(values, threshold))
         cells = min(2**size, oracle.n_rows)  # non-empty cells at most
         started = time.perf_counter()
-        if (made_here and started + under * cells * _RELAXED_SECONDS_PER_CELL / n_threads
-                > deadline):
+        if (made_here and started + (under - first) * cells * _RELAXED_SECONDS_PER_CELL
+                / n_threads > deadline):
             # a list made here is kept only if all are valued: no use starting
-            return self
+            return fallback
         values = values.copy()
         block = max(1, min(_RELAXED_BLOCK_CELLS // cells,
                            _COUNT_CHUNK_ENTRIES // max(oracle.n_rows, 1)))
@@ -333,7 +346,6 @@ class SaturatedBound:
             end = min(block_start + block, under)
             return box.losses(supports[block_start:end], threshold, deadline)
 
-        start = 0
         with _mapper(n_threads) as mapped:
             while start < under and time.perf_counter() < deadline:
                 if report is not None:
@@ -344,19 +356,23 @@ class SaturatedBound:
                     values[block_start:end] = np.maximum(values[block_start:end], relaxed)
                     start = end
                 now = time.perf_counter()
-                if (made_here and start >= _PACE_SHARE * under
-                        and now + (now - started) / start * (under - start) > deadline):
-                    return self  # the rest, at the pace so far, would not be valued in time
+                if (made_here and start - first >= _PACE_SHARE * (under - first)
+                        and now + (now - started) / (start - first) * (under - start)
+                        > deadline):
+                    return fallback  # the rest, at the pace so far, would not be valued in time
         if made_here and start < under:
-            return self  # without the list made here
+            return fallback
+        # the supports not valued keep their order's values: under the first
+        # of them, every value is final
+        final_below = threshold if start >= under else float(values[start])
         order = np.argsort(values, kind="stable")
-        bound = copy.copy(self)
+        bound = copy.copy(origin)
         bound.supports = (supports[order], values[order], beyond)
-        if self.table is not None:  # the list, valued, bounds the nodes instead
+        if origin.table is not None:  # the list, valued, bounds the nodes instead
             bound.table = None
             bound.columns = oracle.X[:, self.representatives]
             bound.completion_slots = _completion_slots(oracle.n_rows, m, size)
-        self._valued[oracle.scale] = (lower.copy(), upper.copy(), threshold, bound)
+        self._valued[oracle.scale] = (lower.copy(), upper.copy(), final_below, bound)
         return bound
 
     @property
