@@ -238,8 +238,10 @@ def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
 def test_a_higher_threshold_values_only_the_supports_between(monkeypatch, max_support):
     """Valued under one threshold, then under a higher one (the Rashomon
     enumeration after its solve): only the supports between the two are
-    valued again, and the list is that of one valuing under the higher."""
-    listed(monkeypatch)
+    valued again, and the list is that of one valuing under the higher. Five
+    slots: the root table's supports; six: counted."""
+    if max_support == 6:
+        listed(monkeypatch)
     rows, lower, upper = counted_case(3)
     low_first = SaturatedBound.build(rows, max_support)
     below = low_first.at_box(rows, lower, upper, 0.42).supports

@@ -213,8 +213,8 @@ class SaturatedBound:
         # at_box's list where build made none: from the table (four or five
         # slots) or counted (more than five)
         self._listed = None
-        # at_box's last bound per scale: (lower, upper, value under which its
-        # values are final, bound)
+        # at_box's last bound per scale from a list made here: (lower, upper,
+        # threshold, bound)
         self._valued: dict[float, tuple] = {}
         self.seconds = 0.0
 
@@ -284,11 +284,12 @@ class SaturatedBound:
         subtracts it from the representative's, so each partition's point
         ranges over its columns' sums, and the intercept widens by theirs.
 
-        The bound found for a box at a scale is kept, with the value under
-        which its values are final (its threshold, where every support under
-        it was valued). It is returned again for any box within that one, at
-        that scale, under at most that value: its values bound those models
-        too (the scale search solves the scan's best scale first and last,
+        The bound found for a box at a scale, from a list made here (every
+        support under the threshold valued), is kept (heloc's list of a
+        million supports built for the rows, valued anew by each scale's
+        solve, is not). It is returned again for any box within that one, at
+        that scale, under at most that threshold: its values bound those
+        models too (the scale search solves the scan's best scale first and last,
         and values the list for it before either). Over a higher threshold,
         only the supports between the two are valued (the Rashomon
         enumeration after its solve); if they are not all valued in time, the
@@ -321,7 +322,7 @@ class SaturatedBound:
                                                  oracle.negative_weight, size, deadline,
                                                  n_threads)
         # what a list made here that is not all valued in time leaves: no list,
-        # or the kept one
+        # or the kept one (every value under its threshold final)
         origin, fallback, final_below = self, self, -np.inf
         if kept is not None:
             origin, fallback, final_below = kept[3], kept[3], kept[2]
@@ -362,9 +363,6 @@ class SaturatedBound:
                     return fallback  # the rest, at the pace so far, would not be valued in time
         if made_here and start < under:
             return fallback
-        # the supports not valued keep their order's values: under the first
-        # of them, every value is final
-        final_below = threshold if start >= under else float(values[start])
         order = np.argsort(values, kind="stable")
         bound = copy.copy(origin)
         bound.supports = (supports[order], values[order], beyond)
@@ -372,7 +370,8 @@ class SaturatedBound:
             bound.table = None
             bound.columns = oracle.X[:, self.representatives]
             bound.completion_slots = _completion_slots(oracle.n_rows, m, size)
-        self._valued[oracle.scale] = (lower.copy(), upper.copy(), final_below, bound)
+        if made_here:  # small, and dear to value again (a list built for the rows is neither)
+            self._valued[oracle.scale] = (lower.copy(), upper.copy(), threshold, bound)
         return bound
 
     @property

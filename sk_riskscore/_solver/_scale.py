@@ -70,7 +70,7 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
         # list of supports takes 6 s, more than a quarter of any slice).
         bound = saturated_bound(rows, FeasibilityChecker(problem).max_support,
                                 time.perf_counter() + BUILD_SHARE * time_limit)
-        if bound is not None and scanned:
+        if bound is not None and bound.supports is None and scanned:
             _value_supports(bound, problem, rows, scanned[0], start + time_limit, n_jobs)
     evaluations = len(scanned) + len(GRID) + REFINEMENTS + _PLATT_STEPS
     results: dict[float, SolverResult] = {}
@@ -168,9 +168,10 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
 
 def _value_supports(bound, problem: RiskScoreProblem, rows: LossOracle, best: ScaledModel,
                     end: float, n_jobs) -> None:
-    """Value the saturated bound's listed supports at the scan's best scale,
-    with the shares of the whole time left (``SaturatedBound.at_box`` keeps
-    the result for that scale): that scale is solved first and, when chosen,
+    """Value the supports that the saturated bound lists for the box (none
+    built for the rows) at the scan's best scale, with the shares of the whole
+    time left (``SaturatedBound.at_box`` keeps the result for that scale): that
+    scale is solved first and, when chosen,
     last, and its first slice is too short for large lists (breastcancer
     binarized, k = 10: 16-19 s to value 184,096 supports; the first slice is a
     third of the time limit, of which the list gets half).
