@@ -190,14 +190,14 @@ _CHILD = """
 import functools
 import warnings
 from sk_riskscore import RiskScoreBinarizer, RiskScoreClassifier, _classifier
-from sk_riskscore._solver import _branch_and_bound, solve
+from sk_riskscore._solver import _branch_and_bound, _saturated, solve
 from sk_riskscore.datasets import load_breastcancer
 _classifier.solve = functools.partial(solve, max_nodes={nodes})
 _branch_and_bound._PROGRESS_INTERVAL = 0.0
 # binarized breastcancer, 10 features: far from certified after {nodes} nodes
 # without the supports listed for the search's box (with them it is certified in
 # 75 nodes, after 20 s of valuing them; with 5 features, in a few)
-_branch_and_bound.LISTED_SHARE = 0.0
+_saturated.LISTED_SHARE = 0.0
 X, y = load_breastcancer(return_X_y=True, as_frame=True)
 X = RiskScoreBinarizer().fit(X, y).transform(X)
 with warnings.catch_warnings():

@@ -58,13 +58,7 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
-from ._saturated import (
-    BUILD_SHARE,
-    LISTED_SHARE,
-    RELAXED_SHARE,
-    SaturatedBound,
-    saturated_bound,
-)
+from ._saturated import BUILD_SHARE, SaturatedBound, saturated_bound, valuing_deadlines
 
 __all__ = ["BranchAndBound", "serve_worker"]
 
@@ -699,13 +693,12 @@ class BranchAndBound:
         self.saturated = self._saturated_bound()
         self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
         if self.saturated is not None and box is not None:
-            now, end = time.perf_counter(), self._start + self.time_limit
+            deadlines = valuing_deadlines(time.perf_counter(), self.time_limit,
+                                          self._start + self.time_limit)
             # before the workers start: every core values supports
             self.saturated = self.saturated.at_box(
-                self.oracle, *box, self._prune_threshold(),
-                min(now + RELAXED_SHARE * self.time_limit, end),
-                min(now + LISTED_SHARE * self.time_limit, end), effective_n_jobs(self.n_jobs),
-                report=lambda bound: self._maybe_report(bound, 1))
+                self.oracle, *box, self._prune_threshold(), *deadlines,
+                effective_n_jobs(self.n_jobs), report=lambda bound: self._maybe_report(bound, 1))
 
     def _saturated_bound(self) -> SaturatedBound | None:
         """The saturated bound for this problem's rows (see ``saturated_bound``),

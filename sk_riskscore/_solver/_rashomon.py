@@ -35,7 +35,7 @@ from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
 from ._problem import RiskScoreProblem, max_abs_score, root_box
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
-from ._saturated import BUILD_SHARE, LISTED_SHARE, RELAXED_SHARE, saturated_bound
+from ._saturated import BUILD_SHARE, saturated_bound, valuing_deadlines
 from ._scan import _platt_fit
 from ._solve import solve
 
@@ -305,10 +305,9 @@ class _Enumeration:
         if self.saturated is not None and stack:
             # the supports under the threshold at their relaxed losses, for this box
             now = time.perf_counter()
-            left = max(self.deadline - now, 0.0)
             self.saturated = self.saturated.at_box(
                 self.oracle, lower, upper, np.nextafter(self._limit(), np.inf),
-                now + RELAXED_SHARE * left, now + LISTED_SHARE * left)
+                *valuing_deadlines(now, max(self.deadline - now, 0.0)))
         root = True
         try:
             while stack:

@@ -43,8 +43,7 @@ from ._enumerate import column_facts
 from ._loss import LossOracle, distinct_rows
 from ._relaxed import relaxed_losses
 
-__all__ = ["BUILD_SHARE", "LISTED_SHARE", "RELAXED_SHARE", "SaturatedBound",
-           "saturated_bound"]
+__all__ = ["BUILD_SHARE", "SaturatedBound", "saturated_bound", "valuing_deadlines"]
 
 # A search gives the root's table up to this share of its time limit (heloc
 # binarized, k = 3: under a second).
@@ -58,6 +57,15 @@ RELAXED_SHARE = 0.15
 # to value the 184,096 under the optimum, then certified in 75 nodes; a 4.3 %
 # gap after 60 s without)
 LISTED_SHARE = 0.5
+
+
+def valuing_deadlines(now: float, budget: float, end: float = np.inf) -> tuple[float, float]:
+    """``at_box``'s two deadlines for a search of ``budget`` seconds started
+    around ``now`` and ending at ``end``: for valuing a list built for the
+    rows (``RELAXED_SHARE``), and for one listed for the box
+    (``LISTED_SHARE``).
+    """
+    return (min(now + RELAXED_SHARE * budget, end), min(now + LISTED_SHARE * budget, end))
 # The root's table of every support of max_features partitions: at most this
 # many entries (64 MB) and rows x entries (heloc binarized, k = 3: 63
 # partitions, 7,882 distinct rows, 2e9, under a second; 500,000 rows x 60
@@ -326,7 +334,7 @@ class SaturatedBound:
         origin, fallback, final_below = self, self, -np.inf
         if kept is not None:
             origin, fallback, final_below = kept[3], kept[3], kept[2]
-        listed = origin.supports if kept is not None or not made_here else self._listed
+        listed = origin.supports if origin.supports is not None else self._listed
         if listed is None:
             return self
         supports, values, beyond = listed

@@ -29,7 +29,7 @@ from ._loss import LossOracle
 from ._parallel import effective_n_jobs
 from ._problem import RiskScoreProblem, max_abs_score, root_box
 from ._result import SolverResult, SolverStatus, relative_gap
-from ._saturated import BUILD_SHARE, LISTED_SHARE, RELAXED_SHARE, saturated_bound
+from ._saturated import BUILD_SHARE, saturated_bound, valuing_deadlines
 from ._scan import ScaledModel, platt_scale, rescaled, scan_scales
 
 __all__ = ["search_scale"]
@@ -179,12 +179,11 @@ def _value_supports(bound, problem: RiskScoreProblem, rows: LossOracle, best: Sc
     scaled = rescaled(problem, best.scale)
     oracle = rows.at_scale(best.scale, max_abs_score(scaled))
     now = time.perf_counter()
-    left = max(end - now, 0.0)
     # the solve's threshold is its incumbent's objective, at most the scan's
     # model's (it starts from it), give or take rounding
     threshold = best.objective + 1e-9 * (1.0 + abs(best.objective))
-    bound.at_box(oracle, *root_box(scaled), threshold, now + RELAXED_SHARE * left,
-                 now + LISTED_SHARE * left, effective_n_jobs(n_jobs))
+    bound.at_box(oracle, *root_box(scaled), threshold,
+                 *valuing_deadlines(now, max(end - now, 0.0)), effective_n_jobs(n_jobs))
 
 
 def _combined(first: SolverResult, second: SolverResult | None,
