@@ -25,6 +25,7 @@ _PLAIN_INTERVAL = 5.0
 _STATUS_TEXT = {
     "optimal": "optimal",
     "time_limit": "stopped at the time limit",
+    "cutoff": "nothing better than the cutoff",
     "node_limit": "stopped at the node limit",
     "infeasible": "infeasible",
     "error": "failed",

@@ -72,6 +72,23 @@ def test_parallel_search_finds_the_enumerated_optimum(seed, wait_for_workers):
     assert result.pool[0].objective == pytest.approx(result.objective, abs=1e-12)
 
 
+def test_workers_search_under_the_cutoff(wait_for_workers):
+    """The workers get the search's cutoff: one below the optimum ends with a
+    bound between the cutoff and the optimum, and with status CUTOFF unless
+    the bounds happened to prove the search's own best optimal."""
+    problem = tree_problem(0)
+    truth = enumerated(problem)
+    cutoff = truth.objective * (1 - 1e-3)
+    result = branch_and_bound.BranchAndBound(problem, n_jobs=2, gap_tolerance=1e-9,
+                                             time_limit=120, cutoff=cutoff).solve()
+    assert result.statistics.n_jobs == 2, "the workers' rounds must have run"
+    assert cutoff - 1e-9 <= result.lower_bound <= truth.objective + 1e-9
+    if result.status == SolverStatus.OPTIMAL:
+        assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    else:
+        assert result.status == SolverStatus.CUTOFF, result.message
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_no_part_of_the_tree_is_lost_between_workers(seed, wait_for_workers, monkeypatch):
     """Without the first incumbents' heuristics the optimum turns up only

@@ -20,6 +20,7 @@ from sk_riskscore._solver import (
     solve,
 )
 from sk_riskscore._solver._beam import _fit, beam_supports
+from sk_riskscore._solver._branch_and_bound import BranchAndBound
 from sk_riskscore._solver._feasibility import FeasibilityChecker
 from sk_riskscore._solver._heuristics import IntegerSearch
 from sk_riskscore._solver._loss import LossOracle
@@ -110,6 +111,33 @@ def test_early_stop_is_not_called_optimal_and_bound_stays_valid(seed):
     else:
         assert result.status == SolverStatus.NODE_LIMIT
         assert result.gap >= 0
+
+
+@pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 5))
+def test_cutoff_finds_only_better_models_and_keeps_the_bound_valid(seed):
+    """A cutoff above the optimum changes nothing; one below it ends the search
+    with a bound at least the cutoff and never above the optimum, and with
+    status CUTOFF unless the bounds happened to prove the search's own best."""
+    problem = random_problem(seed)
+    truth = ground_truth(seed)
+    margin = 1e-3 * max(truth.objective, 1e-3)
+    above = BranchAndBound(problem, time_limit=60, gap_tolerance=1e-9,
+                           cutoff=truth.objective + margin).solve()
+    assert above.status == SolverStatus.OPTIMAL, above.message
+    assert above.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert above.lower_bound <= truth.objective + 1e-9
+
+    cutoff = truth.objective - margin
+    below = BranchAndBound(problem, time_limit=60, gap_tolerance=1e-9, cutoff=cutoff).solve()
+    assert cutoff - 1e-9 <= below.lower_bound <= truth.objective + 1e-9
+    if below.status == SolverStatus.OPTIMAL:
+        assert below.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    else:
+        assert below.status == SolverStatus.CUTOFF, below.message
+    if below.model is not None:  # the search's own best, however poor, is honest
+        assert below.objective >= truth.objective - 1e-9
+        assert problem.objective(below.model.points, below.model.intercept) == pytest.approx(
+            below.objective, abs=1e-12)
 
 
 @pytest.mark.parametrize("scale", [0.6, 3.7])

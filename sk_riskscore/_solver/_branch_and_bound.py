@@ -260,6 +260,14 @@ class BranchAndBound:
         own LP, which search in rounds and get the best model found between
         rounds. Workers start only when the root leaves the tree open, and
         take about half a second to start.
+    cutoff : float, default=inf
+        Only models with an objective below this are sought: nodes whose bound
+        reaches it are pruned even while the incumbent is worse. A search over
+        several problems that wants the least objective among them (the scale
+        search: each scale is one problem) passes the best objective found so
+        far, so that a scale with nothing better ends early. Lower bounds stay
+        valid for this problem; a search exhausted at the cutoff ends with
+        status ``CUTOFF`` and the cutoff as its bound.
     """
 
     def __init__(
@@ -276,6 +284,7 @@ class BranchAndBound:
         initial_models=(),
         rows: LossOracle | None = None,
         n_jobs: int | None = None,
+        cutoff: float = np.inf,
     ):
         self.problem = problem
         self.backend = backend
@@ -288,6 +297,7 @@ class BranchAndBound:
         self.initial_models = tuple(initial_models)
         self.rows = rows
         self.n_jobs = n_jobs
+        self.cutoff = float(cutoff)
         self._listed_supports = None  # a worker's: the coordinator's list of supports
 
     # ------------------------------------------------------------------ public
@@ -331,6 +341,7 @@ class BranchAndBound:
                                     real_intercept=self.real_intercept,
                                     deadline=self._start + self.time_limit)
         self.lp = RelaxationLP(problem, self.backend)
+        self.lp.set_cutoff(self.cutoff + 1e-9)  # no incumbent yet
         self.dual = DualBound(self.oracle, problem)
         self.saturated = None  # built once a first incumbent is in hand: _build_saturated
         self._saturated_spent = 0.0
@@ -365,7 +376,8 @@ class BranchAndBound:
         # started now, the workers are ready when the root is done (heloc: 6-9 s)
         seed = int(self.rng.integers(2**31 - 1))
         options = dict(backend=self.backend, gap_tolerance=self.gap_tolerance,
-                       pool_size=self.pool_size, time_limit=self.time_limit)
+                       pool_size=self.pool_size, time_limit=self.time_limit,
+                       cutoff=self.cutoff)
         # the saturated bound's list of supports costs seconds to build: the
         # workers get this one
         listed = self.saturated.supports if self.saturated is not None else None
@@ -597,10 +609,18 @@ class BranchAndBound:
         return bound <= best_open + _PLUNGE_FRACTION * (self.incumbent.objective - best_open)
 
     def _finish(self, pruned_bound: float):
-        if self.incumbent is None:
-            return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
-        bound = min(pruned_bound, self.incumbent.objective)
-        return SolverStatus.OPTIMAL, bound, ""
+        """The end of an exhausted tree. Every pruned node's bound reached the
+        prune threshold of its time, which only falls: ``pruned_bound`` is at
+        least the last threshold.
+        """
+        objective = np.inf if self.incumbent is None else self.incumbent.objective
+        if self.incumbent is not None and (self._prune_threshold() < self.cutoff
+                                           or pruned_bound >= objective - self._tolerance()):
+            return SolverStatus.OPTIMAL, min(pruned_bound, objective), ""
+        if np.isfinite(self.cutoff):
+            return (SolverStatus.CUTOFF, min(pruned_bound, objective),
+                    f"no model has an objective below the cutoff {self.cutoff:.12g}")
+        return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
 
     def _process(self, node: _Node, root_node: bool = False):
         """Bound one node; return the children to explore, or None if pruned."""
@@ -1185,7 +1205,7 @@ class BranchAndBound:
                 self.time_to_first = time.perf_counter() - self._start
             self.incumbent = model
             self.n_incumbent_updates += 1
-            self.lp.set_cutoff(objective + 1e-9)
+            self.lp.set_cutoff(self._lp_cutoff())
         return model
 
     # --------------------------------------------------------------- plumbing
@@ -1194,10 +1214,16 @@ class BranchAndBound:
             return 0.0
         return self.gap_tolerance * abs(self.incumbent.objective)
 
+    def _lp_cutoff(self) -> float:
+        """The LP's cutoff: no point above the incumbent's objective or the
+        search's cutoff is of interest."""
+        objective = np.inf if self.incumbent is None else self.incumbent.objective
+        return min(objective, self.cutoff) + 1e-9
+
     def _prune_threshold(self) -> float:
         if self.incumbent is None:
-            return np.inf
-        return self.incumbent.objective - self._tolerance()
+            return self.cutoff
+        return min(self.incumbent.objective - self._tolerance(), self.cutoff)
 
     def _solve_lp(self) -> LPSolution | None:
         try:
@@ -1238,8 +1264,7 @@ class BranchAndBound:
             raise _Stop(SolverStatus.ERROR, -np.inf, f"LP engine failure: {exc}") from exc
         self.lp.add_planes(old.planes)
         self.lp.n_solves += old.n_solves
-        if self.incumbent is not None:
-            self.lp.set_cutoff(self.incumbent.objective + 1e-9)
+        self.lp.set_cutoff(self._lp_cutoff())
         self.lp.set_bounds(old._bounds[0], old._bounds[1])
         old.close()
         try:

@@ -26,6 +26,8 @@ class SolverStatus(str, enum.Enum):
 
     ``OPTIMAL`` is reported only when the recomputed objective of the returned
     model and the proven lower bound agree within the gap tolerance.
+    ``CUTOFF`` ends only a search given a cutoff (the scale search's scales):
+    no model beats it, and the lower bound is at least the cutoff.
     """
 
     OPTIMAL = "optimal"
@@ -33,6 +35,7 @@ class SolverStatus(str, enum.Enum):
     NODE_LIMIT = "node_limit"
     INFEASIBLE = "infeasible"
     ERROR = "error"
+    CUTOFF = "cutoff"
 
 
 @dataclass(frozen=True)
