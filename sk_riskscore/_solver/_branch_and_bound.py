@@ -1216,7 +1216,8 @@ class BranchAndBound:
 
     def _lp_cutoff(self) -> float:
         """The LP's cutoff: no point above the incumbent's objective or the
-        search's cutoff is of interest."""
+        search's cutoff is of interest.
+        """
         objective = np.inf if self.incumbent is None else self.incumbent.objective
         return min(objective, self.cutoff) + 1e-9
 
