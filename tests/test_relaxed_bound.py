@@ -234,6 +234,47 @@ def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
     assert other is not first and plain._valued[0.5][3] is other
 
 
+def test_a_larger_scale_values_only_the_supports_a_smaller_one_left_under(monkeypatch):
+    """Values kept at a smaller scale, over a box that holds this one in units
+    of the score, bound this scale's: only the supports they leave under the
+    threshold are valued again, and the list under it is that of a valuing
+    from scratch. A box that reaches beyond (a wider intercept) is valued
+    from scratch."""
+    listed(monkeypatch)
+    rows, lower, upper = counted_case(4)
+    valued = []
+    original = saturated._RelaxedBox.losses
+
+    def counted(box, supports, *args, **kwargs):
+        valued.append(len(supports))
+        return original(box, supports, *args, **kwargs)
+
+    monkeypatch.setattr(saturated._RelaxedBox, "losses", counted)
+    threshold, scale = 0.5, 2.0
+    at_two = rows.at_scale(scale)
+    scaled_lower, scaled_upper = lower.copy(), upper.copy()
+    scaled_lower[0], scaled_upper[0] = scale * lower[0], scale * upper[0]
+    fresh = SaturatedBound.build(rows, 6).at_box(at_two, scaled_lower, scaled_upper,
+                                                 threshold).supports
+    from_scratch = sum(valued)
+    for wider, reused in ((1.0, True), (1.5, False)):
+        bound = SaturatedBound.build(rows, 6)
+        smaller = bound.at_box(rows, lower, upper, threshold).supports
+        valued.clear()
+        box_lower, box_upper = scaled_lower.copy(), scaled_upper.copy()
+        box_lower[0], box_upper[0] = wider * box_lower[0], wider * box_upper[0]
+        larger = bound.at_box(at_two, box_lower, box_upper, threshold).supports
+        if not reused:
+            assert sum(valued) == from_scratch
+            continue
+        assert 0 < sum(valued) == np.sum(smaller[1] < threshold) < from_scratch
+        under = np.sum(fresh[1] < threshold)
+        assert np.sum(larger[1] < threshold) == under > 0
+        assert {tuple(s) for s in larger[0][:under]} == {tuple(s) for s in fresh[0][:under]}
+        np.testing.assert_allclose(np.sort(larger[1][:under]), np.sort(fresh[1][:under]),
+                                   atol=1e-7)
+
+
 @pytest.mark.parametrize("max_support", [5, 6])
 def test_a_higher_threshold_values_only_the_supports_between(monkeypatch, max_support):
     """Valued under one threshold, then under a higher one (the Rashomon

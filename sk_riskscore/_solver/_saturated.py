@@ -334,6 +334,10 @@ class SaturatedBound:
         origin, fallback, final_below = self, self, -np.inf
         if kept is not None:
             origin, fallback, final_below = kept[3], kept[3], kept[2]
+        elif (smaller := self._valued_at_smaller_scale(oracle.scale, lower, upper)) is not None:
+            # its values bound this scale's (none is final here): only those
+            # under the threshold are valued again
+            origin, fallback = smaller, smaller
         listed = origin.supports if origin.supports is not None else self._listed
         if listed is None:
             return self
@@ -381,6 +385,38 @@ class SaturatedBound:
         if made_here:  # small, and dear to value again (a list built for the rows is neither)
             self._valued[oracle.scale] = (lower.copy(), upper.copy(), threshold, bound)
         return bound
+
+    def _valued_at_smaller_scale(self, scale: float, lower: np.ndarray,
+                                 upper: np.ndarray) -> SaturatedBound | None:
+        """The bound kept at the largest scale below ``scale`` whose box holds
+        this one in units of the score (points and intercept divided by the
+        scale), or None.
+
+        A support's relaxed loss at scale s over a box B is its least loss over
+        the points B / s at scale 1. Dividing by a larger scale shrinks the
+        relaxed box, which always holds 0 in the points: so a support's
+        relaxed loss only grows with the scale, and every value kept at a
+        smaller scale over a box that holds this one bounds it here too
+        (breastcancer binarized, k = 7: the scale search valued 44,679
+        supports at each of its eleven scales).
+        """
+        d = self.n_features
+        allowed = upper[1 + d :] > 0.5
+        low = np.minimum(lower[1 : 1 + d], 0.0)[allowed] / scale
+        high = np.maximum(upper[1 : 1 + d], 0.0)[allowed] / scale
+        best, found = -np.inf, None
+        for other, (kept_lower, kept_upper, _, bound) in self._valued.items():
+            if not best < other < scale or np.any(kept_upper[1 + d :][allowed] <= 0.5):
+                continue
+            slack = 1e-12 * (1.0 + np.abs(kept_lower[:1 + d]).max() / other)
+            if (lower[0] / scale >= kept_lower[0] / other - slack
+                    and upper[0] / scale <= kept_upper[0] / other + slack
+                    and np.all(low >= np.minimum(kept_lower[1 : 1 + d], 0.0)[allowed] / other
+                               - slack)
+                    and np.all(high <= np.maximum(kept_upper[1 : 1 + d], 0.0)[allowed] / other
+                               + slack)):
+                best, found = other, bound
+        return found
 
     @property
     def built_for_rows(self) -> bool:
