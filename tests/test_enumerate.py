@@ -124,6 +124,35 @@ def test_best_integer_intercepts_are_each_models_exact_best(seed, by_grid, monke
                                rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_real_intercepts_bound_each_models_least_loss(seed):
+    """The tree's real-intercept closing of small boxes: each model's bound lies
+    under its least loss over the range (found by scipy) and within 1e-9 of
+    it, and the intercept returned attains it; ranges without an integer
+    (bisected) and ranges that cut the optimum off included."""
+    from scipy.optimize import minimize_scalar
+
+    rng = np.random.default_rng(seed)
+    n, d, n_models = 80, 4, 30
+    X = rng.integers(0, 1 + 3 * (seed % 3), (n, d)).astype(float)
+    y = np.where(rng.random(n) < rng.uniform(0.1, 0.9), 1, -1)
+    oracle = LossOracle(X, y, rng.uniform(0.5, 2, n), scale=(1.0, 0.6, 2.5)[seed % 3])
+    candidates = rng.integers(-3, 4, (n_models, d))
+    if seed % 4 == 1:
+        lower, upper = 0.2, 0.7  # no integer within
+    else:
+        lower, upper = sorted(rng.uniform(-12, 12, 2))
+    intercepts, bounds = _enumerate.fit_real_intercepts(oracle, candidates, lower, upper)
+    for points, intercept, bound in zip(candidates, intercepts, bounds):
+        best = minimize_scalar(lambda b, pts=points: oracle.loss(b, pts), bounds=(lower, upper),
+                               method="bounded", options={"xatol": 1e-12})
+        least = min(best.fun, oracle.loss(lower, points), oracle.loss(upper, points))
+        assert lower <= intercept <= upper
+        assert bound <= least + 1e-12
+        assert bound >= least - 1e-9
+        assert oracle.loss(intercept, points) <= least + 1e-9
+
+
 def test_last_slot_models_declines_boxes_it_cannot_do_exactly():
     rng = np.random.default_rng(0)
     d, n = 4, 60

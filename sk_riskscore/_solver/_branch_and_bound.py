@@ -34,6 +34,7 @@ from ._enumerate import (
     column_facts,
     count_models,
     fit_intercepts,
+    fit_real_intercepts,
     intercept_range,
     last_slot_models,
 )
@@ -769,13 +770,13 @@ class BranchAndBound:
 
     def _enumerated(self, node: _Node) -> bool:
         """Close a small node exactly: its bound becomes its minimum objective
-        and its best models are offered. False if the node is too large (or
-        the intercept is real: its best value has no closed form).
+        (with a real intercept, a lower bound on it within rounding) and its
+        best models are offered. False if the node is too large.
         """
-        if self.real_intercept:
-            return False
         lower, upper, d = node.lower, node.upper, self.d
         if count_models(lower, upper, d, self.feasibility) > _ENUMERATE_AT_MOST:
+            if self.real_intercept:
+                return False
             # too many to list one by one; a box with one slot left is still
             # cheap as one pass (a few hundred models are cheaper listed: raw
             # breastcancer's integer columns make that pass's table large)
@@ -791,16 +792,20 @@ class BranchAndBound:
                           else np.inf)
             return True
         candidates = box_candidates(lower, upper, d, self.feasibility)
-        intercept_low, intercept_high = intercept_range(lower, upper)
+        if self.real_intercept:
+            intercept_low, intercept_high = lower[0], upper[0]
+        else:
+            intercept_low, intercept_high = intercept_range(lower, upper)
         if len(candidates) == 0 or intercept_low > intercept_high:
             node.bound = np.inf
             return True
-        intercepts, losses = fit_intercepts(self.oracle, candidates, intercept_low,
-                                            intercept_high)
+        fit = fit_real_intercepts if self.real_intercept else fit_intercepts
+        intercepts, losses = fit(self.oracle, candidates, intercept_low, intercept_high)
         objectives = losses + (candidates != 0) @ self.problem.c0
         best = np.argsort(objectives)[: max(self.pool_size, 1)]
         for i in best:
-            self._offer(int(intercepts[i]), candidates[i])
+            self._offer(intercepts[i] if self.real_intercept else int(intercepts[i]),
+                        candidates[i])
         # merged rows' losses agree with the exact ones to rounding only
         node.bound = max(node.bound, float(objectives[best[0]]) - 1e-12)
         return True

@@ -15,7 +15,8 @@ from ._feasibility import FeasibilityChecker
 from ._loss import LossOracle, distinct_rows
 
 __all__ = ["best_integer_intercepts", "box_candidates", "column_facts", "count_models",
-           "fit_intercepts", "intercept_range", "last_slot_models", "point_values"]
+           "fit_intercepts", "fit_real_intercepts", "intercept_range", "last_slot_models",
+           "point_values"]
 
 
 def point_values(lower: np.ndarray, upper: np.ndarray, d: int, j: int) -> np.ndarray:
@@ -162,6 +163,59 @@ def fit_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: int, upper
     dtype = np.int64 if oracle.integral else float
     base = oracle.X.astype(dtype) @ candidates[:, used].T.astype(dtype)
     return best_integer_intercepts(oracle, base, lower, upper)
+
+
+# Safeguarded Newton steps for a real intercept: a handful converge from the
+# best integer intercept's bracket, bisection bounds the rest.
+_NEWTON_STEPS = 60
+
+
+def fit_real_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: float,
+                        upper: float):
+    """Each points vector's (row of ``candidates``) best real intercept in
+    [lower, upper], and a lower bound on its least loss there.
+
+    The loss is convex in the intercept: from the best integer intercept's
+    bracket, safeguarded Newton steps run for all vectors at once. The bound
+    is the tangent's least value over [lower, upper] at the intercept
+    reached, valid however far the steps got, and equal to the least loss
+    once they converged.
+    """
+    used = np.flatnonzero(np.any(candidates != 0, axis=0))
+    oracle = oracle.projected(used)
+    dtype = np.int64 if oracle.integral else float
+    base = oracle.X.astype(dtype) @ candidates[:, used].T.astype(dtype)
+    low, high = int(np.ceil(lower)), int(np.floor(upper))
+    if low <= high:
+        start, _ = best_integer_intercepts(oracle, base, low, high)
+        start = start.astype(float)
+        left, right = np.maximum(start - 1.0, lower), np.minimum(start + 1.0, upper)
+    else:  # no integer within: bisect the whole range
+        start = np.full(len(candidates), 0.5 * (lower + upper))
+        left, right = np.full_like(start, lower), np.full_like(start, upper)
+    base = base.T.astype(float)  # (vectors, rows): the rows' weights broadcast
+    intercept = start
+    for _ in range(_NEWTON_STEPS):
+        scores = base + intercept[:, None]
+        slope = oracle.slopes(scores).sum(axis=1)
+        rising = slope > 0
+        right = np.where(rising, intercept, right)
+        left = np.where(rising, left, intercept)
+        curvature = oracle.curvatures(scores).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = intercept - slope / curvature
+        step = np.where((left < newton) & (newton < right), newton, 0.5 * (left + right))
+        settled = ((np.abs(step - intercept) <= 1e-12 * np.maximum(1.0, np.abs(intercept)))
+                   | (right - left <= 1e-12))
+        intercept = step
+        if settled.all():
+            break
+    intercept = np.clip(intercept, lower, upper)
+    scores = base + intercept[:, None]
+    slope = oracle.slopes(scores).sum(axis=1)
+    losses = oracle.losses(scores.T)
+    return intercept, losses + np.minimum(slope * (lower - intercept),
+                                          slope * (upper - intercept))
 
 
 class _ColumnFacts:
