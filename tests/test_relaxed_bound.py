@@ -375,13 +375,29 @@ def test_supports_are_counted_once_for_every_scale(monkeypatch, spy):
 @pytest.mark.parametrize("seed", range(2))
 def test_rashomon_set_with_counted_supports_equals_brute_force(seed, monkeypatch, spy):
     """The enumeration values its supports under its threshold (six slots:
-    counted for its box): the set still holds every model within epsilon."""
+    counted for its box): the set still holds every model within epsilon.
+    They are valued once, before the solve for the optimum, under a first
+    model's objective times (1 + epsilon): the solve and the enumeration read
+    them as they are."""
     from sk_riskscore._solver._rashomon import enumerate_rashomon
 
     from .test_rashomon import assert_same_set
 
     listed(monkeypatch)
     counted = spy(saturated, "_counted_supports")
+    valued_per_call = []  # supports valued during each at_box call
+    losses, at_box = saturated._RelaxedBox.losses, SaturatedBound.at_box
+
+    def counted_losses(box, supports, *args, **kwargs):
+        valued_per_call[-1] += len(supports)
+        return losses(box, supports, *args, **kwargs)
+
+    def recorded_at_box(bound, *args, **kwargs):
+        valued_per_call.append(0)
+        return at_box(bound, *args, **kwargs)
+
+    monkeypatch.setattr(saturated._RelaxedBox, "losses", counted_losses)
+    monkeypatch.setattr(SaturatedBound, "at_box", recorded_at_box)
     X, y, weights = whole_weight_rows(seed, n=120, d=9)
     d, k = 9, 6
     lower, upper = np.full(d, -1), np.full(d, 1)
@@ -392,4 +408,5 @@ def test_rashomon_set_with_counted_supports_equals_brute_force(seed, monkeypatch
     found = enumerate_rashomon(problem, epsilon=0.03, time_limit=60, max_nodes=20_000)
     assert found.complete
     assert any(counted)
+    assert len(valued_per_call) == 3 and valued_per_call[0] > 0 == sum(valued_per_call[1:])
     assert_same_set(found, truth, 0.03)
