@@ -181,6 +181,19 @@ def counted_case(seed):
     return LossOracle(X, y, weights), lower, upper
 
 
+def valued_supports(monkeypatch) -> list:
+    """A list that records how many supports each relaxed valuing call values."""
+    valued = []
+    original = saturated._RelaxedBox.losses
+
+    def counted(box, supports, *args, **kwargs):
+        valued.append(len(supports))
+        return original(box, supports, *args, **kwargs)
+
+    monkeypatch.setattr(saturated._RelaxedBox, "losses", counted)
+    return valued
+
+
 def test_supports_counted_for_a_box_split_only_where_few_are_left(monkeypatch):
     """A list made for a box splits boxes while few of all its supports are
     under the threshold; with more, it bounds and screens only."""
@@ -242,14 +255,7 @@ def test_a_larger_scale_values_only_the_supports_a_smaller_one_left_under(monkey
     from scratch."""
     listed(monkeypatch)
     rows, lower, upper = counted_case(4)
-    valued = []
-    original = saturated._RelaxedBox.losses
-
-    def counted(box, supports, *args, **kwargs):
-        valued.append(len(supports))
-        return original(box, supports, *args, **kwargs)
-
-    monkeypatch.setattr(saturated._RelaxedBox, "losses", counted)
+    valued = valued_supports(monkeypatch)
     threshold, scale = 0.5, 2.0
     at_two = rows.at_scale(scale)
     scaled_lower, scaled_upper = lower.copy(), upper.copy()
@@ -286,14 +292,7 @@ def test_a_higher_threshold_values_only_the_supports_between(monkeypatch, max_su
     rows, lower, upper = counted_case(3)
     low_first = SaturatedBound.build(rows, max_support)
     below = low_first.at_box(rows, lower, upper, 0.42).supports
-    valued = []
-    original = saturated._RelaxedBox.losses
-
-    def counted(box, supports, *args, **kwargs):
-        valued.append(len(supports))
-        return original(box, supports, *args, **kwargs)
-
-    monkeypatch.setattr(saturated._RelaxedBox, "losses", counted)
+    valued = valued_supports(monkeypatch)
     resumed = low_first.at_box(rows, lower, upper, 0.46).supports
     resumed_count = sum(valued)
     valued.clear()

@@ -24,7 +24,7 @@ from sk_riskscore._solver._branch_and_bound import BranchAndBound
 from sk_riskscore._solver._feasibility import FeasibilityChecker
 from sk_riskscore._solver._heuristics import IntegerSearch
 from sk_riskscore._solver._loss import LossOracle
-from sk_riskscore._solver._scan import _platt_fit, rescaled, scan_scales
+from sk_riskscore._solver._scan import _platt_fit, platt_scale, rescaled, scan_scales
 
 from .oracle import enumerate_fitted_scale, enumerate_optimum
 
@@ -276,6 +276,26 @@ def test_scan_best_model_has_no_improving_calibrated_move(breastcancer):
             moved[j] += step
             if lower[j] <= moved[j] <= upper[j]:
                 assert refitted(moved) >= best.objective - 1e-9, (j, step)
+
+
+def test_platt_scale_is_that_of_the_best_fit_among_the_models():
+    """Among several models (the scale search's pools), the scale of the one
+    whose Platt fit has the least loss plus penalty, whichever scale it was
+    found at; repeated points count once."""
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 2, (500, 4)).astype(float)
+    y = np.where(rng.random(500) < 1 / (1 + np.exp(-(X @ [2.0, -1.0, 1.0, 0.0] - 1))), 1, -1)
+    oracle = LossOracle(X, y, np.ones(500))
+    c0 = np.full(4, 1e-3)
+    models = [(np.array([1, 0, 0, 0]), 0.0, 1.0), (np.array([2, -1, 1, 0]), -1.0, 3.0),
+              (np.array([1, -1, 0, 1]), 0.5, 0.7), (np.array([2, -1, 1, 0]), 0.0, 1.0)]
+    fits = [_platt_fit(oracle, oracle.X @ pts.astype(float), (1 / scale, b / scale))
+            for pts, b, scale in models[:3]]
+    objectives = [fit[2] + c0 @ (pts != 0) for fit, (pts, _, _) in zip(fits, models)]
+    best = int(np.argmin(objectives))
+    assert best == 1  # the true model's points, found at another scale than 1
+    assert platt_scale(oracle, models, c0) == pytest.approx(1 / fits[best][0], rel=1e-8)
+    assert platt_scale(oracle, models[:1], c0) == pytest.approx(1 / fits[0][0], rel=1e-8)
 
 
 def test_platt_fit_matches_logistic_regression_and_saturates_on_separable_rows():

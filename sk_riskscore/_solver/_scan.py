@@ -231,18 +231,27 @@ def _objective(model: ScaledModel) -> float:
     return model.objective
 
 
-def platt_scale(oracle: LossOracle, points, intercept: float,
-                scale: float) -> float | None:
-    """The scale (``1 / a``) of the best fit ``1 / (1 + exp(-(a x.points + c)))``
-    on the distinct rows of ``oracle`` (built at scale 1), starting from the
-    model's own ``(1 / scale, intercept / scale)``; None if the fit does not
-    give a positive scale.
+def platt_scale(oracle: LossOracle, models, c0: np.ndarray) -> float | None:
+    """The scale of the best Platt fit among ``models`` (triples ``(points,
+    intercept, scale)``): for each, the best fit ``1 / (1 + exp(-(a
+    x.points + c)))`` on the distinct rows of ``oracle`` (built at scale 1),
+    started from the model's own ``(1 / scale, intercept / scale)``; the scale
+    ``1 / a`` of the fit with the least objective (its loss plus ``c0`` on the
+    points used), or None if no fit gives a positive scale.
     """
-    fit = _platt_fit(oracle, oracle.X @ np.asarray(points, dtype=float),
-                     (1.0 / scale, intercept / scale))
-    if fit is None:
-        return None
-    return _rounded_scale(fit[0])
+    best, found = np.inf, None
+    seen = set()
+    for points, intercept, scale in models:
+        points = np.asarray(points)
+        key = points.tobytes()
+        if key in seen:  # the fit depends on the points (its start aside)
+            continue
+        seen.add(key)
+        fit = _platt_fit(oracle, oracle.X @ points.astype(float),
+                         (1.0 / scale, intercept / scale))
+        if fit is not None and fit[2] + float(c0 @ (points != 0)) < best:
+            best, found = fit[2] + float(c0 @ (points != 0)), fit[0]
+    return None if found is None else _rounded_scale(found)
 
 
 def _rounded_scale(a: float) -> float:
