@@ -450,6 +450,77 @@ def test_beam_holds_distinct_models():
     assert losses[1] == pytest.approx(second, rel=1e-9)
 
 
+@pytest.mark.parametrize("real_intercept", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_near_moves_are_the_best_refitted_moves_to_neighbouring_thresholds(seed,
+                                                                         real_intercept):
+    """A point on the wrong threshold of a variable (``x >= t`` and ``x <= t``
+    columns, as the binarizer makes): the near move takes the best of the
+    moves to the neighbouring thresholds or their complements, each judged
+    with its best intercept (brute force over the intercept), and polishing
+    ends where no near move improves."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    x, other = rng.integers(0, 10, n), rng.integers(0, 2, n)
+    above = [(x >= t) for t in range(2, 9)]  # columns 0-6: x >= 2 .. x >= 8
+    below = [(x <= t) for t in range(1, 8)]  # columns 7-13: the complements
+    X = np.column_stack(above + below + [other]).astype(float)
+    truth = 2.0 * (x >= 5) - 1.0 * other - 1.0
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-truth)), 1, -1)
+    d = X.shape[1]
+    lower, upper = np.full(d, -3), np.full(d, 3)
+    problem = RiskScoreProblem(X, y, np.ones(n), lower, upper, -20, 20, np.full(d, 1e-3),
+                               max_features=2, score_scale=1.3 if real_intercept else 1.0,
+                               integer_intercept=not real_intercept)
+    oracle = LossOracle(X, y, np.ones(n), scale=problem.score_scale)
+    search = IntegerSearch(oracle, FeasibilityChecker(problem), problem.c0,
+                           real_intercept=real_intercept)
+
+    def objective(points):
+        grid = np.linspace(-20, 20, 2_001) if real_intercept else np.arange(-20, 21)
+        losses = [oracle.loss(b, points) for b in grid]
+        best = int(np.argmin(losses))
+        if real_intercept:  # refine the grid's best (bounded Brent)
+            from scipy.optimize import minimize_scalar
+            fine = minimize_scalar(lambda b: oracle.loss(b, points),
+                                   bounds=(grid[max(best - 1, 0)], grid[min(best + 1, 2_000)]),
+                                   method="bounded", options={"xatol": 1e-12})
+            return fine.fun + problem.c0 @ (points != 0)
+        return losses[best] + problem.c0 @ (points != 0)
+
+    wrong = np.zeros(d, dtype=int)
+    wrong[[1, 14]] = [2, -1]  # 2 points on x >= 3 instead of x >= 5
+    base = search.scores(0, wrong)
+    fit = search.best_real_intercept if real_intercept else search.best_intercept
+    intercept, loss = fit(base, 0)
+    near, signs = search._near_columns()
+    # x >= 3's neighbouring thresholds, x >= 2 and x >= 4, or their complements
+    # (with the opposite sign); not its own complement x <= 2 (the same model)
+    pairs = dict(zip(near[1], signs[1]))
+    assert pairs.get(0) == 1 or pairs.get(7) == -1
+    assert pairs.get(2) == 1 or pairs.get(9) == -1
+    assert 8 not in pairs
+    candidates = []
+    for k, sign in zip(near[1], signs[1]):
+        if wrong[k] == 0:
+            moved = wrong.copy()
+            moved[1], moved[k] = 0, sign * wrong[1]
+            candidates.append(objective(moved))
+    taken = search._best_near_move(wrong, base, intercept, loss)
+    now = objective(wrong)
+    if min(candidates) < now - 1e-9:
+        assert taken is not None
+        moved_objective = objective(taken[0])
+        assert moved_objective == pytest.approx(min(candidates), abs=1e-7)
+        assert taken[3] + problem.c0 @ (taken[0] != 0) == pytest.approx(moved_objective,
+                                                                          abs=1e-7)
+    # polishing ends where no change, swap or near move improves
+    intercept, points, polished = search.polish(0, wrong)
+    assert polished <= now + 1e-9
+    base = search.scores(0, points)
+    assert search._best_near_move(points, base, *fit(base, intercept)) is None
+
+
 @pytest.mark.parametrize("recount", [False, True])
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
 def test_polish_moves_are_the_best_single_and_swap_moves(seed, recount, monkeypatch):

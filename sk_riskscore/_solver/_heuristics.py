@@ -78,6 +78,7 @@ class IntegerSearch:
         ).reshape(len(self._binary), len(values))
         span = int(values[-1] - values[0])
         self._shifts = np.arange(-span, span + 1).astype(self._score_dtype)
+        self._near = {}  # _near_columns, made on first use; shared by at_scale's copies
 
     def at_scale(self, oracle: LossOracle, feasibility: FeasibilityChecker) -> IntegerSearch:
         """The same search with another oracle and checker over the same distinct
@@ -309,6 +310,12 @@ class IntegerSearch:
             move = self._best_change(points, scores, activity, oracle)
             if move is None and swaps:
                 move = self._best_swap(points, scores, activity, oracle)
+            if move is None and swaps:
+                shifted = self._best_near_move(points, base, intercept, loss)
+                if shifted is None:
+                    break
+                points, base, intercept, loss = shifted
+                continue
             if move is None:
                 break
             for j, value in move:
@@ -317,6 +324,73 @@ class IntegerSearch:
                 points[j] = value
             intercept, loss = fit(base, intercept)
         return intercept, points, loss + float(self.c0 @ (points != 0))
+
+    def _best_near_move(self, points, base, intercept, loss):
+        """The best move of a used 0/1 column's point to a column that splits
+        the rows almost alike (a neighbouring threshold of the same variable),
+        or to one almost its complement with the opposite sign, each judged
+        with its intercept refitted: ``(points, base, intercept, loss)`` if
+        one improves the objective, else None.
+
+        Changes and swaps are ranked at the current intercept, but such a move
+        shifts most rows' scores alike and needs the intercept to follow
+        (heloc binarized, 10 features: moving -2 from ``x > t2`` to ``x > t1``
+        lowers the objective from 0.559997 to 0.559905 with the intercept
+        refitted, and raises it by 1.3e-4 without).
+        """
+        fit = self.best_real_intercept if self.real_intercept else self.best_intercept
+        near, signs = self._near_columns()
+        best_gain, found = _MIN_GAIN, None
+        for j in np.flatnonzero(points):
+            if not self._is_binary[j]:
+                continue
+            for k, sign in zip(near[j], signs[j]):
+                value = int(sign * points[j])
+                if points[k] != 0 or value not in self._candidate_values[k]:
+                    continue
+                moved = points.copy()
+                moved[j], moved[k] = 0, value
+                if not self.feasibility.is_feasible(moved):
+                    continue
+                moved_base = (base - np.multiply(self._X[:, j], points[j], dtype=self._score_dtype)
+                              + np.multiply(self._X[:, k], value, dtype=self._score_dtype))
+                moved_intercept, moved_loss = fit(moved_base, intercept)
+                gain = loss - moved_loss - float(self.c0[k] - self.c0[j])
+                if gain > best_gain:
+                    best_gain, found = gain, (moved, moved_base, moved_intercept, moved_loss)
+        return found
+
+    def _near_columns(self):
+        """For each column, the 0/1 columns (at most ``_NEAR_AT_MOST``) whose
+        rows differ from its own on at most ``_NEAR_SHARE`` of the weight, or
+        agree with it on at most that share (almost its complement), but not
+        on none (a duplicate or a complement gives the same model), and the
+        sign a point keeps when moved there (1, or -1 to a near complement,
+        the intercept taking the difference). Computed once per search.
+        """
+        if not self._near:
+            d = self._X.shape[1]
+            near = [np.zeros(0, dtype=int)] * d
+            signs = [np.zeros(0, dtype=int)] * d
+            columns = self._binary
+            if len(columns) > 1:
+                weight = self.oracle.weight
+                total = float(weight.sum())
+                by_column = self._binary_columns  # (columns, rows)
+                ones = by_column @ weight
+                both = (by_column.multiply(weight[None, :]).tocsr() @ by_column.T).toarray()
+                differ = (ones[:, None] + ones[None, :] - 2 * both) / max(total, 1e-300)
+                distance = np.minimum(differ, 1.0 - differ)
+                # a duplicate or a complement (and the column itself) is the
+                # same model: no move
+                distance[distance <= 1e-12] = np.inf
+                for position, j in enumerate(columns):
+                    order = np.argsort(distance[position], kind="stable")[:_NEAR_AT_MOST]
+                    order = order[distance[position, order] <= _NEAR_SHARE]
+                    near[j] = columns[order]
+                    signs[j] = np.where(differ[position, order] <= 0.5, 1, -1)
+            self._near["columns"] = (near, signs)
+        return self._near["columns"]
 
     def _out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -474,6 +548,11 @@ def _narrowest_integer(X: np.ndarray):
 
 # Moves must improve the objective by more than rounding noise.
 _MIN_GAIN = 1e-12
+# A used 0/1 column's point may move, intercept refitted, to each of its this
+# many nearest 0/1 columns that differ from it (or from its complement) on at
+# most this share of the rows' weight (IntegerSearch._best_near_move).
+_NEAR_AT_MOST = 4
+_NEAR_SHARE = 0.12
 # Newton on a convex function bracketed to a unit interval: quadratic
 # convergence reaches machine precision well within this.
 _NEWTON_STEPS = 50
