@@ -157,7 +157,9 @@ class RiskScoreClassifier(ClassifierMixin, BaseEstimator):
     optimality_gap_ : float
         ``(objective_ - lower_bound_) / objective_``.
     status_ : str
-        ``"optimal"``, ``"time_limit"`` or ``"node_limit"``.
+        ``"optimal"``, ``"time_limit"``, ``"node_limit"``, or ``"incomplete"``
+        (with ``n_jobs``: a search worker process was lost, and its part of
+        the tree keeps the bound it last reported).
     solver_statistics_ : SolverStatistics
         Time, nodes, cuts, LP solves and more.
     scale_ : float

@@ -26,6 +26,7 @@ _STATUS_TEXT = {
     "optimal": "optimal",
     "time_limit": "stopped at the time limit",
     "cutoff": "nothing better than the cutoff",
+    "incomplete": "stopped with part of the tree lost",
     "node_limit": "stopped at the node limit",
     "infeasible": "infeasible",
     "error": "failed",

@@ -359,6 +359,7 @@ class BranchAndBound:
         self._last_progress = 0.0
         self._workers_used = 1
         self._worker_counts = (0, 0, 0)  # LP nodes, solves and cuts, as workers reported
+        self._lost_regions = 0  # workers lost with their part of the tree (_lose_worker)
 
     # ---------------------------------------------------------------- the tree
     def _run(self):
@@ -552,6 +553,7 @@ class BranchAndBound:
         """
         alive.remove(i)
         frontier.close(bounds[i])
+        self._lost_regions += 1
         warnings.warn(f"{failure}; the search goes on without it, and the lower bound "
                       "keeps its part of the tree at the bound it last reported.",
                       RuntimeWarning, stacklevel=2)
@@ -610,18 +612,26 @@ class BranchAndBound:
         return bound <= best_open + _PLUNGE_FRACTION * (self.incumbent.objective - best_open)
 
     def _finish(self, pruned_bound: float):
-        """The end of an exhausted tree. Every pruned node's bound reached the
-        prune threshold of its time, which only falls: ``pruned_bound`` is at
-        least the last threshold.
+        """The end of a tree with no open node left. A pruned node's bound
+        reached the prune threshold of its time, which only falls; a region
+        lost with its worker (``_lose_worker``) keeps the bound last reported.
         """
         objective = np.inf if self.incumbent is None else self.incumbent.objective
-        if self.incumbent is not None and (self._prune_threshold() < self.cutoff
-                                           or pruned_bound >= objective - self._tolerance()):
-            return SolverStatus.OPTIMAL, min(pruned_bound, objective), ""
-        if np.isfinite(self.cutoff):
-            return (SolverStatus.CUTOFF, min(pruned_bound, objective),
+        bound = min(pruned_bound, objective)
+        if self.incumbent is not None and relative_gap(objective, bound) <= self.gap_tolerance:
+            return SolverStatus.OPTIMAL, bound, ""
+        if np.isfinite(self.cutoff) and pruned_bound >= self.cutoff:
+            return (SolverStatus.CUTOFF, bound,
                     f"no model has an objective below the cutoff {self.cutoff:.12g}")
-        return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
+        if self._lost_regions:
+            return (SolverStatus.INCOMPLETE, bound,
+                    f"{self._lost_regions} search worker(s) lost: their part of the tree "
+                    "keeps the bound they last reported")
+        if self.incumbent is None:
+            return SolverStatus.INFEASIBLE, np.inf, "the constraints admit no model"
+        # every node pruned at the incumbent's threshold: within tolerance
+        # but for rounding in the gap's division
+        return SolverStatus.OPTIMAL, bound, ""
 
     def _process(self, node: _Node, root_node: bool = False):
         """Bound one node; return the children to explore, or None if pruned."""

@@ -28,6 +28,9 @@ class SolverStatus(str, enum.Enum):
     model and the proven lower bound agree within the gap tolerance.
     ``CUTOFF`` ends only a search given a cutoff (the scale search's scales):
     no model beats it, and the lower bound is at least the cutoff.
+    ``INCOMPLETE``: part of the tree could not be searched (a search worker
+    process was lost); that part keeps the bound it last reported, so the
+    lower bound holds, but the gap may be open.
     """
 
     OPTIMAL = "optimal"
@@ -36,6 +39,7 @@ class SolverStatus(str, enum.Enum):
     INFEASIBLE = "infeasible"
     ERROR = "error"
     CUTOFF = "cutoff"
+    INCOMPLETE = "incomplete"
 
 
 @dataclass(frozen=True)

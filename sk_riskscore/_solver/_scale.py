@@ -166,7 +166,8 @@ def search_scale(problem: RiskScoreProblem, *, time_limit: float, gap_tolerance:
     # search there, its bound combined with the first one's.
     scale = best_scale()
     first = results[scale]
-    if (first.status in (SolverStatus.TIME_LIMIT, SolverStatus.NODE_LIMIT)
+    if (first.status in (SolverStatus.TIME_LIMIT, SolverStatus.NODE_LIMIT,
+                         SolverStatus.INCOMPLETE)
             and time_limit - (time.perf_counter() - start) > _MIN_SLICE * time_limit):
         del results[scale]
         evaluations = len(results) + 1 if results else 1
