@@ -384,12 +384,15 @@ class RashomonSet:
         people have risks differing by more than 10 points."
         """
         spans = self.prediction_ranges(X)["range"].to_numpy()
+        unfinished = f"not proven complete: {self.status_.replace('_', ' ')}"
         if self.complete_:
             state = "proven complete"
-        elif self.truncated_:
+        elif self.truncated_ and self.status_ == "optimal":
             state = f"truncated to the best {len(self)}"
+        elif self.truncated_:  # both: the cards kept, and the search that stopped
+            state = f"truncated to the best {len(self)}; {unfinished}"
         else:
-            state = f"not proven complete: {self.status_.replace('_', ' ')}"
+            state = unfinished
         return (f"{len(self)} card{'s' if len(self) != 1 else ''} within "
                 f"{_percent(self.epsilon)} of the optimum ({state}): "
                 f"{_percent(float((spans > delta).mean()))} of people have risks "

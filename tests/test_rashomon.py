@@ -317,6 +317,16 @@ def test_calibrated_scale_set():
     np.testing.assert_allclose(card.predict_proba(X)[:, 1], rset.risks(X)[:, 0])
 
 
+def test_summary_says_truncated_and_whether_the_search_finished():
+    X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :5]
+    rset = rashomon_set(RiskScoreClassifier(max_features=2, max_coef=3), X, y, epsilon=0.1,
+                        max_models=2, time_limit=60)
+    assert rset.truncated_ and not rset.complete_ and rset.status_ == "optimal"
+    text = rset.summary(X)
+    assert "(truncated to the best 2)" in text and "not proven" not in text
+
+
 def test_time_limit_is_reported_honestly():
     from .conftest import load_dataset
 
