@@ -342,12 +342,12 @@ class BranchAndBound:
                                     real_intercept=self.real_intercept,
                                     deadline=self._start + self.time_limit)
         self.lp = RelaxationLP(problem, self.backend)
-        self.lp.set_cutoff(self.cutoff + 1e-9)  # no incumbent yet
         self.dual = DualBound(self.oracle, problem)
         self.saturated = None  # built once a first incumbent is in hand: _build_saturated
         self._saturated_spent = 0.0
         self.root_dual_bound = -np.inf
         self.incumbent: ScoreModel | None = None
+        self.lp.set_cutoff(self._lp_cutoff())
         self.pool: dict[tuple, ScoreModel] = {}
         self.n_nodes = 0
         self.n_incumbent_updates = 0

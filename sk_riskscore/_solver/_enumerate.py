@@ -165,11 +165,6 @@ def fit_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: int, upper
     return best_integer_intercepts(oracle, base, lower, upper)
 
 
-# Safeguarded Newton steps for a real intercept: a handful converge from the
-# best integer intercept's bracket, bisection bounds the rest.
-_NEWTON_STEPS = 60
-
-
 def fit_real_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: float,
                         upper: float):
     """Each points vector's (row of ``candidates``) best real intercept in
@@ -194,22 +189,7 @@ def fit_real_intercepts(oracle: LossOracle, candidates: np.ndarray, lower: float
         start = np.full(len(candidates), 0.5 * (lower + upper))
         left, right = np.full_like(start, lower), np.full_like(start, upper)
     base = base.T.astype(float)  # (vectors, rows): the rows' weights broadcast
-    intercept = start
-    for _ in range(_NEWTON_STEPS):
-        scores = base + intercept[:, None]
-        slope = oracle.slopes(scores).sum(axis=1)
-        rising = slope > 0
-        right = np.where(rising, intercept, right)
-        left = np.where(rising, left, intercept)
-        curvature = oracle.curvatures(scores).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = intercept - slope / curvature
-        step = np.where((left < newton) & (newton < right), newton, 0.5 * (left + right))
-        settled = ((np.abs(step - intercept) <= 1e-12 * np.maximum(1.0, np.abs(intercept)))
-                   | (right - left <= 1e-12))
-        intercept = step
-        if settled.all():
-            break
+    intercept = oracle.newton_intercepts(base, start, left, right)
     intercept = np.clip(intercept, lower, upper)
     scores = base + intercept[:, None]
     slope = oracle.slopes(scores).sum(axis=1)

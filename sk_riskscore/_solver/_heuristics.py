@@ -156,21 +156,8 @@ class IntegerSearch:
         base = scores.astype(float)
         left = max(k - 1.0, self.feasibility.intercept_lower)
         right = min(k + 1.0, self.feasibility.intercept_upper)
-        b = float(k)
-        for _ in range(_NEWTON_STEPS):
-            scores = base + b
-            slope = float(oracle.slopes(scores).sum())
-            if slope > 0:
-                right = b
-            else:
-                left = b
-            curvature = float(oracle.curvatures(scores).sum())
-            step = b - slope / curvature if curvature > 0 else np.inf
-            b_next = step if left < step < right else 0.5 * (left + right)
-            if abs(b_next - b) <= 1e-12 * max(1.0, abs(b)) or right - left <= 1e-12:
-                b = b_next
-                break
-            b = b_next
+        b = float(oracle.newton_intercepts(base[None, :], np.array([float(k)]),
+                                           np.array([left]), np.array([right]))[0])
         b = min(max(b, self.feasibility.intercept_lower), self.feasibility.intercept_upper)
         return b, oracle.loss_from_scores(base + b)
 
@@ -553,6 +540,3 @@ _MIN_GAIN = 1e-12
 # most this share of the rows' weight (IntegerSearch._best_near_move).
 _NEAR_AT_MOST = 4
 _NEAR_SHARE = 0.12
-# Newton on a convex function bracketed to a unit interval: quadratic
-# convergence reaches machine precision well within this.
-_NEWTON_STEPS = 50

@@ -35,6 +35,7 @@ import itertools
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import xlogy
@@ -66,6 +67,8 @@ def valuing_deadlines(now: float, budget: float, end: float = np.inf) -> tuple[f
     (``LISTED_SHARE``).
     """
     return (min(now + RELAXED_SHARE * budget, end), min(now + LISTED_SHARE * budget, end))
+
+
 # The root's table of every support of max_features partitions: at most this
 # many entries (64 MB) and rows x entries (heloc binarized, k = 3: 63
 # partitions, 7,882 distinct rows, 2e9, under a second; 500,000 rows x 60
@@ -163,6 +166,17 @@ def saturated_bound(oracle: LossOracle, max_support: int, deadline: float = np.i
     return cache[max_support]
 
 
+class _Valued(NamedTuple):
+    """A bound that ``at_box`` made from a list made for a box at one scale,
+    with every support under ``threshold`` valued over ``lower``-``upper``.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    threshold: float
+    bound: SaturatedBound
+
+
 class SaturatedBound:
     """The least saturated loss over the supports a node allows.
 
@@ -223,7 +237,7 @@ class SaturatedBound:
         self._listed = None
         # at_box's last bound per scale from a list made here: (lower, upper,
         # threshold, bound)
-        self._valued: dict[float, tuple] = {}
+        self._valued: dict[float, _Valued] = {}
         self.seconds = 0.0
 
     @classmethod
@@ -304,10 +318,10 @@ class SaturatedBound:
         kept bound is returned.
         """
         kept = self._valued.get(oracle.scale)
-        if kept is not None and not (np.all(kept[0] <= lower) and np.all(kept[1] >= upper)):
+        if kept is not None and not (np.all(kept.lower <= lower) and np.all(kept.upper >= upper)):
             kept = None
-        if kept is not None and threshold <= kept[2]:
-            return kept[3]
+        if kept is not None and threshold <= kept.threshold:
+            return kept.bound
         made_here = self.supports is None
         if made_here and list_deadline is not None:
             deadline = list_deadline
@@ -333,7 +347,7 @@ class SaturatedBound:
         # or the kept one (every value under its threshold final)
         origin, fallback, final_below = self, self, -np.inf
         if kept is not None:
-            origin, fallback, final_below = kept[3], kept[3], kept[2]
+            origin, fallback, final_below = kept.bound, kept.bound, kept.threshold
         elif (smaller := self._valued_at_smaller_scale(oracle.scale, lower, upper)) is not None:
             # its values bound this scale's (none is final here): only those
             # under the threshold are valued again
@@ -383,7 +397,7 @@ class SaturatedBound:
             bound.columns = oracle.X[:, self.representatives]
             bound.completion_slots = _completion_slots(oracle.n_rows, m, size)
         if made_here:  # small, and dear to value again (a list built for the rows is neither)
-            self._valued[oracle.scale] = (lower.copy(), upper.copy(), threshold, bound)
+            self._valued[oracle.scale] = _Valued(lower.copy(), upper.copy(), threshold, bound)
         return bound
 
     def _valued_at_smaller_scale(self, scale: float, lower: np.ndarray,

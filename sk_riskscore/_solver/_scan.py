@@ -249,8 +249,11 @@ def platt_scale(oracle: LossOracle, models, c0: np.ndarray) -> float | None:
         seen.add(key)
         fit = _platt_fit(oracle, oracle.X @ points.astype(float),
                          (1.0 / scale, intercept / scale))
-        if fit is not None and fit[2] + float(c0 @ (points != 0)) < best:
-            best, found = fit[2] + float(c0 @ (points != 0)), fit[0]
+        if fit is None:
+            continue
+        objective = fit[2] + float(c0 @ (points != 0))
+        if objective < best:
+            best, found = objective, fit[0]
     return None if found is None else _rounded_scale(found)
 
 
