@@ -259,10 +259,13 @@ def test_workers_that_cannot_start_leave_the_search_to_this_process(monkeypatch,
     assert result.objective == pytest.approx(enumerated(problem).objective, abs=1e-9, rel=0)
 
 
-def test_a_worker_killed_mid_search_costs_its_region_not_the_answer(wait_for_workers):
+def test_a_worker_killed_mid_search_costs_its_region_not_the_answer(wait_for_workers,
+                                                                    monkeypatch):
     """Its part of the tree keeps the bound it last reported: the answer stays
     honest (bound under the enumerated optimum), the process goes on, and
     the search says it is incomplete unless that bound closed the gap anyway."""
+    # a report every round, not every half second: the search may be over sooner
+    monkeypatch.setattr(branch_and_bound, "_PROGRESS_INTERVAL", 0.0)
     problem = tree_problem(0)
     truth = enumerated(problem)
     killed = []

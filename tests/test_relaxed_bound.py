@@ -244,7 +244,7 @@ def test_a_box_valued_once_serves_boxes_within_it_at_its_scale(monkeypatch):
     wider[2] = 2.0  # a point beyond the box valued
     assert plain.at_box(rows, lower, wider, 0.5) is not higher
     other = plain.at_box(rows.at_scale(0.5), lower, upper, 0.7)
-    assert other is not first and plain._valued[0.5][3] is other
+    assert other is not first and plain._valued[0.5].bound is other
 
 
 def test_a_larger_scale_values_only_the_supports_a_smaller_one_left_under(monkeypatch):
