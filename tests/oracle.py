@@ -31,7 +31,8 @@ def _losses(X, y, w, L, b, scale=1.0):
 def _slopes(X, y, w, L, b, scale):
     """Derivative of each model's loss in its intercept."""
     margins = y[:, None] * (X @ L.T + b[None, :]) / scale
-    return (w @ (-y[:, None] / (1.0 + np.exp(margins)))) / (w.sum() * scale)
+    with np.errstate(over="ignore"):  # a steep scale's large margins: exp is inf, the term 0
+        return (w @ (-y[:, None] / (1.0 + np.exp(margins)))) / (w.sum() * scale)
 
 
 @dataclass

@@ -369,6 +369,7 @@ class _RowFacts:
         self.columns = None  # the rows transposed (LossOracle.columns)
         self.column_facts = None  # _enumerate.column_facts
         self.saturated = {}  # _saturated.SaturatedBound (or None) by largest support
+        self.separation = {}  # _separable.SeparationBound (or None) by its problem's key
 
 
 class DecreasesWithout:
