@@ -750,12 +750,15 @@ class BranchAndBound:
                 effective_n_jobs(self.n_jobs), report=lambda bound: self._maybe_report(bound, 1))
 
     def _seek_separation(self) -> None:
-        """Find the separation bound (see ``_separable``) once a model better
-        than the incumbent must separate the classes; it bounds every node.
-        The coordinator's alone: it is raised into the bounds it reports.
+        """Find the separation bound (see ``_separable``) once every model
+        worth finding (under the incumbent and the cutoff) must separate the
+        classes; it bounds every node. The coordinator's alone: it is raised
+        into the bounds it reports.
         """
-        if (self._worker or self._nonseparable is None or self.incumbent is None
-                or self.incumbent.objective >= self._nonseparable):
+        if self._worker or self._nonseparable is None or self.incumbent is None:
+            return
+        sought = min(self.incumbent.objective, self.cutoff) * (1.0 - self.gap_tolerance)
+        if sought >= self._nonseparable:
             return
         self._nonseparable = None  # sought once
         problem = self.problem
@@ -766,7 +769,7 @@ class BranchAndBound:
             self.oracle, problem.c0, allowed, self.feasibility.max_support, max_coef,
             min(time.perf_counter() + _SEPARATION_SHARE * self.time_limit,
                 self._start + self.time_limit),
-            enough=(1.0 - self.gap_tolerance) * self.incumbent.objective)
+            enough=sought)
         if found is not None:
             self._separation = found.value
 
