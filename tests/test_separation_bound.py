@@ -148,6 +148,21 @@ def test_a_support_limit_below_the_least_separating_support_leaves_the_floor():
     assert bound.value == bound.nonseparable_loss
 
 
+def test_rows_that_differ_only_on_columns_not_allowed_leave_the_floor():
+    X, y, weights = separable_rows(4)
+    X = np.hstack([X, np.zeros((len(X), 1))])
+    X = np.vstack([X, X[:1]])
+    X[-1, -1] = 1.0  # the first row's twin but for the last column, in the other class
+    y, weights = np.r_[y, -y[:1]], np.r_[weights, 1.0]
+    c0 = np.full(X.shape[1], 1e-4)
+    allowed = np.ones(X.shape[1], dtype=bool)
+    assert math.isfinite(bound_of(X, y, weights, c0, 5, allowed=allowed).separable_penalty)
+    allowed[-1] = False
+    bound = bound_of(X, y, weights, c0, 5, allowed=allowed)
+    assert bound.proven and math.isinf(bound.separable_penalty)
+    assert bound.value == bound.nonseparable_loss
+
+
 def test_columns_not_allowed_are_left_out():
     X, y, weights = separable_rows(5)
     c0 = np.full(X.shape[1], 1e-4)

@@ -190,10 +190,13 @@ class _Covering:
         self.model += mip.xsum(self.z) <= max_support
         self.seen: set[bytes] = set()
         self.rounds = 0
+        self.infeasible = False  # a cover with no column: no support is left
 
     def add_cover(self, differs: np.ndarray) -> None:
         key = np.packbits(differs).tobytes()
-        if key not in self.seen:
+        if not differs.any():
+            self.infeasible = True
+        elif key not in self.seen:
             self.seen.add(key)
             self.model += mip.xsum(self.z[j] for j in np.flatnonzero(differs)) >= 1
 
@@ -202,6 +205,8 @@ class _Covering:
         or None when out of time before an optimum (CBC's bound at a time
         limit is not read: without a solution it reports a huge one).
         """
+        if self.infeasible:
+            return math.inf, None
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             return None
