@@ -278,6 +278,55 @@ def test_scan_best_model_has_no_improving_calibrated_move(breastcancer):
                 assert refitted(moved) >= best.objective - 1e-9, (j, step)
 
 
+def test_scan_best_model_has_no_improving_joint_move():
+    """Binarized compas with 10 features: no two or three points made one
+    smaller together, or one larger, with (scale, intercept) refitted by
+    scikit-learn, improve the scan's best model. Single moves alone stopped
+    at 0.604358 at scale 6.50, where three points one smaller at scale 5.72
+    give 0.604326 (imodels' FastRiskScore model)."""
+    import itertools
+
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    from sk_riskscore import RiskScoreBinarizer
+
+    from .conftest import REAL_DATA
+
+    path = REAL_DATA / "compas.csv"
+    if not path.exists():
+        pytest.skip(f"compas.csv not found at {path}")
+    frame = pd.read_csv(path)
+    X, _, y, _ = train_test_split(frame.iloc[:, 1:], frame.iloc[:, 0].to_numpy(int),
+                                  test_size=0.2, random_state=0)
+    Xa = np.asarray(RiskScoreBinarizer().fit(X, y).transform(X), dtype=float)
+    s = np.where(y == 1, 1, -1)
+    d, k = Xa.shape[1], 10
+    lower, upper = np.full(d, -5), np.full(d, 5)
+    w = np.ones(len(s))
+    reach = intercept_bound(Xa, s, w, lower, upper, k)
+    problem = RiskScoreProblem(Xa, s, w, lower, upper, -reach, reach, np.full(d, 1e-6),
+                               max_features=k)
+    best = scan_scales(problem, LossOracle(Xa, s, w), deadline=time.perf_counter() + 60)[0]
+
+    def refitted(points):
+        score = (Xa @ points).reshape(-1, 1)
+        fit = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(score, s)
+        margin = s * (fit.coef_[0, 0] * score[:, 0] + fit.intercept_[0])
+        return np.logaddexp(0.0, -margin).mean() + 1e-6 * np.count_nonzero(points)
+
+    assert refitted(best.points) == pytest.approx(best.objective, rel=1e-7)
+    used = np.flatnonzero(best.points)
+    for size in (2, 3):
+        for columns in map(list, itertools.combinations(used, size)):
+            for direction in (-1, 1):
+                moved = best.points.copy()
+                moved[columns] += direction * np.sign(moved[columns])
+                if np.all(np.abs(moved) <= 5):
+                    assert refitted(moved) >= best.objective - 1e-9, (columns, direction)
+
+
 def test_platt_scale_is_that_of_the_best_fit_among_the_models():
     """Among several models (the scale search's pools), the scale of the one
     whose Platt fit has the least loss plus penalty, whichever scale it was

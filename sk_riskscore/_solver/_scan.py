@@ -14,6 +14,7 @@ only heuristic; the caller solves their scales certified and starts from them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 
@@ -43,6 +44,7 @@ _SUPPORTS = 4  # beam supports rounded at each scale
 _STAGES = ((10, 2), (30, 5))
 _REFINE_STEPS = 3
 _CALIBRATED_MOVES = 20
+_JOINT_SIZES = (2, 3)  # points moved together where no single move improves
 _NEWTON_STEPS = 50
 # Separable rows: the loss falls towards 0 as the scale does, without a
 # minimum. The fit stops where every row's margin (score / scale, from the
@@ -127,7 +129,11 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
         intercept), as the peers' local search does; the best move while any
         improves. At a fixed scale a move that needs a steeper or flatter
         score looks worse than it is (breastcancer, 10 features: one point
-        5 instead of 4 at scale 10.26 instead of 9.92).
+        5 instead of 4 at scale 10.26 instead of 9.92). Where no single move
+        improves, two or three points shrink or grow by one together: the
+        scale's refit makes up for the rest (compas, 10 features: three
+        points one smaller at scale 5.72 instead of 6.50, imodels' model,
+        where each alone made the loss worse).
         """
         points = model.points.copy()
         S = rows.X @ points
@@ -136,28 +142,35 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
             return model
         penalty = float(problem.c0 @ (points != 0))
         checker = search_at(model.scale).feasibility
+
+        def best_of(moves):
+            best = None
+            for columns, values in moves:
+                if time.perf_counter() > deadline:
+                    break
+                trial = points.copy()
+                trial[columns] = values
+                if not checker.is_feasible(trial):
+                    continue
+                moved = _platt_fit(rows, S + rows.X[:, columns] @ (values - points[columns]),
+                                   fit[:2])
+                if moved is None:
+                    continue
+                change = _penalty_change(problem.c0, columns, points[columns], values)
+                if moved[2] + change < fit[2] + (best[0] if best else 0.0) - 1e-12:
+                    best = (moved[2] + change - fit[2], columns, values, moved)
+            return best
+
         for _ in range(_CALIBRATED_MOVES):
             if time.perf_counter() > deadline:
                 break
-            best = None
-            for j in np.flatnonzero(points):
-                for value in (points[j] - 1, points[j] + 1):
-                    trial = points.copy()
-                    trial[j] = value
-                    if not checker.is_feasible(trial):
-                        continue
-                    moved = _platt_fit(rows, S + rows.X[:, j] * (value - points[j]), fit[:2])
-                    if moved is None:
-                        continue
-                    change = problem.c0[j] * (float(value != 0) - 1.0)
-                    if moved[2] + change < fit[2] + (best[0] if best else 0.0) - 1e-12:
-                        best = (moved[2] + change - fit[2], j, value, moved)
+            best = best_of(_single_moves(points)) or best_of(_joint_moves(points))
             if best is None:
                 break
-            _, j, value, fit = best
-            S = S + rows.X[:, j] * (value - points[j])
-            penalty += problem.c0[j] * (float(value != 0) - float(points[j] != 0))
-            points[j] = value
+            _, columns, values, fit = best
+            S = S + rows.X[:, columns] @ (values - points[columns])
+            penalty += _penalty_change(problem.c0, columns, points[columns], values)
+            points[columns] = values
         a, c, loss = fit
         scale = _rounded_scale(a)
         return ScaledModel(loss + penalty, scale, c / a, points)
@@ -225,6 +238,28 @@ def scan_scales(problem: RiskScoreProblem, rows: LossOracle,
         if stage == 0:
             extend_low_end()
     return sorted(found.values(), key=_objective)
+
+
+def _penalty_change(c0: np.ndarray, columns, before, after) -> float:
+    return float(c0[columns] @ ((after != 0).astype(float) - (before != 0)))
+
+
+def _single_moves(points: np.ndarray):
+    """Each used point one up or one down: (columns, values)."""
+    for j in np.flatnonzero(points):
+        for value in (points[j] - 1, points[j] + 1):
+            yield np.array([j]), np.array([value])
+
+
+def _joint_moves(points: np.ndarray):
+    """Two or three used points one smaller together, or one larger."""
+    used = np.flatnonzero(points)
+    for size in _JOINT_SIZES:
+        for columns in itertools.combinations(used, size):
+            columns = np.array(columns)
+            signs = np.sign(points[columns])
+            for direction in (-1, 1):
+                yield columns, points[columns] + direction * signs
 
 
 def _objective(model: ScaledModel) -> float:
