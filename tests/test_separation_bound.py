@@ -229,3 +229,14 @@ def test_a_steep_scale_is_certified_at_the_root_by_the_separation_bound(seed, mo
     without = solve(problem, time_limit=60, initial_models=[(model.intercept, model.points)])
     assert without.objective == pytest.approx(again.objective, rel=1e-9)
     assert without.statistics.n_nodes > 10
+
+
+def test_the_separation_bound_serves_a_search_on_two_processes():
+    """The coordinator seeks the bound; the certificate is the same as on one."""
+    problem = steep_problem(1)
+    one = solve(problem, time_limit=60)
+    two = solve(problem, time_limit=60, n_jobs=2)
+    assert two.statistics.n_jobs == 2  # the root left the tree open: workers searched
+    assert two.status == SolverStatus.OPTIMAL
+    assert two.objective == pytest.approx(one.objective, rel=1e-4)
+    assert two.lower_bound <= two.objective
