@@ -240,3 +240,40 @@ def test_the_separation_bound_serves_a_search_on_two_processes():
     assert two.status == SolverStatus.OPTIMAL
     assert two.objective == pytest.approx(one.objective, rel=1e-4)
     assert two.lower_bound <= two.objective
+
+
+def test_a_support_of_every_column_and_an_undecided_lp(monkeypatch):
+    """A support that holds every column gets an answer with no columns
+    outside it; an LP that stops without one ends the search, its bound still
+    the last MIP's."""
+    X, y, weights = separable_rows(6, d=4, truth_size=2)
+    rows, negative = X > 0, y < 0
+    everything = np.arange(X.shape[1])
+    meeting = separable._meeting_columns(rows, negative, everything, 0.1)
+    # real points may separate where small integers do not; never the reverse
+    if meeting is not None:
+        assert frozenset(everything.tolist()) not in separating_supports(X, y, X.shape[1])
+        assert not meeting.any()  # no column outside
+    c0 = np.full(X.shape[1], 1e-4)
+    truth = least_penalty(c0, separating_supports(X, y, 3))
+
+    def undecided(*args, **kwargs):
+        raise separable._Undecided("stopped")
+
+    monkeypatch.setattr(separable, "_meeting_columns", undecided)
+    bound = bound_of(X, y, weights, c0, 3)
+    assert not bound.proven
+    assert bound.separable_penalty <= truth * (1 + 1e-12)
+
+
+def test_a_bound_never_above_the_incumbent_on_two_processes(monkeypatch):
+    """Without the separation bound, two processes on a steep problem used to
+    report, about every other run, a bound above the incumbent's objective
+    (regions left out by reduced-cost fixing hold the incumbent but no closed
+    node records them), which the independent check turned into an error."""
+    monkeypatch.setattr(branch_and_bound, "separation_bound", lambda *a, **k: None)
+    problem = steep_problem(1)
+    for _ in range(3):
+        result = solve(problem, time_limit=60, n_jobs=2)
+        assert result.status == SolverStatus.OPTIMAL, result.message
+        assert result.lower_bound <= result.objective

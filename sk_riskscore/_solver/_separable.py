@@ -59,10 +59,16 @@ _PAIRS_PER_ROUND = 200
 # Rows x rows entries per block when each row's nearest row of the other class
 # is sought.
 _NEAREST_BLOCK_ENTRIES = 4_000_000
+# At most this many of the first covers (each row's nearest pair) are kept.
+_MAX_COVERS = 4_000
 # The bound is sought only on this many distinct rows at most: each support's
 # check is a pass over them, and a search with more rows has little time for
 # nodes anyway.
 _MAX_ROWS = 50_000
+
+
+class _Undecided(Exception):
+    """The hulls' LP ended without an answer (time limit, numerical trouble)."""
 
 
 class SeparationBound(NamedTuple):
@@ -162,7 +168,12 @@ def _search(X, weight, negative_weight, c0, allowed, max_support, max_coef, dead
             for p, q in pairs:
                 cover.add_cover(rows[p] != rows[q])
             continue
-        meeting = _meeting_columns(rows, negative, chosen, tolerance)
+        try:
+            meeting = _meeting_columns(rows, negative, chosen, tolerance,
+                                       deadline - time.perf_counter())
+        except _Undecided as undecided:
+            logger.debug("support %s: the hulls' LP stopped (%s)", support, undecided)
+            break
         if meeting is not None:
             if meeting[chosen].any():
                 break  # the LP's weights do not hold on the support: no cut
@@ -228,6 +239,9 @@ def _undominated(covers: np.ndarray) -> np.ndarray:
     if not len(covers):
         return covers
     covers = np.unique(covers, axis=0)
+    # the shortest are the strongest: the pairwise check stays within
+    # _MAX_COVERS^2 entries
+    covers = covers[np.argsort(covers.sum(axis=1), kind="stable")[:_MAX_COVERS]]
     ones = covers.astype(np.float32)
     holds = (ones @ ones.T) == covers.sum(axis=1)[None, :]  # [a, b]: b within a
     np.fill_diagonal(holds, False)
@@ -276,14 +290,15 @@ def _nearest_pairs(rows: np.ndarray, negative: np.ndarray, deadline: float):
 
 
 def _meeting_columns(rows: np.ndarray, negative: np.ndarray, support: np.ndarray,
-                     tolerance: float) -> np.ndarray | None:
+                     tolerance: float, seconds: float = math.inf) -> np.ndarray | None:
     """The columns on which convex weights over each class's rows, their
     averages equal on ``support``, still differ by ``tolerance`` or more: every
     support that avoids them all is not separable. None when no such weights
     exist (the support separates). The weights come from an LP that keeps the
     averages' differences outside the support small (so that the cut is
     short); the columns are computed here from the weights, whatever the LP's
-    accuracy.
+    accuracy. Raises _Undecided when the LP stops otherwise (more than
+    ``seconds``, numerical trouble).
     """
     positive_rows = rows[~negative].astype(float)
     negative_rows = rows[negative].astype(float)
@@ -307,14 +322,17 @@ def _meeting_columns(rows: np.ndarray, negative: np.ndarray, support: np.ndarray
         sparse.hstack([-difference[outside], -slack]),
     ]).tocsr()
     answer = linprog(np.r_[np.zeros(n_pos + n_neg), np.ones(n_out)],
-                     A_ub=bounded, b_ub=np.zeros(2 * n_out),
+                     A_ub=bounded if n_out else None, b_ub=np.zeros(2 * n_out) if n_out else None,
                      A_eq=equal, b_eq=np.r_[np.zeros(len(support)), 1.0, 1.0],
-                     bounds=(0, None), method="highs")
-    if answer.status != 0:
+                     bounds=(0, None), method="highs",
+                     options={"time_limit": max(float(seconds), 0.01)})
+    if answer.status == 2:  # infeasible: no such weights, the support separates
         return None
+    if answer.status != 0 or answer.x is None:
+        raise _Undecided(answer.message)
     weights = np.clip(answer.x[:n_pos + n_neg], 0.0, None)
     alpha, beta = weights[:n_pos], weights[n_pos:]
     if alpha.sum() <= 0 or beta.sum() <= 0:
-        return None
+        raise _Undecided("the LP's weights vanish")
     averages = alpha @ positive_rows / alpha.sum() - beta @ negative_rows / beta.sum()
     return np.abs(averages) >= tolerance
