@@ -372,6 +372,10 @@ class BranchAndBound:
         self._workers_used = 1
         self._worker_counts = (0, 0, 0)  # LP nodes, solves and cuts, as workers reported
         self._lost_regions = 0  # workers lost with their part of the tree (_lose_worker)
+        # Reduced-cost fixing, safe screening and the split by listed supports
+        # leave out parts of nodes that cannot beat the prune threshold; no
+        # closed node records them, so the least of their bounds is kept here.
+        self._left_out_at = np.inf
 
     # ---------------------------------------------------------------- the tree
     def _run(self):
@@ -611,7 +615,7 @@ class BranchAndBound:
         given = frontier.take(order.give)
         best_models = sorted(self.pool.values(), key=lambda m: m.objective)
         return Report(
-            bound=frontier.bound(), n_open=len(frontier), given=given,
+            bound=min(frontier.bound(), self._left_out_at), n_open=len(frontier), given=given,
             models=[(m.intercept, m.points, m.objective, m.loss)
                     for m in best_models[: max(self.pool_size, 1)]],
             n_nodes=self.n_nodes, n_lp_solves=self.lp.n_solves, n_cuts=self.lp.n_cuts_added)
@@ -630,7 +634,7 @@ class BranchAndBound:
         lost with its worker (``_lose_worker``) keeps the bound last reported.
         """
         objective = np.inf if self.incumbent is None else self.incumbent.objective
-        pruned_bound = max(pruned_bound, self._separation)
+        pruned_bound = max(min(pruned_bound, self._left_out_at), self._separation)
         bound = min(pruned_bound, objective)
         if self.incumbent is not None and relative_gap(objective, bound) <= self.gap_tolerance:
             return SolverStatus.OPTIMAL, bound, ""
@@ -793,7 +797,8 @@ class BranchAndBound:
         node.bound = max(node.bound, bound)
         if node.bound >= threshold:
             return False
-        if left_out and not self._propagate(node.lower, node.upper):
+        self._left_out_at = min(self._left_out_at, left_out)
+        if np.isfinite(left_out) and not self._propagate(node.lower, node.upper):
             node.bound = np.inf
             return False
         return True
@@ -813,6 +818,8 @@ class BranchAndBound:
                                      _SUPPORT_CHILDREN_AT_MOST)
         if parts is None:
             return None
+        parts, rest = parts
+        self._left_out_at = min(self._left_out_at, rest)
         children = [_Node(lower, upper, max(node.bound, value), node.depth + 1)
                     for lower, upper, value in parts if self._propagate(lower, upper)]
         if not children:
@@ -1150,6 +1157,13 @@ class BranchAndBound:
         with np.errstate(divide="ignore"):
             reach_up = np.floor(room / np.where(at_lower, rc, np.inf) + 1e-9)
             reach_down = np.floor(room / np.where(at_upper, -rc, np.inf) + 1e-9)
+        # a value one past the reach raises the LP's bound by more than the room
+        cut_up = at_lower & (lower + reach_up < upper)
+        cut_down = at_upper & (upper - reach_down > lower)
+        if cut_up.any() or cut_down.any():
+            past = np.concatenate([rc[cut_up] * (reach_up[cut_up] + 1),
+                                   -rc[cut_down] * (reach_down[cut_down] + 1)])
+            self._left_out_at = min(self._left_out_at, solution.bound + float(past.min()))
         upper[at_lower] = np.minimum(upper[at_lower], lower[at_lower] + reach_up[at_lower])
         lower[at_upper] = np.maximum(lower[at_upper], upper[at_upper] - reach_down[at_upper])
 
@@ -1380,16 +1394,14 @@ class BranchAndBound:
         )
         pool = tuple(sorted(self.pool.values(), key=lambda m: m.objective)[: self.pool_size])
         # loss and penalty are never negative: a valid bound even before the root LP
-        lower_bound = max(lower_bound, 0.0, self._separation)
+        lower_bound = max(min(lower_bound, self._left_out_at), 0.0, self._separation)
         model = self.incumbent
         if model is None:
             return SolverResult(None, np.inf, lower_bound, np.inf, status, stats, pool, message)
-        # Reduced-cost fixing and safe screening drop parts of nodes that cannot
-        # beat the prune threshold; no closed node records them, so when the
-        # incumbent lay in such a part, every recorded bound can sit above its
-        # objective (two processes at a steep scale: 0.0006011 against 0.0006,
-        # which the independent check rejected). As in _finish, the certificate
-        # is that nothing beats the incumbent by more than the tolerance.
+        # The incumbent bounds the optimum from above: a bound past it only
+        # says that the incumbent's own part of the tree was left out at some
+        # threshold (two processes at a steep scale: 0.0006011 against 0.0006,
+        # which the independent check rejected)
         lower_bound = min(lower_bound, model.objective)
         return SolverResult(model, model.objective, lower_bound,
                             relative_gap(model.objective, lower_bound), status, stats, pool,

@@ -403,7 +403,7 @@ class _Enumeration:
         box.bound = max(box.bound, bound)
         if box.bound >= threshold:
             return False
-        return not left_out or self._propagate(box.lower, box.upper)
+        return np.isinf(left_out) or self._propagate(box.lower, box.upper)
 
     def _by_support(self, box: _Box) -> list[_Box] | None:
         """Split a box by the listed supports it allows within the threshold,
@@ -416,7 +416,7 @@ class _Enumeration:
         if parts is None:
             return None
         return [_Box(lower, upper, max(box.bound, value))
-                for lower, upper, value in parts if self._propagate(lower, upper)]
+                for lower, upper, value in parts[0] if self._propagate(lower, upper)]
 
     def _fix_by_reduced_cost(self, box: _Box, solution) -> None:
         """Shrink the points' ranges by the LP's (safe) reduced costs: moving a

@@ -496,8 +496,9 @@ class SaturatedBound:
         """Bound a box of the tree (layout ``[b, l_1..l_d, z_1..z_d]``) and
         leave out, in place, each free feature that no model of the box
         reaching under ``threshold`` can use. Returns the box's bound (with
-        its used features' ``c0``) and whether any feature was left out; the
-        caller propagates the bounds then. Values for new sets of used
+        its used features' ``c0``) and the least bound of a model using a
+        feature left out (inf: none was); the caller propagates the bounds
+        then. Values for new sets of used
         features are computed only while this search's time computing them
         (``seconds`` less ``spent_before``, its value when the search began:
         searches over the same rows share the bound) is at most
@@ -513,10 +514,10 @@ class SaturatedBound:
         fixed_cost = float(c0[used].sum())
         bound = value + fixed_cost
         if bound >= threshold:
-            return bound, False
+            return bound, np.inf
         out = np.flatnonzero(free & (best_with + fixed_cost + c0 >= threshold))
         lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
-        return bound, len(out) > 0
+        return bound, float((best_with[out] + fixed_cost + c0[out]).min(initial=np.inf))
 
     def _listed_bound(self, used_parts: np.ndarray, allowed: np.ndarray, free: np.ndarray,
                       threshold: float):
@@ -584,13 +585,15 @@ class SaturatedBound:
         under ``threshold`` (``listed_supports``): per support, the box's
         bounds with every free feature outside the support's partitions left
         out, and the support's value, which bounds the part. Every model of
-        the box under the threshold lies in some part (parts may overlap).
+        the box under the threshold lies in some part (parts may overlap); with
+        the parts comes a bound on every model in none (``(parts, rest)``).
         None where the list does not tell, or where some support would leave
         the box as it is.
         """
         listed = self.listed_supports(lower, upper, threshold, at_most)
         if listed is None:
             return None
+        rest = self._read_up_to(threshold)[1]  # the supports no part holds
         d = self.n_features
         free = np.flatnonzero((upper[1 + d :] > 0.5) & (lower[1 + d :] < 0.5))
         parts = []
@@ -601,17 +604,23 @@ class SaturatedBound:
             part_lower, part_upper = lower.copy(), upper.copy()
             part_lower[1 + out] = part_upper[1 + out] = part_upper[1 + d + out] = 0.0
             parts.append((part_lower, part_upper, float(value)))
-        return parts
+        return parts, rest
+
+    def _read_up_to(self, threshold: float) -> tuple[int, float]:
+        """How many listed supports a node reads (those under ``threshold``,
+        at most ``_LIST_SCANNED``), and a value no other support is under.
+        """
+        _, values, beyond = self.supports
+        read = min(int(np.searchsorted(values, threshold)), _LIST_SCANNED)
+        return read, (float(values[read]) if read < len(values) else beyond)
 
     def _fitting(self, used_parts: np.ndarray, allowed_parts: np.ndarray, threshold: float):
         """The listed supports (read up to ``threshold``, at most
         ``_LIST_SCANNED``) holding ``used_parts`` within ``allowed_parts``,
         their values, and a value no other support is under.
         """
-        supports, values, beyond = self.supports
-        read = min(int(np.searchsorted(values, threshold)), _LIST_SCANNED)
-        if read < len(values):
-            beyond = float(values[read])
+        supports, values, _ = self.supports
+        read, beyond = self._read_up_to(threshold)
         supports, values = supports[:read], values[:read]
         allowed = np.zeros(self.n_partitions, dtype=bool)
         allowed[allowed_parts] = True
