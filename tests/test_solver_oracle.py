@@ -26,7 +26,7 @@ from sk_riskscore._solver._heuristics import IntegerSearch
 from sk_riskscore._solver._loss import LossOracle
 from sk_riskscore._solver._scan import _platt_fit, platt_scale, rescaled, scan_scales
 
-from .oracle import enumerate_fitted_scale, enumerate_optimum
+from .oracle import enumerate_fitted_scale, enumerate_models, enumerate_optimum
 
 N_PROBLEMS = 100
 
@@ -888,3 +888,72 @@ def test_integer_search_keeps_narrow_columns_and_wide_scores(monkeypatch):
         exact = oracle.loss(b, polished.astype(float)) + problem.c0 @ (polished != 0)
         assert objective == pytest.approx(exact, rel=1e-12)
         assert objective <= search.objective(intercept, points) + 1e-12
+
+
+def _objectives_in_box(problem, lower, upper, b_low, b_high):
+    """Each points vector of the box [lower, upper] (layout [b, l, z]) with
+    its best objective for an integer intercept in [b_low, b_high]."""
+    d = problem.n_features
+    b_low, b_high = int(np.ceil(b_low - 1e-9)), int(np.floor(b_high + 1e-9))
+    if b_low > b_high:
+        return np.zeros((0, d)), np.zeros(0)
+    models = enumerate_models(problem.X, problem.y, problem.sample_weight,
+                              np.ceil(lower[1:1 + d] - 1e-9), np.floor(upper[1:1 + d] + 1e-9),
+                              b_low, b_high, problem.c0, problem.min_features,
+                              problem.max_features)
+    used = models.points != 0
+    inside = np.all(used >= (lower[1 + d:] > 0.5), axis=1) & np.all(
+        used <= (upper[1 + d:] > 0.5), axis=1)
+    return models.points[inside], models.objectives[inside]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_parts_left_out_are_no_lower_than_their_recorded_bound(seed, monkeypatch):
+    """Reduced-cost fixing and safe screening drop parts of a node; each
+    time the search's record of their bound falls, every model in the dropped
+    part (by enumeration) is at least that record."""
+    from sk_riskscore._solver import _branch_and_bound as branch_and_bound
+
+    problem = random_problem(seed)
+    if problem.n_features > 5:
+        pytest.skip("enumerating every box is for small problems")
+    checked = []
+
+    def checking(method):
+        def wrapped(self, *args):
+            node_or_solution = args[0] if method.__name__ == "_screened" else args[1]
+            box = ((node_or_solution.lower, node_or_solution.upper)
+                   if method.__name__ == "_screened" else (args[2], args[3]))
+            before = box[0].copy(), box[1].copy()
+            recorded = self._left_out_at
+            out = method(self, *args)
+            if self._left_out_at < recorded:
+                new_lower, new_upper = box
+                points, objectives = _objectives_in_box(problem, *before, before[0][0],
+                                                        before[1][0])
+                d = problem.n_features
+                kept = np.all((points >= new_lower[1:1 + d] - 1e-9)
+                              & (points <= new_upper[1:1 + d] + 1e-9), axis=1)
+                used = points != 0
+                kept &= np.all(used >= (new_lower[1 + d:] > 0.5), axis=1) & np.all(
+                    used <= (new_upper[1 + d:] > 0.5), axis=1)
+                dropped = objectives[~kept]
+                # the same points with an intercept dropped from the range
+                for low, high in ((before[0][0], new_lower[0] - 1),
+                                  (new_upper[0] + 1, before[1][0])):
+                    _, also = _objectives_in_box(problem, new_lower, new_upper, low, high)
+                    dropped = np.r_[dropped, also]
+                if len(dropped):
+                    assert dropped.min() >= self._left_out_at - 1e-9
+                checked.append((method.__name__, len(dropped)))
+            return out
+        return wrapped
+
+    for name in ("_fix_by_reduced_cost", "_screened"):
+        monkeypatch.setattr(branch_and_bound.BranchAndBound, name,
+                            checking(getattr(branch_and_bound.BranchAndBound, name)))
+    truth = ground_truth(seed)
+    result = solve(problem, time_limit=60, gap_tolerance=1e-9)
+    assert result.lower_bound <= truth.objective + 1e-9
+    if not checked:
+        pytest.skip("nothing was left out")
