@@ -791,14 +791,14 @@ class BranchAndBound:
         that prunes the node.
         """
         threshold = self._prune_threshold()
-        bound, left_out = self.saturated.screen(node.lower, node.upper, self.problem.c0,
-                                                threshold, self._elapsed(),
-                                                self._saturated_spent)
+        bound, left_out, left_out_bound = self.saturated.screen(
+            node.lower, node.upper, self.problem.c0, threshold, self._elapsed(),
+            self._saturated_spent)
         node.bound = max(node.bound, bound)
         if node.bound >= threshold:
             return False
-        self._left_out_at = min(self._left_out_at, left_out)
-        if np.isfinite(left_out) and not self._propagate(node.lower, node.upper):
+        self._left_out_at = min(self._left_out_at, left_out_bound)
+        if left_out and not self._propagate(node.lower, node.upper):
             node.bound = np.inf
             return False
         return True

@@ -397,13 +397,13 @@ class _Enumeration:
         False if that prunes the box.
         """
         threshold = np.nextafter(self._limit(), np.inf)  # models at the limit are kept
-        bound, left_out = self.saturated.screen(box.lower, box.upper, self.problem.c0,
-                                                threshold, time.perf_counter() - self.start,
-                                                self._saturated_spent)
+        bound, left_out, _ = self.saturated.screen(box.lower, box.upper, self.problem.c0,
+                                                   threshold, time.perf_counter() - self.start,
+                                                   self._saturated_spent)
         box.bound = max(box.bound, bound)
         if box.bound >= threshold:
             return False
-        return np.isinf(left_out) or self._propagate(box.lower, box.upper)
+        return not left_out or self._propagate(box.lower, box.upper)
 
     def _by_support(self, box: _Box) -> list[_Box] | None:
         """Split a box by the listed supports it allows within the threshold,

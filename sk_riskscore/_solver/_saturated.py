@@ -492,13 +492,13 @@ class SaturatedBound:
         return float(least.min()), best_with
 
     def screen(self, lower: np.ndarray, upper: np.ndarray, c0: np.ndarray, threshold: float,
-               elapsed: float = np.inf, spent_before: float = 0.0) -> tuple[float, bool]:
+               elapsed: float = np.inf, spent_before: float = 0.0) -> tuple[float, bool, float]:
         """Bound a box of the tree (layout ``[b, l_1..l_d, z_1..z_d]``) and
         leave out, in place, each free feature that no model of the box
         reaching under ``threshold`` can use. Returns the box's bound (with
-        its used features' ``c0``) and the least bound of a model using a
-        feature left out (inf: none was); the caller propagates the bounds
-        then. Values for new sets of used
+        its used features' ``c0``), whether any feature was left out (the
+        caller propagates the bounds then), and the least bound of a model
+        using one of them. Values for new sets of used
         features are computed only while this search's time computing them
         (``seconds`` less ``spent_before``, its value when the search began:
         searches over the same rows share the bound) is at most
@@ -514,10 +514,11 @@ class SaturatedBound:
         fixed_cost = float(c0[used].sum())
         bound = value + fixed_cost
         if bound >= threshold:
-            return bound, np.inf
+            return bound, False, np.inf
         out = np.flatnonzero(free & (best_with + fixed_cost + c0 >= threshold))
         lower[1 + out] = upper[1 + out] = upper[1 + d + out] = 0.0
-        return bound, float((best_with[out] + fixed_cost + c0[out]).min(initial=np.inf))
+        return (bound, len(out) > 0,
+                float((best_with[out] + fixed_cost + c0[out]).min(initial=np.inf)))
 
     def _listed_bound(self, used_parts: np.ndarray, allowed: np.ndarray, free: np.ndarray,
                       threshold: float):
