@@ -634,7 +634,7 @@ class BranchAndBound:
         lost with its worker (``_lose_worker``) keeps the bound last reported.
         """
         objective = np.inf if self.incumbent is None else self.incumbent.objective
-        pruned_bound = max(min(pruned_bound, self._left_out_at), self._separation)
+        pruned_bound = self._proven(pruned_bound)
         bound = min(pruned_bound, objective)
         if self.incumbent is not None and relative_gap(objective, bound) <= self.gap_tolerance:
             return SolverStatus.OPTIMAL, bound, ""
@@ -753,6 +753,13 @@ class BranchAndBound:
                 self.oracle, *box, self._prune_threshold(), *deadlines,
                 effective_n_jobs(self.n_jobs), report=lambda bound: self._maybe_report(bound, 1))
 
+    def _proven(self, tree_bound: float) -> float:
+        """What the search proved, given the tree's bound: no lower than the
+        separation bound, and no higher than the parts left out beside the
+        tree (``_left_out_at``).
+        """
+        return max(min(tree_bound, self._left_out_at), self._separation)
+
     def _seek_separation(self) -> None:
         """Find the separation bound (see ``_separable``) once every model
         worth finding (under the incumbent and the cutoff) must separate the
@@ -766,7 +773,7 @@ class BranchAndBound:
             return
         self._nonseparable = None  # sought once
         problem = self.problem
-        allowed = (problem.coef_lower < 0) | (problem.coef_upper > 0)
+        allowed = problem.usable
         max_coef = float(np.maximum(-problem.coef_lower, problem.coef_upper)[allowed].max(
             initial=1.0))
         found = separation_bound(
@@ -814,11 +821,11 @@ class BranchAndBound:
         """
         if self.saturated is None:
             return None
-        parts = self.saturated.split(node.lower, node.upper, self._prune_threshold(),
+        split = self.saturated.split(node.lower, node.upper, self._prune_threshold(),
                                      _SUPPORT_CHILDREN_AT_MOST)
-        if parts is None:
+        if split is None:
             return None
-        parts, rest = parts
+        parts, rest = split
         self._left_out_at = min(self._left_out_at, rest)
         children = [_Node(lower, upper, max(node.bound, value), node.depth + 1)
                     for lower, upper, value in parts if self._propagate(lower, upper)]
@@ -1394,7 +1401,7 @@ class BranchAndBound:
         )
         pool = tuple(sorted(self.pool.values(), key=lambda m: m.objective)[: self.pool_size])
         # loss and penalty are never negative: a valid bound even before the root LP
-        lower_bound = max(min(lower_bound, self._left_out_at), 0.0, self._separation)
+        lower_bound = max(self._proven(lower_bound), 0.0)
         model = self.incumbent
         if model is None:
             return SolverResult(None, np.inf, lower_bound, np.inf, status, stats, pool, message)

@@ -87,9 +87,14 @@ class RiskScoreProblem:
         return self.X.shape[1]
 
     @property
+    def usable(self) -> np.ndarray:
+        """Which features a model may use: those whose bounds allow a non-zero point."""
+        return (self.coef_lower < 0) | (self.coef_upper > 0)
+
+    @property
     def max_support(self) -> int:
         """The largest number of non-zero points any model may have."""
-        free = int(np.count_nonzero((self.coef_lower < 0) | (self.coef_upper > 0)))
+        free = int(np.count_nonzero(self.usable))
         if self.max_features is None:
             return free
         return min(free, self.max_features)

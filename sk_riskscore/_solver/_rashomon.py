@@ -410,13 +410,14 @@ class _Enumeration:
         as the tree does (``BranchAndBound._by_support``): the parts may
         overlap, and a model found twice is kept once.
         """
-        parts = self.saturated.split(box.lower, box.upper,
+        split = self.saturated.split(box.lower, box.upper,
                                      np.nextafter(self._limit(), np.inf),
                                      _SUPPORT_PARTS_AT_MOST) if self.saturated else None
-        if parts is None:
+        if split is None:
             return None
+        parts, _ = split  # what no part holds is beyond the limit: not enumerated
         return [_Box(lower, upper, max(box.bound, value))
-                for lower, upper, value in parts[0] if self._propagate(lower, upper)]
+                for lower, upper, value in parts if self._propagate(lower, upper)]
 
     def _fix_by_reduced_cost(self, box: _Box, solution) -> None:
         """Shrink the points' ranges by the LP's (safe) reduced costs: moving a
