@@ -1,0 +1,152 @@
+"""Lower bounds for integer models from the loss between integer scores.
+
+With integer columns, integer points and an integer intercept, every score is
+an integer. Each row's loss may then be replaced by its piecewise-linear
+interpolation between consecutive integer scores (as
+``LossOracle.lattice_loss_and_gradient`` does for one cut): it equals the loss
+at every integer score and stays convex. A line through the interpolation's
+vertex ``k`` with a slope between the chords on either side of ``k`` lies
+under it, so under the row's loss at every integer score. One such line per
+row sums to an affine function ``T(b, l)`` that no integer model's loss is
+under, and ``DualBound.vertex`` minimises ``T + c0 . z`` exactly over a node's
+integer models (a top-k sum). The bound is valid whatever lines are chosen.
+
+The continuous relaxation cannot see that the scores are integers: a model
+whose best real intercept is -0.3 looks 0.3 better than it is, and many small
+points (each a fraction of one) stand in for the intercept's fraction. On
+500,000 random 0/1 rows x 60 columns with k = 5 the continuous optimum is
+0.31802 and the integer one 0.32271: a 1.45 % gap that no branching on
+supports closes. These lines bound it at 0.32260 at the root.
+
+The lines come from a smoothed interpolation (each kink rounded over a width
+of ``2 mu``, so it is differentiable) minimised over the node's box by L-BFGS-B
+(scipy), warm-started from the parent's point: at each row's score its
+derivative is one of the slopes allowed at the nearest integer. The
+minimisation only chooses the lines; the bound is computed from them alone.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ._dual import DualBound
+from ._loss import LossOracle
+
+__all__ = ["LatticeBound"]
+
+# Relative to the magnitudes summed, as DualBound's.
+_SAFETY = 1e-11
+# The kinks' half-width, widest first: a wide rounding converges in few steps,
+# a narrow one follows the kinks closer (500,000 rows, root: 0.32253 after
+# 0.5, 0.32260 after 0.2, 0.32248 after 0.1 in as many steps).
+_SMOOTHING = (0.5, 0.2)
+
+
+class LatticeBound:
+    """Node bounds for integer models from lines under the lattice loss.
+
+    Parameters
+    ----------
+    oracle : LossOracle
+        Integral rows, no shift (an integer intercept: every score an integer).
+    dual : DualBound
+        Its ``vertex`` minimises the summed lines over a node.
+    """
+
+    def __init__(self, oracle: LossOracle, dual: DualBound):
+        self.X = oracle.X
+        self.columns = oracle.columns
+        self.weight = oracle.weight
+        self.negative_weight = oracle.negative_weight
+        self.scale = float(oracle.scale)
+        self.dual = dual
+        self.d = dual.d
+        self.n_evaluations = 0
+
+    @staticmethod
+    def applies(oracle: LossOracle, integer_intercept: bool) -> bool:
+        return integer_intercept and oracle.integral and not oracle._shift
+
+    def _softplus(self, scores: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0.0, -scores / self.scale)
+
+    def _lines(self, scores: np.ndarray, mu: float):
+        """Per row: the nearest integer score, the smoothed interpolation's
+        softplus part there and its derivative (a chord or between the two
+        chords at that integer), both before the row's weight.
+        """
+        vertex = np.round(scores)
+        offset = scores - vertex  # in [-1/2, 1/2]
+        at = self._softplus(vertex)
+        left = at - self._softplus(vertex - 1.0)
+        right = self._softplus(vertex + 1.0) - at
+        inner = np.abs(offset) < mu
+        slope = np.where(offset < 0, left, right)
+        value = at + slope * offset
+        lifted = offset + mu
+        slope = np.where(inner, left + (right - left) * lifted / (2.0 * mu), slope)
+        value = np.where(inner, at + left * offset + (right - left) * lifted * lifted / (4.0 * mu),
+                         value)
+        return vertex, at, value, slope
+
+    def _smoothed(self, x: np.ndarray, mu: float):
+        """The smoothed lattice loss and its gradient at ``x = [b, l]``."""
+        self.n_evaluations += 1
+        scores = x[0] + self.X @ x[1:]
+        _, _, value, slope = self._lines(scores, mu)
+        row_slopes = self.weight * slope + self.negative_weight / self.scale
+        loss = float(self.weight @ value + self.negative_weight @ scores / self.scale)
+        return loss, np.concatenate([[row_slopes.sum()], self.columns @ row_slopes])
+
+    def bound_at(self, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 mu: float) -> float:
+        """The bound from the lines at ``x = [b, l]`` (anywhere): valid for
+        every integer model within ``lower``/``upper`` (layout ``[b, l, z]``),
+        ``inf`` where there is none.
+        """
+        scores = x[0] + self.X @ x[1:]
+        vertex, at, _, slope = self._lines(scores, mu)
+        row_slopes = self.weight * slope + self.negative_weight / self.scale
+        # each row: weight (at + slope (s - vertex)) + negative_weight s / scale
+        constant = self.weight * (at - slope * vertex)
+        value, intercept, points, _ = self.dual.vertex(row_slopes, lower, upper)
+        if not np.isfinite(value):
+            return np.inf
+        used = points != 0
+        vertex_scores = intercept + self.X[:, used] @ points[used]
+        magnitude = (float(np.abs(constant).sum()) + abs(value)
+                     + float(np.abs(row_slopes) @ np.abs(vertex_scores)))
+        return float(constant.sum()) + value - _SAFETY * (1.0 + magnitude)
+
+    def bound(self, start: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              iterations: int, deadline: float = np.inf, target: float = np.inf):
+        """The best bound from lines chosen by minimising the smoothed lattice
+        loss over the box of ``lower``/``upper`` from ``start`` (``[b, l]``,
+        clipped into it), ``iterations`` L-BFGS-B steps per smoothing width
+        (fewer past ``deadline``); stops once the bound reaches ``target``.
+
+        Returns ``(bound, point)``: ``point`` a warm start for the children.
+        """
+        d = self.d
+        lo = np.where(upper[1 + d :] > 0.5, lower[1 : 1 + d], 0.0)
+        hi = np.where(upper[1 + d :] > 0.5, upper[1 : 1 + d], 0.0)
+        box_lower = np.concatenate([[lower[0]], lo])
+        box_upper = np.concatenate([[upper[0]], hi])
+        if np.any(box_lower > box_upper):
+            return np.inf, start
+        x = np.clip(start, box_lower, box_upper)
+        best = -np.inf
+        for mu in _SMOOTHING:
+            if time.perf_counter() >= deadline:
+                break
+            found = minimize(self._smoothed, x, args=(mu,), jac=True, method="L-BFGS-B",
+                             bounds=np.column_stack([box_lower, box_upper]),
+                             options={"maxiter": iterations})
+            x = np.clip(found.x, box_lower, box_upper)
+            best = max(best, self.bound_at(x, lower, upper, mu))
+            if best >= target:
+                break
+        return best, x

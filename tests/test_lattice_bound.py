@@ -1,0 +1,165 @@
+"""The lattice bound (``_lattice``) against brute-force enumeration.
+
+Its lines lie under each row's loss at integer scores only, so it may sit
+above the continuous relaxation but never above an integer model: a bound
+over the enumerated optimum of a problem or of a node is a failing test, from
+the minimisation's own lines and from lines at random points. It must also
+see what the continuous relaxation cannot (an intercept's fraction), and a
+search that uses it must still find the enumerated optimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from sk_riskscore._solver import RiskScoreProblem, SolverStatus, intercept_bound, solve
+from sk_riskscore._solver import _branch_and_bound as branch_and_bound
+from sk_riskscore._solver._dual import DualBound
+from sk_riskscore._solver._lattice import LatticeBound
+from sk_riskscore._solver._loss import LossOracle
+
+from .oracle import enumerate_optimum
+from .test_dual_bound import node_arrays, node_optimum, oracle_of
+from .test_solver_oracle import ground_truth, random_problem
+
+# random_problem's seeds with 0/1 or integer columns (every third has real ones)
+INTEGRAL_SEEDS = [seed for seed in range(45) if seed % 3 != 2]
+
+
+def integral_variant(seed):
+    """random_problem with integer columns and, by seed, a score scale other than 1."""
+    problem = random_problem(seed)
+    if seed % 4 == 2:
+        scale = float(np.random.default_rng(seed).uniform(0.4, 3.0))
+        reach = intercept_bound(problem.X, problem.y, problem.sample_weight,
+                                problem.coef_lower, problem.coef_upper,
+                                problem.max_features, scale)
+        problem = dataclasses.replace(problem, score_scale=scale,
+                                      intercept_lower=-reach, intercept_upper=reach)
+    return problem
+
+
+def lattice_of(problem):
+    oracle = oracle_of(problem)
+    assert LatticeBound.applies(oracle, problem.integer_intercept)
+    return LatticeBound(oracle, DualBound(oracle, problem))
+
+
+@pytest.mark.parametrize("seed", INTEGRAL_SEEDS)
+def test_lattice_bound_never_exceeds_the_optimum_at_the_root_or_a_node(seed):
+    problem = integral_variant(seed)
+    lattice = lattice_of(problem)
+    d = problem.n_features
+    rng = np.random.default_rng(seed)
+    lower, upper = node_arrays(problem)
+    truth = node_optimum(problem, lower, upper, problem.score_scale)
+    root, point = lattice.bound(np.zeros(d + 1), lower, upper, iterations=50)
+    assert root <= truth + 1e-12
+    assert root > truth - 0.5  # a bound that says something
+    for _ in range(4):
+        features = rng.permutation(d)
+        out, rest = features[: rng.integers(0, d)], features[d // 2 :]
+        sign = [j for j in rest if j not in out][:1]
+        lower, upper = node_arrays(
+            problem, fixed_out=out,
+            positive=[j for j in sign if problem.coef_upper[j] >= 1 and seed % 2],
+            negative=[j for j in sign if problem.coef_lower[j] <= -1 and not seed % 2])
+        truth = node_optimum(problem, lower, upper, problem.score_scale)
+        # warm-started from the parent's point, which may lie outside the node
+        assert lattice.bound(point, lower, upper, iterations=20)[0] <= truth + 1e-12
+        # any point's lines, at any smoothing width, give a bound
+        anywhere = rng.normal(scale=2.0, size=d + 1)
+        assert lattice.bound_at(anywhere, lower, upper, float(rng.uniform(0.01, 0.5))) \
+            <= truth + 1e-12
+
+
+def test_lattice_bound_is_infinite_for_a_node_without_models():
+    problem = random_problem(0)
+    d = problem.n_features
+    lower, upper = node_arrays(problem, fixed_in=range(d))
+    lower[1:1 + d] = upper[1:1 + d] = 0.0  # every feature in, none may be non-zero
+    assert lattice_of(problem).bound(np.zeros(d + 1), lower, upper, 10)[0] == np.inf
+
+
+def test_lattice_bound_applies_to_integer_scores_only():
+    problem = random_problem(0)
+    oracle = oracle_of(problem)
+    assert LatticeBound.applies(oracle, integer_intercept=True)
+    assert not LatticeBound.applies(oracle, integer_intercept=False)
+    assert not LatticeBound.applies(oracle.shifted(0.25), integer_intercept=True)
+    real = random_problem(2)  # real-valued columns
+    assert not LatticeBound.applies(oracle_of(real), integer_intercept=True)
+
+
+def fractional_intercept_problem(n=6000, d=6, seed=0):
+    """0/1 rows from a logistic truth with integer points and an intercept of
+    -1.5: every integer model's intercept is half a unit off."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n, d)) < rng.uniform(0.2, 0.5, d)).astype(float)
+    truth = np.array([2, -1, 1, 0, 0, 0], dtype=float)[:d]
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X @ truth - 1.5))), 1, -1)
+    lower, upper = np.full(d, -2), np.full(d, 2)
+    reach = intercept_bound(X, y, np.ones(n), lower, upper, 3)
+    return RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
+                            np.full(d, 1e-6), 0, 3)
+
+
+def relaxed_and_integer_optima(problem):
+    """The least loss of real points within the box (no support limit: no
+    model of any support does better) and the enumerated integer optimum."""
+    d = problem.n_features
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight)
+
+    def continuous(x):
+        loss, slope_b, slope_l = oracle.loss_and_gradient(x[0], x[1:])
+        return loss, np.concatenate([[slope_b], slope_l])
+
+    box = [(problem.intercept_lower, problem.intercept_upper)] + list(
+        zip(problem.coef_lower, problem.coef_upper))
+    relaxed = minimize(continuous, np.zeros(d + 1), jac=True, method="L-BFGS-B",
+                       bounds=box).fun
+    optimum = enumerate_optimum(problem.X, problem.y, problem.sample_weight,
+                                problem.coef_lower, problem.coef_upper,
+                                problem.intercept_lower, problem.intercept_upper,
+                                problem.c0, max_features=problem.max_features).objective
+    return relaxed, optimum
+
+
+def test_lattice_bound_closes_most_of_the_gap_the_continuous_relaxation_leaves():
+    problem = fractional_intercept_problem()
+    d = problem.n_features
+    relaxed, optimum = relaxed_and_integer_optima(problem)
+    lower, upper = node_arrays(problem)
+    bound = lattice_of(problem).bound(np.zeros(d + 1), lower, upper, 100)[0]
+    assert bound <= optimum + 1e-12
+    assert optimum - relaxed > 1e-3  # the intercept's half unit costs this much
+    assert bound - relaxed > 0.8 * (optimum - relaxed)
+
+
+@pytest.mark.parametrize("seed", INTEGRAL_SEEDS[:20])
+def test_search_with_the_lattice_bound_finds_the_enumerated_optimum(seed, monkeypatch):
+    """Every node bounded by it first (and closed by the larger enumeration
+    that comes with it), on problems small enough to enumerate."""
+    monkeypatch.setattr(branch_and_bound, "_LATTICE_MIN_ENTRIES", 0)
+    problem, truth = random_problem(seed), ground_truth(seed)
+    result = solve(problem, time_limit=60, random_state=0)
+    assert result.status is SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9)
+    assert result.lower_bound <= truth.objective + 1e-9
+    assert np.isfinite(result.statistics.root_dual_bound)
+
+
+def test_search_with_the_lattice_bound_certifies_a_fractional_intercept(monkeypatch):
+    problem = fractional_intercept_problem()
+    monkeypatch.setattr(branch_and_bound, "_LATTICE_MIN_ENTRIES", 0)
+    with_lattice = solve(problem, time_limit=60, random_state=0)
+    relaxed, optimum = relaxed_and_integer_optima(problem)
+    assert with_lattice.status is SolverStatus.OPTIMAL
+    assert with_lattice.objective == pytest.approx(optimum, abs=1e-9)
+    # the root saw most of the gap between real and integer points
+    root = with_lattice.statistics.root_dual_bound
+    assert root - relaxed > 0.8 * (optimum - relaxed)
