@@ -711,6 +711,40 @@ def test_distinct_rows_partition_the_rows(kind):
     assert len(rows) == len(np.unique(X, axis=0))
 
 
+@pytest.mark.parametrize("kind", ["binary", "real"])
+def test_large_distinct_rows_are_used_as_given_and_left_unchanged(kind, monkeypatch):
+    """Rows that are all distinct are not copied past the size threshold: the
+    oracle reads the caller's array (no -0.0 normalised in it) and its losses
+    and gradients equal those of a sorted copy."""
+    from sk_riskscore._solver import _loss
+
+    rng = np.random.default_rng(3)
+    X = (rng.integers(0, 2, (400, 12)).astype(float) if kind == "binary"
+         else np.round(rng.normal(size=(400, 3)), 3))
+    X = np.unique(X, axis=0)[rng.permutation(len(np.unique(X, axis=0)))]
+    if kind == "binary":
+        X[:, 1] = np.where(X[:, 1] == 0, -0.0, X[:, 1])  # the same rows, other bytes
+    y = np.where(rng.random(len(X)) < 0.4, 1, -1)
+    weights = rng.uniform(0.5, 2.0, len(X))
+    before = X.copy()
+    sorted_copy = LossOracle(X, y, weights)
+    monkeypatch.setattr(_loss, "_SHARED_ROWS_MIN_ENTRIES", 0)
+    shared = LossOracle(X, y, weights)
+    assert (shared.X is X) == (kind == "binary")  # real rows are hashed from a copy
+    assert np.array_equal(np.signbit(X), np.signbit(before)) and np.array_equal(X, before)
+    for _ in range(3):
+        points = rng.normal(size=X.shape[1])
+        loss, slope_b, slope_l = shared.loss_and_gradient(0.4, points)
+        expected = sorted_copy.loss_and_gradient(0.4, points)
+        assert loss == pytest.approx(expected[0], rel=1e-12)
+        assert slope_b == pytest.approx(expected[1], rel=1e-10, abs=1e-14)
+        np.testing.assert_allclose(slope_l, expected[2], rtol=1e-10, atol=1e-14)
+    # rows that repeat are still merged
+    repeated = np.vstack([X, X[:10]])
+    assert LossOracle(repeated, np.r_[y, y[:10]], np.r_[weights, weights[:10]]).n_rows \
+        == len(X)
+
+
 @pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 10))
 def test_projected_oracle_gives_the_loss_of_models_on_those_columns(seed):
     problem = random_problem(seed)

@@ -22,6 +22,9 @@ _MAX_TABLE_WIDTH = 200_001
 # sparse columns): its temporaries stay small.
 BLOCK_ROWS = 65_536
 _KEY_WORD_BITS = 62  # digits per int64 key word
+# Rows that are all distinct are used as given, not copied, from this many
+# entries (500,000 x 60: 0.24 GB less); smaller ones keep their sorted copy.
+_SHARED_ROWS_MIN_ENTRIES = 5_000_000
 
 
 def _softplus_neg(scores: np.ndarray) -> np.ndarray:
@@ -63,7 +66,7 @@ class LossOracle:
         self.weight = (positive + negative) / total
         self.negative_weight = negative / total
         self.n_rows = len(self.X)
-        self.integral = bool(np.all(self.X == np.round(self.X)))
+        self.integral = _all_integers(self.X)
         self.row_facts = _RowFacts()
         self._set_scale(scale, max_abs_score)
 
@@ -432,6 +435,10 @@ def distinct_rows(X: np.ndarray):
         X = np.ascontiguousarray(X) + 0.0
         keys = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if len(first) == len(X) and X.size >= _SHARED_ROWS_MIN_ENTRIES and X.flags.c_contiguous:
+        # every row distinct: the rows themselves, in their order, not a copy
+        # (-0.0 left as it is: it only mattered to the keys)
+        return X, np.arange(len(X))
     rows = X[first]
     rows += 0.0
     return rows, inverse.ravel()
@@ -451,6 +458,15 @@ def refine_patterns(inverse: np.ndarray, column: np.ndarray) -> np.ndarray:
     return (np.cumsum(present, dtype=np.int32) - 1)[keys]
 
 
+def _all_integers(X: np.ndarray) -> bool:
+    """Whether every entry is an integer, a block of rows at a time (no
+    rounded copy of ``X``).
+    """
+    return all(np.array_equal(block, np.round(block))
+               for block in (X[start : start + BLOCK_ROWS]
+                             for start in range(0, len(X), BLOCK_ROWS)))
+
+
 def _integer_keys(X: np.ndarray):
     """Each row's integer columns as the digits of exact integer keys, or None
     when a column is not integer or spans more than 2^62 values.
@@ -461,15 +477,9 @@ def _integer_keys(X: np.ndarray):
     bytes to compare).
     """
     n, d = X.shape
-    if n == 0 or d == 0:
+    if n == 0 or d == 0 or not _all_integers(X):
         return None
-    low, high = np.full(d, np.inf), np.full(d, -np.inf)
-    for start in range(0, n, BLOCK_ROWS):
-        block = X[start : start + BLOCK_ROWS]
-        if not np.array_equal(block, np.round(block)):
-            return None
-        low = np.minimum(low, block.min(axis=0))
-        high = np.maximum(high, block.max(axis=0))
+    low, high = X.min(axis=0), X.max(axis=0)
     radix = high - low + 1
     if not np.all(np.isfinite(radix)) or np.any(radix > 2.0**62):
         return None

@@ -166,6 +166,17 @@ def saturated_bound(oracle: LossOracle, max_support: int, deadline: float = np.i
     return cache[max_support]
 
 
+def _oriented_bits(oracle: LossOracle) -> np.ndarray:
+    """Each 0/1 column, flipped where its first row is 1 (so that a column
+    and its complement agree), as packed bits: (d, ceil(n / 8)) bytes. Their
+    order is that of the 0/1 columns', read from the transposed rows one
+    column at a time (500,000 x 60: 3.8 MB, where a flipped float copy and
+    its sort took 1 GB).
+    """
+    columns = oracle.columns
+    return np.stack([np.packbits(column != column[0]) for column in columns])
+
+
 class _Valued(NamedTuple):
     """A bound that ``at_box`` made from a list made for a box at one scale,
     with every support under ``threshold`` valued over ``lower``-``upper``.
@@ -221,8 +232,6 @@ class SaturatedBound:
         self.partition = partition
         self.n_partitions = len(representatives)
         self.representatives = representatives
-        # the per-set tables read the rows on one column per partition
-        self.columns = None if table is not None else oracle.X[:, representatives]
         self.table = table
         # (supports, values, beyond): the lowest supports by value, each a row
         # of max_support partitions, and a value no support left out is under
@@ -256,9 +265,8 @@ class SaturatedBound:
             return None
         if not np.all(column_facts(oracle).binary):
             return None
-        oriented = np.where(X[0] == 1, 1.0 - X, X)  # a column and its complement alike
-        _, representatives, partition = np.unique(oriented.T, axis=0, return_index=True,
-                                                  return_inverse=True)
+        _, representatives, partition = np.unique(_oriented_bits(oracle), axis=0,
+                                                  return_index=True, return_inverse=True)
         m = len(representatives)
         partition = partition.reshape(-1)
         if supports is not None:
@@ -340,7 +348,7 @@ class SaturatedBound:
                 order = np.argsort(values, kind="stable")
                 self._listed = (listed[order], values[order], np.inf)
             elif self.table is None and size > 5:
-                self._listed = _counted_supports(self.columns, oracle.weight,
+                self._listed = _counted_supports(self._columns(), oracle.weight,
                                                  oracle.negative_weight, size, deadline,
                                                  n_threads)
         # what a list made here that is not all valued in time leaves: no list,
@@ -394,7 +402,6 @@ class SaturatedBound:
         bound.supports = (supports[order], values[order], beyond)
         if origin.table is not None:  # the list, valued, bounds the nodes instead
             bound.table = None
-            bound.columns = oracle.X[:, self.representatives]
             bound.completion_slots = _completion_slots(oracle.n_rows, m, size)
         if made_here:  # small, and dear to value again (a list built for the rows is neither)
             self._valued[oracle.scale] = _Valued(lower.copy(), upper.copy(), threshold, bound)
@@ -633,6 +640,14 @@ class SaturatedBound:
             fits &= holds[supports].sum(axis=1) == len(used_parts)
         return supports[fits], values[fits], beyond
 
+    def _columns(self, rows=None, parts=None) -> np.ndarray:
+        """The rows (all, or ``rows``) on one column per partition (all, or
+        ``parts``), read from the oracle's rows each time: a kept copy would
+        cost as much as the rows (500,000 x 60: 0.24 GB).
+        """
+        X = self.oracle.X if rows is None else self.oracle.X[rows]
+        return X[:, self.representatives if parts is None else self.representatives[parts]]
+
     def _value_of(self, parts: tuple) -> float:
         """The saturated loss of the partitions ``parts`` (fewer than
         ``max_support``), lowered by the margin; kept.
@@ -640,7 +655,7 @@ class SaturatedBound:
         if parts not in self._few:
             if len(self._few) >= _CACHED_ENTRIES // 64:
                 self._few.clear()
-            _, cells = distinct_rows(self.columns[:, list(parts)])
+            _, cells = distinct_rows(self._columns(parts=list(parts)))
             total = np.bincount(cells, self.oracle.weight)
             negative = np.bincount(cells, self.oracle.negative_weight)
             self._few[parts] = float(_lowered(_entropy(total, negative).sum()))
@@ -656,12 +671,13 @@ class SaturatedBound:
             self._by_used.move_to_end(key)
             return self._by_used[key]
         start = time.perf_counter()
-        X, total, negative = self.columns, self.oracle.weight, self.oracle.negative_weight
-        _, cells = distinct_rows(X[:, np.unique(used_index)])
+        total, negative = self.oracle.weight, self.oracle.negative_weight
+        _, cells = distinct_rows(self._columns(parts=np.unique(used_index)))
         by_cell = np.split(np.argsort(cells, kind="stable"), np.cumsum(np.bincount(cells))[:-1])
         values = 0.0
         for rows in by_cell:
-            values = values + _saturated_values(X[rows], total[rows], negative[rows], slots)
+            values = values + _saturated_values(self._columns(rows), total[rows], negative[rows],
+                                                slots)
         values = _lowered(np.asarray(values))
         self._by_used[key] = values
         self._cached_entries += values.size
