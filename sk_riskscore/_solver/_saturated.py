@@ -41,7 +41,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ._enumerate import column_facts
-from ._loss import LossOracle, distinct_rows
+from ._loss import BLOCK_ROWS, LossOracle, distinct_rows
 from ._relaxed import relaxed_losses
 
 __all__ = ["BUILD_SHARE", "SaturatedBound", "saturated_bound", "valuing_deadlines"]
@@ -278,7 +278,10 @@ class SaturatedBound:
             if table is not None:
                 return cls(oracle, max_support, partition, representatives, _lowered(table))
         slots = _completion_slots(n, m, max_support)
-        if max_support in (4, 5) and m > max_support:
+        # the list's cheapest estimate first: its copy of the columns is
+        # as large as the rows (500,000 x 60: 0.24 GB for a list out of reach)
+        if max_support in (4, 5) and m > max_support and _list_in_reach(n, m, max_support,
+                                                                         True, deadline):
             supports = _lowest_supports(X[:, representatives], oracle.weight,
                                         oracle.negative_weight, max_support, deadline)
             if supports is not None:
@@ -645,8 +648,10 @@ class SaturatedBound:
         ``parts``), read from the oracle's rows each time: a kept copy would
         cost as much as the rows (500,000 x 60: 0.24 GB).
         """
-        X = self.oracle.X if rows is None else self.oracle.X[rows]
-        return X[:, self.representatives if parts is None else self.representatives[parts]]
+        columns = self.representatives if parts is None else self.representatives[parts]
+        if rows is None:
+            return self.oracle.X[:, columns]
+        return self.oracle.X[np.ix_(rows, columns)]
 
     def _value_of(self, parts: tuple) -> float:
         """The saturated loss of the partitions ``parts`` (fewer than
@@ -735,6 +740,23 @@ class _RelaxedBox:
                                        enough, deadline))
 
 
+def _list_in_reach(n: int, m: int, size: int, one_unit: bool, deadline: float) -> bool:
+    """Whether ``_lowest_supports`` may list the supports of ``size`` of ``m``
+    columns over ``n`` rows: not too many, their products within memory,
+    done by ``deadline`` at the estimated pace (``one_unit``: each class's
+    weights are multiples of one unit).
+    """
+    n_supports = math.comb(m, size)
+    if n_supports > _MAX_LIST_SUPPORTS or n_supports == 0:
+        return False
+    estimate = n_supports * (_LIST_SECONDS_PER_SUPPORT
+                             + (n * _LIST_SECONDS_PER_PRODUCT if size == 5 else 0.0)
+                             + (0.0 if one_unit else _LIST_SECONDS_PER_SUPPORT_TWO_UNITS))
+    n_pairs = m * (m + 1) // 2
+    return (time.perf_counter() + estimate <= deadline and n * n_pairs <= _LIST_MAX_PRODUCTS
+            and n_pairs**2 <= _LIST_MAX_PAIR_ENTRIES)
+
+
 def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, size: int,
                      deadline: float = np.inf):
     """The supports of ``size`` (4 or 5) columns with the lowest saturated
@@ -754,17 +776,10 @@ def _lowest_supports(X: np.ndarray, total: np.ndarray, negative: np.ndarray, siz
     has its own unit).
     """
     n, m = X.shape
-    n_supports = math.comb(m, size)
-    if n_supports > _MAX_LIST_SUPPORTS or n_supports == 0:
+    if not _list_in_reach(n, m, size, True, deadline):
         return None
     cell_entropy = _CellEntropy.of(total, negative)
-    estimate = n_supports * (_LIST_SECONDS_PER_SUPPORT
-                             + (n * _LIST_SECONDS_PER_PRODUCT if size == 5 else 0.0)
-                             + (0.0 if cell_entropy.one_unit
-                                else _LIST_SECONDS_PER_SUPPORT_TWO_UNITS))
-    n_pairs = m * (m + 1) // 2
-    if (time.perf_counter() + estimate > deadline or n * n_pairs > _LIST_MAX_PRODUCTS
-            or n_pairs**2 > _LIST_MAX_PAIR_ENTRIES):
+    if not _list_in_reach(n, m, size, cell_entropy.one_unit, deadline):
         return None
     counts, negative_counts = cell_entropy.counts, cell_entropy.negative_counts
     # a column or its complement: the same cells; the one with fewer ones
@@ -1080,8 +1095,15 @@ def _saturated_values(X: np.ndarray, total: np.ndarray, negative: np.ndarray, sl
         return (_entropy(ones, ones_negative)
                 + _entropy(total.sum() - ones, negative.sum() - ones_negative))
     if slots == 2:
-        return _pair_cells(X.T @ (total[:, None] * X), X.T @ (negative[:, None] * X),
-                           total.sum(), negative.sum())
+        # a block of rows at a time: a weighted copy of all of them is as
+        # large as the rows (500,000 x 60: 0.24 GB)
+        both, both_negative = np.zeros((2, X.shape[1], X.shape[1]))
+        for start in range(0, len(X), BLOCK_ROWS):
+            block = X[start : start + BLOCK_ROWS]
+            both = both + block.T @ (total[start : start + BLOCK_ROWS, None] * block)
+            both_negative = both_negative + block.T @ (
+                negative[start : start + BLOCK_ROWS, None] * block)
+        return _pair_cells(both, both_negative, total.sum(), negative.sum())
     if slots == 3:
         return _triple_table(X, total, negative, deadline)
     # {a} and the rest: the rest's values among the rows where a is 1, plus
