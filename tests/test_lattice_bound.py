@@ -140,11 +140,15 @@ def test_lattice_bound_closes_most_of_the_gap_the_continuous_relaxation_leaves()
     assert bound - relaxed > 0.8 * (optimum - relaxed)
 
 
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("seed", INTEGRAL_SEEDS[:20])
-def test_search_with_the_lattice_bound_finds_the_enumerated_optimum(seed, monkeypatch):
-    """Every node bounded by it first (and closed by the larger enumeration
-    that comes with it), on problems small enough to enumerate."""
+def test_search_with_the_lattice_bound_finds_the_enumerated_optimum(seed, large, monkeypatch):
+    """Every node bounded by it first, on problems small enough to enumerate;
+    ``large``: as on large data, with nodes of up to 20,000 models closed by
+    enumeration."""
     monkeypatch.setattr(branch_and_bound, "_LATTICE_MIN_ENTRIES", 0)
+    if large:
+        monkeypatch.setattr(branch_and_bound, "_LARGE_ENTRIES", 0)
     problem, truth = random_problem(seed), ground_truth(seed)
     result = solve(problem, time_limit=60, random_state=0)
     assert result.status is SolverStatus.OPTIMAL
