@@ -155,6 +155,8 @@ def test_search_with_the_lattice_bound_finds_the_enumerated_optimum(seed, large,
     assert result.objective == pytest.approx(truth.objective, abs=1e-9)
     assert result.lower_bound <= truth.objective + 1e-9
     assert np.isfinite(result.statistics.root_dual_bound)
+    # plain floats, as results are written to JSON
+    assert type(result.lower_bound) is float and type(result.gap) is float
 
 
 def test_search_with_the_lattice_bound_certifies_a_fractional_intercept(monkeypatch):

@@ -119,7 +119,7 @@ class LatticeBound:
         vertex_scores = intercept + self.X[:, used] @ points[used]
         magnitude = (float(np.abs(constant).sum()) + abs(value)
                      + float(np.abs(row_slopes) @ np.abs(vertex_scores)))
-        return float(constant.sum()) + value - _SAFETY * (1.0 + magnitude)
+        return float(constant.sum() + value - _SAFETY * (1.0 + magnitude))
 
     def bound(self, start: np.ndarray, lower: np.ndarray, upper: np.ndarray,
               iterations: int, deadline: float = np.inf, target: float = np.inf):

@@ -117,4 +117,4 @@ class Progress:
 def relative_gap(objective: float, lower_bound: float) -> float:
     if not np.isfinite(objective):
         return float("inf")
-    return max(0.0, objective - lower_bound) / max(abs(objective), 1e-12)
+    return float(max(0.0, objective - lower_bound) / max(abs(objective), 1e-12))
