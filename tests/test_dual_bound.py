@@ -45,6 +45,20 @@ def node_arrays(problem, fixed_out=(), fixed_in=(), positive=(), negative=()):
     return lower, upper
 
 
+def random_nodes(problem, seed, rng, count):
+    """``count`` nodes (lower, upper): random features out and, by seed, one
+    with a sign."""
+    d = problem.n_features
+    for _ in range(count):
+        features = rng.permutation(d)
+        out, rest = features[: rng.integers(0, d)], features[d // 2 :]
+        sign = [j for j in rest if j not in out][:1]
+        yield node_arrays(
+            problem, fixed_out=out,
+            positive=[j for j in sign if problem.coef_upper[j] >= 1 and seed % 2],
+            negative=[j for j in sign if problem.coef_lower[j] <= -1 and not seed % 2])
+
+
 def node_optimum(problem, lower, upper, scale=1.0, real_intercept=False):
     """The enumerated optimum of the models within a node, with the problem's
     constraints (which the dual bound ignores) and every 'used' fixing."""
@@ -108,14 +122,7 @@ def test_dual_bound_never_exceeds_the_optimum_at_the_root_or_a_node(seed):
 
     rng = np.random.default_rng(seed)
     d = problem.n_features
-    for _ in range(3):
-        features = rng.permutation(d)
-        out, rest = features[: rng.integers(0, d)], features[d // 2 :]
-        sign = [j for j in rest if j not in out][:1]
-        lower, upper = node_arrays(
-            problem, fixed_out=out,
-            positive=[j for j in sign if problem.coef_upper[j] >= 1 and seed % 2],
-            negative=[j for j in sign if problem.coef_lower[j] <= -1 and not seed % 2])
+    for lower, upper in random_nodes(problem, seed, rng, 3):
         truth = node_optimum(problem, lower, upper, scale, real)
         # from a random, out-of-node start: any tangent point must give a bound
         start = FrankWolfePoint(float(rng.normal()), rng.normal(size=d), rng.random(d))

@@ -23,7 +23,7 @@ from sk_riskscore._solver._lattice import LatticeBound
 from sk_riskscore._solver._loss import LossOracle
 
 from .oracle import enumerate_optimum
-from .test_dual_bound import node_arrays, node_optimum, oracle_of
+from .test_dual_bound import node_arrays, node_optimum, oracle_of, random_nodes
 from .test_solver_oracle import ground_truth, random_problem
 
 # random_problem's seeds with 0/1 or integer columns (every third has real ones)
@@ -46,7 +46,7 @@ def integral_variant(seed):
 def lattice_of(problem):
     oracle = oracle_of(problem)
     assert LatticeBound.applies(oracle, problem.integer_intercept)
-    return LatticeBound(oracle, DualBound(oracle, problem))
+    return LatticeBound(DualBound(oracle, problem))
 
 
 @pytest.mark.parametrize("seed", INTEGRAL_SEEDS)
@@ -60,14 +60,7 @@ def test_lattice_bound_never_exceeds_the_optimum_at_the_root_or_a_node(seed):
     root, point = lattice.bound(np.zeros(d + 1), lower, upper, iterations=50)
     assert root <= truth + 1e-12
     assert root > truth - 0.5  # a bound that says something
-    for _ in range(4):
-        features = rng.permutation(d)
-        out, rest = features[: rng.integers(0, d)], features[d // 2 :]
-        sign = [j for j in rest if j not in out][:1]
-        lower, upper = node_arrays(
-            problem, fixed_out=out,
-            positive=[j for j in sign if problem.coef_upper[j] >= 1 and seed % 2],
-            negative=[j for j in sign if problem.coef_lower[j] <= -1 and not seed % 2])
+    for lower, upper in random_nodes(problem, seed, rng, 4):
         truth = node_optimum(problem, lower, upper, problem.score_scale)
         # warm-started from the parent's point, which may lie outside the node
         assert lattice.bound(point, lower, upper, iterations=20)[0] <= truth + 1e-12

@@ -50,20 +50,17 @@ class LatticeBound:
 
     Parameters
     ----------
-    oracle : LossOracle
-        Integral rows, no shift (an integer intercept: every score an integer).
     dual : DualBound
-        Its ``vertex`` minimises the summed lines over a node.
+        Over an oracle whose rows are integral, without shift (see
+        ``applies``): its rows, and its ``vertex``, which minimises the summed
+        lines over a node.
     """
 
-    def __init__(self, oracle: LossOracle, dual: DualBound):
-        self.X = oracle.X
-        self.columns = oracle.columns
-        self.weight = oracle.weight
-        self.negative_weight = oracle.negative_weight
-        self.scale = float(oracle.scale)
+    def __init__(self, dual: DualBound):
         self.dual = dual
-        self.d = dual.d
+        self.X, self.columns, self.d = dual.X, dual.XT, dual.d
+        self.weight, self.negative_weight = dual.weight, dual.negative_weight
+        self.scale = dual.scale
         self.n_evaluations = 0
 
     @staticmethod
