@@ -74,7 +74,8 @@ class SolverStatistics:
     n_distinct_rows: int = 0
     backend: str = ""
     backend_fallbacks: int = 0
-    # the root's LP-free dual bound (-inf when none was computed)
+    # the root's LP-free bound: the lattice bound where it applies (integer
+    # scores, many rows), else the tangent-plane dual bound; -inf when none
     root_dual_bound: float = float("-inf")
     # processes that searched the tree (1 unless n_jobs asked for more and the
     # root left the tree open)
