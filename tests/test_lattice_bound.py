@@ -162,3 +162,22 @@ def test_search_with_the_lattice_bound_certifies_a_fractional_intercept(monkeypa
     # the root saw most of the gap between real and integer points
     root = with_lattice.statistics.root_dual_bound
     assert root - relaxed > 0.8 * (optimum - relaxed)
+
+
+@pytest.mark.parametrize("seed", INTEGRAL_SEEDS[:6])
+def test_search_on_the_transposed_view_of_the_rows_finds_the_enumerated_optimum(
+        seed, monkeypatch):
+    """Past the size where the rows are not copied transposed, the dual and
+    lattice bounds, the beam and the saturated bound read a view: the same
+    optimum (large data made small by moving both thresholds)."""
+    from sk_riskscore._solver import _loss
+
+    monkeypatch.setattr(_loss, "_TRANSPOSED_COPY_MAX_ENTRIES", 0)
+    monkeypatch.setattr(branch_and_bound, "_LATTICE_MIN_ENTRIES", 0)
+    monkeypatch.setattr(branch_and_bound, "_LARGE_ENTRIES", 0)
+    problem, truth = random_problem(seed), ground_truth(seed)
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight)
+    assert np.shares_memory(oracle.columns, oracle.X)
+    result = solve(problem, time_limit=60, random_state=0)
+    assert result.status is SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9)
