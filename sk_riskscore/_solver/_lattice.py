@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ._dual import DualBound
-from ._loss import LossOracle
+from ._loss import LossOracle, _softplus_neg
 
 __all__ = ["LatticeBound"]
 
@@ -67,9 +67,6 @@ class LatticeBound:
     def applies(oracle: LossOracle, integer_intercept: bool) -> bool:
         return integer_intercept and oracle.integral and not oracle._shift
 
-    def _softplus(self, scores: np.ndarray) -> np.ndarray:
-        return np.logaddexp(0.0, -scores / self.scale)
-
     def _lines(self, scores: np.ndarray, mu: float):
         """Per row: the nearest integer score, the smoothed interpolation's
         softplus part there and its derivative (a chord or between the two
@@ -77,9 +74,9 @@ class LatticeBound:
         """
         vertex = np.round(scores)
         offset = scores - vertex  # in [-1/2, 1/2]
-        at = self._softplus(vertex)
-        left = at - self._softplus(vertex - 1.0)
-        right = self._softplus(vertex + 1.0) - at
+        at = _softplus_neg(vertex / self.scale)
+        left = at - _softplus_neg((vertex - 1.0) / self.scale)
+        right = _softplus_neg((vertex + 1.0) / self.scale) - at
         inner = np.abs(offset) < mu
         slope = np.where(offset < 0, left, right)
         value = at + slope * offset

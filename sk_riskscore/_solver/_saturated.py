@@ -1100,9 +1100,8 @@ def _saturated_values(X: np.ndarray, total: np.ndarray, negative: np.ndarray, sl
         both, both_negative = np.zeros((2, X.shape[1], X.shape[1]))
         for start in range(0, len(X), BLOCK_ROWS):
             block = X[start : start + BLOCK_ROWS]
-            both = both + block.T @ (total[start : start + BLOCK_ROWS, None] * block)
-            both_negative = both_negative + block.T @ (
-                negative[start : start + BLOCK_ROWS, None] * block)
+            both += block.T @ (total[start : start + BLOCK_ROWS, None] * block)
+            both_negative += block.T @ (negative[start : start + BLOCK_ROWS, None] * block)
         return _pair_cells(both, both_negative, total.sum(), negative.sum())
     if slots == 3:
         return _triple_table(X, total, negative, deadline)
