@@ -13,6 +13,7 @@ import sys
 import termios
 import time
 
+import numpy as np
 import pytest
 
 from sk_riskscore import RiskScoreClassifier
@@ -22,7 +23,13 @@ from sk_riskscore._progress import (
     progress_display,
     with_progress,
 )
-from sk_riskscore._solver import Progress
+from sk_riskscore._solver import (
+    Progress,
+    RiskScoreProblem,
+    _branch_and_bound,
+    intercept_bound,
+    solve,
+)
 
 from .conftest import CERTIFY_TIME_LIMIT, node_limit
 
@@ -274,3 +281,37 @@ def test_pipe_gets_plain_lines_not_escape_codes():
     assert re.fullmatch(r"\[\s*[\d.]+ s\] objective [\d.]+\s+bound -\s+gap -\s+nodes 0 .*",
                         lines[0]), lines[0]
     assert all(LINE.search(line) for line in lines[1:-1]) and FINAL.search(lines[-1])
+
+
+def test_the_root_reports_its_bound_while_its_cuts_run(breastcancer, monkeypatch):
+    """The root's cut loop can run for seconds before a node is branched
+    (binarized heloc, k = 7: 11 s): its bound, valid for the whole search, is
+    reported as it rises, never above the root's final bound or the answer."""
+    monkeypatch.setattr(_branch_and_bound, "_PROGRESS_INTERVAL", 0.0)
+    root = {}
+    process = _branch_and_bound.BranchAndBound._process
+
+    def timed(self, node, root_node=False):
+        if root_node:
+            root["start"] = self._elapsed()
+        try:
+            return process(self, node, root_node=root_node)
+        finally:
+            if root_node:
+                root["end"], root["bound"] = self._elapsed(), node.bound
+
+    monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_process", timed)
+    X, y = breastcancer
+    X, y = X.to_numpy(float), np.where(y == 1, 1, -1)
+    n, d = X.shape
+    lower, upper = np.full(d, -5), np.full(d, 5)
+    reach = intercept_bound(X, y, np.ones(n), lower, upper, 5)
+    problem = RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
+                               np.full(d, 1e-6), 0, 5)
+    snapshots = []
+    result = solve(problem, time_limit=CERTIFY_TIME_LIMIT, progress=snapshots.append)
+    during = [s.lower_bound for s in snapshots
+              if root["start"] <= s.elapsed <= root["end"] and s.n_nodes == 1]
+    assert len(during) >= 2
+    assert np.all(np.isfinite(during)) and during == sorted(during)
+    assert during[-1] <= root["bound"] <= result.objective

@@ -725,6 +725,10 @@ class BranchAndBound:
             node.bound = max(node.bound, solution.bound)
             if node.bound >= self._prune_threshold():
                 return None
+            if root_node:
+                # the root's bound holds for the whole search, and its cut loop
+                # can take seconds (binarized heloc, k = 7: 11 s, from 1 s)
+                self._maybe_report(node.bound, 1)
             # the LP's own progress: a node raised by the saturated bound (a
             # listed support's relaxed loss) would look stalled while the
             # cuts still climb (mammo, k = 10: its root is certified by them)
