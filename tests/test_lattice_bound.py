@@ -60,6 +60,9 @@ def test_lattice_bound_never_exceeds_the_optimum_at_the_root_or_a_node(seed):
     root, point = lattice.bound(np.zeros(d + 1), lower, upper, iterations=50)
     assert root <= truth + 1e-12
     assert root > truth - 0.5  # a bound that says something
+    # the root's thorough search: narrower widths, tighter tolerances
+    thorough = lattice.bound(np.zeros(d + 1), lower, upper, iterations=50, thorough=True)[0]
+    assert root - 1e-3 <= thorough <= truth + 1e-12
     for lower, upper in random_nodes(problem, seed, rng, 4):
         truth = node_optimum(problem, lower, upper, problem.score_scale)
         # warm-started from the parent's point, which may lie outside the node

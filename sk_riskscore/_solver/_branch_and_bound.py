@@ -940,8 +940,10 @@ class BranchAndBound:
         else:
             start = np.zeros(self.d + 1)
         steps = _LATTICE_ROOT_STEPS if root_node else _LATTICE_NODE_STEPS
+        # on large data the root's narrower widths would cost seconds a width
+        thorough = root_node and not self._lattice_large
         bound, point = self.lattice.bound(start, node.lower, node.upper, steps,
-                                          self._start + self.time_limit, threshold)
+                                          self._start + self.time_limit, threshold, thorough)
         if root_node:
             self.root_dual_bound = float(bound)
         node.bound = max(node.bound, bound)
