@@ -60,9 +60,9 @@ def test_lattice_bound_never_exceeds_the_optimum_at_the_root_or_a_node(seed):
     root, point = lattice.bound(np.zeros(d + 1), lower, upper, iterations=50)
     assert root <= truth + 1e-12
     assert root > truth - 0.5  # a bound that says something
-    # the root's thorough search: narrower widths, tighter tolerances
-    thorough = lattice.bound(np.zeros(d + 1), lower, upper, iterations=50, thorough=True)[0]
-    assert root - 1e-3 <= thorough <= truth + 1e-12
+    # gone on from the root's point: narrower widths, tighter tolerances
+    refined = lattice.refine(point, lower, upper, iterations=50)
+    assert truth - 0.5 < refined <= truth + 1e-12
     for lower, upper in random_nodes(problem, seed, rng, 4):
         truth = node_optimum(problem, lower, upper, problem.score_scale)
         # warm-started from the parent's point, which may lie outside the node
@@ -165,6 +165,23 @@ def test_search_with_the_lattice_bound_certifies_a_fractional_intercept(monkeypa
     # the root saw most of the gap between real and integer points
     root = with_lattice.statistics.root_dual_bound
     assert root - relaxed > 0.8 * (optimum - relaxed)
+
+
+def test_the_roots_refined_bound_holds_for_the_whole_search(monkeypatch):
+    """Kept beside the tree, not as the root node's bound: a search stopped
+    after its root still reports it, and it stays under the optimum."""
+    problem = fractional_intercept_problem()
+    monkeypatch.setattr(branch_and_bound, "_LATTICE_MIN_ENTRIES", 0)
+    # the saturated bound alone would close this root, and the LP's cut
+    # rounds would lift it past the refined bound
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_saturated_bound", lambda self: None)
+    monkeypatch.setattr(branch_and_bound, "_ROOT_CUT_ROUNDS", 0)
+    stopped = solve(problem, time_limit=60, random_state=0, max_nodes=1)
+    optimum = relaxed_and_integer_optima(problem)[1]
+    assert stopped.status is SolverStatus.NODE_LIMIT
+    root = stopped.statistics.root_dual_bound
+    assert stopped.lower_bound >= root - 1e-12
+    assert root <= optimum + 1e-12
 
 
 @pytest.mark.parametrize("seed", INTEGRAL_SEEDS[:6])
