@@ -20,7 +20,7 @@ from sk_riskscore._solver import RiskScoreProblem, SolverStatus, intercept_bound
 from sk_riskscore._solver import _branch_and_bound as branch_and_bound
 from sk_riskscore._solver._dual import DualBound
 from sk_riskscore._solver._lattice import LatticeBound
-from sk_riskscore._solver._loss import LossOracle
+from sk_riskscore._solver._loss import LossOracle, _softplus_neg
 
 from .oracle import enumerate_optimum
 from .test_dual_bound import node_arrays, node_optimum, oracle_of, random_nodes
@@ -71,6 +71,22 @@ def test_lattice_bound_never_exceeds_the_optimum_at_the_root_or_a_node(seed):
         anywhere = rng.normal(scale=2.0, size=d + 1)
         assert lattice.bound_at(anywhere, lower, upper, float(rng.uniform(0.01, 0.5))) \
             <= truth + 1e-12
+
+
+def test_the_loss_read_at_integer_scores_is_the_loss_there():
+    """The lines' values and chords come from a table of the integer scores,
+    grown as scores move out of it; it must hold the loss itself."""
+    problem = integral_variant(6)  # integer columns, a score scale other than 1
+    lattice = lattice_of(problem)
+    assert lattice.scale != 1.0
+    rng = np.random.default_rng(0)
+    for spread in (1.0, 50.0, 3.0, 400.0, 20.0):  # grown, read inside, grown again
+        vertex = np.round(rng.normal(scale=spread, size=500))
+        at, left, right = lattice._at_integers(vertex)
+        loss = [_softplus_neg((vertex + step) / lattice.scale) for step in (-1.0, 0.0, 1.0)]
+        np.testing.assert_allclose(at, loss[1], rtol=1e-14, atol=0)
+        np.testing.assert_allclose(left, loss[1] - loss[0], rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(right, loss[2] - loss[1], rtol=1e-12, atol=1e-300)
 
 
 def test_lattice_bound_is_infinite_for_a_node_without_models():
