@@ -62,6 +62,7 @@ class DualBound:
     """
 
     def __init__(self, oracle: LossOracle, problem: RiskScoreProblem):
+        self.oracle = oracle
         self.X = oracle.X
         self.XT = oracle.columns
         self.weight = oracle.weight

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ._dual import DualBound
-from ._loss import LossOracle, _softplus_neg
+from ._loss import LossOracle
 
 __all__ = ["LatticeBound"]
 
@@ -48,8 +48,6 @@ _SMOOTHING = (0.5, 0.2)
 # heloc, k = 7, root: 0.55866 against 0.55749 in 0.9 s).
 _NARROWER_SMOOTHING = (0.1, 0.05, 0.02, 0.01)
 _NARROWER_TOLERANCES = {"ftol": 1e-15, "gtol": 1e-12}
-# integer scores the table of the loss at them spans beyond those asked for
-_TABLE_MARGIN = 16.0
 
 
 class LatticeBound:
@@ -68,10 +66,9 @@ class LatticeBound:
         self.X, self.columns, self.d = dual.X, dual.XT, dual.d
         self.weight, self.negative_weight = dual.weight, dual.negative_weight
         self.scale = dual.scale
+        # the softplus part at integer scores, from the oracle's table of them
+        self._softplus_at = dual.oracle.softplus_anywhere
         self.n_evaluations = 0
-        # the softplus part at the integer scores from _table_low on (see _at_integers)
-        self._table = np.empty(0)
-        self._table_low = 0.0
 
     @staticmethod
     def applies(oracle: LossOracle, integer_intercept: bool) -> bool:
@@ -96,21 +93,13 @@ class LatticeBound:
 
     def _at_integers(self, vertex: np.ndarray):
         """Per row: the softplus part at the integer score ``vertex`` and the
-        chords to its neighbours, read from a table of the integer scores,
-        grown as needed (three softplus evaluations per row were 40 % of a
-        search's time: binarized adult, k = 10).
+        chords to its neighbours, read from the oracle's table of integer
+        scores (three softplus evaluations per row were 40 % of a search's
+        time: binarized adult, k = 10).
         """
-        low, high = float(vertex.min()) - 1.0, float(vertex.max()) + 1.0
-        table_high = self._table_low + len(self._table) - 1.0
-        if not len(self._table) or low < self._table_low or high > table_high:
-            if len(self._table):
-                low, high = min(low, self._table_low), max(high, table_high)
-            low, high = low - _TABLE_MARGIN, high + _TABLE_MARGIN
-            self._table_low = low
-            self._table = _softplus_neg(np.arange(low, high + 1.0) / self.scale)
-        index = (vertex - self._table_low).astype(np.intp)
-        at = self._table[index]
-        return at, at - self._table[index - 1], self._table[index + 1] - at
+        whole = vertex.astype(np.int64)
+        at = self._softplus_at(whole)
+        return at, at - self._softplus_at(whole - 1), self._softplus_at(whole + 1) - at
 
     def _smoothed(self, x: np.ndarray, mu: float):
         """The smoothed lattice loss and its gradient at ``x = [b, l]``."""

@@ -351,12 +351,18 @@ class LossOracle:
 
     def softplus_anywhere(self, scores: np.ndarray) -> np.ndarray:
         """Each row's ``softplus(-s / scale)`` at scores that need not belong
-        to an admissible model: read from the table when every integer score
-        lies within it, else computed.
+        to an admissible model: read from the table for the integer scores
+        within it, computed for the others.
         """
         if self._table is not None and scores.dtype.kind in "iu" and scores.size:
-            if scores.min() >= -self._offset and scores.max() <= self._offset:
-                return self._table[scores + self._offset]
+            index = scores + self._offset
+            inside = (index >= 0) & (index < len(self._table))
+            if inside.all():
+                return self._table[index]
+            values = np.empty(scores.shape)
+            values[inside] = self._table[index[inside]]
+            values[~inside] = self._softplus(scores[~inside].astype(float))
+            return values
         return self._softplus(scores.astype(float))
 
     def _softplus(self, scores: np.ndarray) -> np.ndarray:
