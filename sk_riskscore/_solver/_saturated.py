@@ -41,7 +41,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ._enumerate import column_facts
-from ._loss import BLOCK_ROWS, LossOracle, distinct_rows
+from ._loss import LossOracle, distinct_rows, weighted_products
 from ._relaxed import relaxed_losses
 
 __all__ = ["BUILD_SHARE", "SaturatedBound", "saturated_bound", "valuing_deadlines"]
@@ -1095,13 +1095,7 @@ def _saturated_values(X: np.ndarray, total: np.ndarray, negative: np.ndarray, sl
         return (_entropy(ones, ones_negative)
                 + _entropy(total.sum() - ones, negative.sum() - ones_negative))
     if slots == 2:
-        # a block of rows at a time: a weighted copy of all of them is as
-        # large as the rows (500,000 x 60: 0.24 GB)
-        both, both_negative = np.zeros((2, X.shape[1], X.shape[1]))
-        for start in range(0, len(X), BLOCK_ROWS):
-            block = X[start : start + BLOCK_ROWS]
-            both += block.T @ (total[start : start + BLOCK_ROWS, None] * block)
-            both_negative += block.T @ (negative[start : start + BLOCK_ROWS, None] * block)
+        both, both_negative = weighted_products(X, (total, negative))
         return _pair_cells(both, both_negative, total.sum(), negative.sum())
     if slots == 3:
         return _triple_table(X, total, negative, deadline)
@@ -1169,8 +1163,7 @@ def _triple_table(X: np.ndarray, total: np.ndarray, negative: np.ndarray, deadli
     symmetry.
     """
     d = X.shape[1]
-    products = X.T @ (total[:, None] * X)
-    negative_products = X.T @ (negative[:, None] * X)
+    products, negative_products = weighted_products(X, (total, negative))
     all_weight, all_negative = total.sum(), negative.sum()
     table = np.full((d, d, d), np.inf)
     for a in range(d):
