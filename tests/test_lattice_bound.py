@@ -90,6 +90,39 @@ def test_the_loss_read_at_integer_scores_is_the_loss_there():
         np.testing.assert_allclose(right, loss[2] - loss[1], rtol=1e-12, atol=1e-300)
 
 
+def test_the_smoothed_lattice_loss_rounds_each_kink_and_has_its_gradient():
+    """Each row's line: the interpolation's chord beside its vertex and, within
+    ``mu`` of it, a parabola from one chord to the other; the summed loss's
+    gradient is that of its values (L-BFGS-B relies on it)."""
+    problem = integral_variant(6)
+    lattice = lattice_of(problem)
+    rng = np.random.default_rng(1)
+    scores = rng.normal(scale=4.0, size=lattice.X.shape[0])
+    for mu in (0.5, 0.2, 0.01):
+        vertex, at, value, slope = lattice._lines(scores, mu)
+        offset = scores - vertex
+        loss = [_softplus_neg((vertex + step) / lattice.scale) for step in (-1.0, 0.0, 1.0)]
+        left, right = loss[1] - loss[0], loss[2] - loss[1]
+        share = (offset + mu) / (2 * mu)
+        inner = np.abs(offset) < mu
+        expected_slope = np.where(inner, left + (right - left) * share,
+                                  np.where(offset < 0, left, right))
+        expected_value = np.where(inner, loss[1] + left * offset
+                                  + (right - left) * (offset + mu) ** 2 / (4 * mu),
+                                  loss[1] + expected_slope * offset)
+        np.testing.assert_allclose(at, loss[1], rtol=1e-13)
+        np.testing.assert_allclose(slope, expected_slope, rtol=1e-11, atol=1e-15)
+        np.testing.assert_allclose(value, expected_value, rtol=1e-11, atol=1e-15)
+        point = rng.normal(scale=0.7, size=lattice.d + 1)
+        _, gradient = lattice._smoothed(point, mu)
+        for j in rng.choice(lattice.d + 1, size=3, replace=False):
+            step = np.zeros_like(point)
+            step[j] = 1e-6
+            change = (lattice._smoothed(point + step, mu)[0]
+                      - lattice._smoothed(point - step, mu)[0]) / 2e-6
+            assert change == pytest.approx(gradient[j], rel=1e-4, abs=1e-6)
+
+
 def test_lattice_bound_is_infinite_for_a_node_without_models():
     problem = random_problem(0)
     d = problem.n_features

@@ -68,6 +68,8 @@ class LatticeBound:
         self.scale = dual.scale
         # the softplus part at integer scores, from the oracle's table of them
         self._softplus_at = dual.oracle.softplus_anywhere
+        self._chords = dual.oracle.integer_chords()
+        self._negative_slope = self.negative_weight / self.scale
         self.n_evaluations = 0
 
     @staticmethod
@@ -78,37 +80,61 @@ class LatticeBound:
         """Per row: the nearest integer score, the smoothed interpolation's
         softplus part there and its derivative (a chord or between the two
         chords at that integer), both before the row's weight.
+
+        Within ``mu`` of the vertex the kink is a parabola: the slope moves
+        from the left chord to the right one by the share ``c`` of the width
+        passed, and the value gains ``(right - left) mu c^2`` over the left
+        line (past the width, the right line's ``(right - left) offset``).
         """
         vertex = np.round(scores)
         offset = scores - vertex  # in [-1/2, 1/2]
         at, left, right = self._at_integers(vertex)
-        inner = np.abs(offset) < mu
-        slope = np.where(offset < 0, left, right)
-        value = at + slope * offset
-        lifted = offset + mu
-        slope = np.where(inner, left + (right - left) * lifted / (2.0 * mu), slope)
-        value = np.where(inner, at + left * offset + (right - left) * lifted * lifted / (4.0 * mu),
-                         value)
+        rise = right - left
+        passed = offset + mu
+        passed *= 0.5 / mu
+        np.clip(passed, 0.0, 1.0, out=passed)
+        slope = rise * passed
+        slope += left
+        beyond = offset - mu
+        np.maximum(beyond, 0.0, out=beyond)
+        passed *= passed
+        passed *= mu
+        passed += beyond
+        passed *= rise
+        value = left * offset
+        value += at
+        value += passed
         return vertex, at, value, slope
 
     def _at_integers(self, vertex: np.ndarray):
         """Per row: the softplus part at the integer score ``vertex`` and the
         chords to its neighbours, read from the oracle's table of integer
         scores (three softplus evaluations per row were 40 % of a search's
-        time: binarized adult, k = 10).
+        time: binarized adult, k = 10); in one gather each when every row's
+        neighbours lie within it (adult's lines: 90 against 49 us).
         """
         whole = vertex.astype(np.int64)
+        if self._chords is not None:
+            offset, table, left, right = self._chords
+            index = whole + offset
+            if index.min() >= 1 and index.max() <= len(table) - 2:
+                return table.take(index), left.take(index), right.take(index)
         at = self._softplus_at(whole)
         return at, at - self._softplus_at(whole - 1), self._softplus_at(whole + 1) - at
 
     def _smoothed(self, x: np.ndarray, mu: float):
         """The smoothed lattice loss and its gradient at ``x = [b, l]``."""
         self.n_evaluations += 1
-        scores = x[0] + self.X @ x[1:]
+        scores = self.X @ x[1:]
+        scores += x[0]
         _, _, value, slope = self._lines(scores, mu)
-        row_slopes = self.weight * slope + self.negative_weight / self.scale
-        loss = float(self.weight @ value + self.negative_weight @ scores / self.scale)
-        return loss, np.concatenate([[row_slopes.sum()], self.columns @ row_slopes])
+        slope *= self.weight
+        slope += self._negative_slope  # the rows' slopes
+        loss = float(self.weight @ value + self._negative_slope @ scores)
+        gradient = np.empty(len(x))
+        gradient[0] = slope.sum()
+        gradient[1:] = self.columns @ slope
+        return loss, gradient
 
     def bound_at(self, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                  mu: float) -> float:
@@ -118,7 +144,7 @@ class LatticeBound:
         """
         scores = x[0] + self.X @ x[1:]
         vertex, at, _, slope = self._lines(scores, mu)
-        row_slopes = self.weight * slope + self.negative_weight / self.scale
+        row_slopes = self.weight * slope + self._negative_slope
         # each row: weight (at + slope (s - vertex)) + negative_weight s / scale
         constant = self.weight * (at - slope * vertex)
         value, intercept, points, _ = self.dual.vertex(row_slopes, lower, upper)

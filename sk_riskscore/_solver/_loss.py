@@ -349,6 +349,20 @@ class LossOracle:
         loss = float(self.weight @ interpolated + linear / self.scale)
         return loss, float(slope.sum()), self.X.T @ slope
 
+    def integer_chords(self):
+        """The table of integer scores with each entry's chords to its
+        neighbours, ``(offset, value, left, right)``: at score ``t`` (index
+        ``t + offset``) the softplus part ``f(t)``, ``f(t) - f(t - 1)`` and
+        ``f(t + 1) - f(t)`` (NaN past the table's ends); None without a table.
+        """
+        if self._table is None:
+            return None
+        table = self._table
+        step = np.diff(table)
+        left = np.concatenate([[np.nan], step])
+        right = np.concatenate([step, [np.nan]])
+        return self._offset, table, left, right
+
     def softplus_anywhere(self, scores: np.ndarray) -> np.ndarray:
         """Each row's ``softplus(-s / scale)`` at scores that need not belong
         to an admissible model: read from the table for the integer scores
