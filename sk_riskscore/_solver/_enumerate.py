@@ -149,7 +149,7 @@ def _losses_on_grid(oracle: LossOracle, base: np.ndarray, lower: int, upper: int
     grid = np.lib.stride_tricks.sliding_window_view(curve, n_intercepts)
     negative = oracle.negative_weight
     linear = ((negative @ base)[:, None]
-              + (np.arange(lower, upper + 1) + oracle._shift)[None, :] * negative.sum())
+              + (np.arange(lower, upper + 1) + oracle.shift)[None, :] * negative.sum())
     return by_score @ grid + linear / oracle.scale
 
 
@@ -247,7 +247,7 @@ def last_slot_models(oracle: LossOracle, lower: np.ndarray, upper: np.ndarray, d
     more than one slot left, constraints on points, free columns that are not
     0/1, a shifted oracle, or more than ``max_work`` array entries to fill.
     """
-    if not feasibility.support_only or oracle._shift:
+    if not feasibility.support_only or oracle.shift:
         return None
     used = lower[1 + d :] > 0.5
     fixed = np.flatnonzero(used)

@@ -74,7 +74,7 @@ class LatticeBound:
 
     @staticmethod
     def applies(oracle: LossOracle, integer_intercept: bool) -> bool:
-        return integer_intercept and oracle.integral and not oracle._shift
+        return integer_intercept and oracle.integral and not oracle.shift
 
     def _lines(self, scores: np.ndarray, mu: float):
         """Per row: the nearest integer score, the smoothed interpolation's

@@ -154,6 +154,12 @@ class LossOracle:
         return oracle
 
     @property
+    def shift(self) -> float:
+        """What every score is moved by before its loss (see ``shifted``); 0.0
+        for an oracle of the scores themselves."""
+        return self._shift
+
+    @property
     def has_table(self) -> bool:
         return self._table is not None
 
