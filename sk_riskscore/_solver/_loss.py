@@ -156,7 +156,8 @@ class LossOracle:
     @property
     def shift(self) -> float:
         """What every score is moved by before its loss (see ``shifted``); 0.0
-        for an oracle of the scores themselves."""
+        for an oracle of the scores themselves.
+        """
         return self._shift
 
     @property
