@@ -151,6 +151,7 @@ class LossOracle:
         if self._table is not None:
             grid = np.arange(-self._offset, self._offset + 1, dtype=float)
             oracle._table = _softplus_neg((grid + shift) / self.scale)
+            oracle._chords = None
         return oracle
 
     @property
@@ -168,6 +169,7 @@ class LossOracle:
         self.scale = float(scale)
         self._shift = 0.0
         self._table = None
+        self._chords = None  # the table's steps, made on first use (softplus_and_chords)
         if self.integral and max_abs_score is not None:
             width = 2 * int(np.ceil(max_abs_score)) + 1
             if width <= _MAX_TABLE_WIDTH:
@@ -344,11 +346,10 @@ class LossOracle:
         if not between.any():
             return self.loss_from_scores(scores), float(slope.sum()), self.X.T @ slope
         # from the table when the scores lie within it (adult: a third of a cut)
-        whole = floor.astype(np.int64)
-        below, above = self.softplus_anywhere(whole), self.softplus_anywhere(whole + 1)
+        below, _, rise = self.softplus_and_chords(floor.astype(np.int64))
         # the linear part (negative rows' score) is already linear in the score
-        interpolated = below + fraction * (above - below)
-        chord = self.weight * (above - below) + self.negative_weight / self.scale
+        interpolated = below + fraction * rise
+        chord = self.weight * rise + self.negative_weight / self.scale
         slope = np.where(between, chord, slope)
         linear = self.negative_weight @ scores
         if self._shift:
@@ -356,19 +357,25 @@ class LossOracle:
         loss = float(self.weight @ interpolated + linear / self.scale)
         return loss, float(slope.sum()), self.X.T @ slope
 
-    def integer_chords(self):
-        """The table of integer scores with each entry's chords to its
-        neighbours, ``(offset, value, left, right)``: at score ``t`` (index
-        ``t + offset``) the softplus part ``f(t)``, ``f(t) - f(t - 1)`` and
-        ``f(t + 1) - f(t)`` (NaN past the table's ends); None without a table.
+    def softplus_and_chords(self, scores: np.ndarray):
+        """At integer ``scores``: the softplus part ``f(s)`` and the chords
+        ``f(s) - f(s - 1)`` and ``f(s + 1) - f(s)``. From the table, in one
+        gather each, when every neighbour lies within it (the lattice bound's
+        lines on binarized adult: 17 us against 44 us for three reads);
+        else as ``softplus_anywhere`` gives them.
         """
-        if self._table is None:
-            return None
-        table = self._table
-        step = np.diff(table)
-        left = np.concatenate([[np.nan], step])
-        right = np.concatenate([step, [np.nan]])
-        return self._offset, table, left, right
+        if self._table is not None and scores.size:
+            table = self._table
+            index = scores + self._offset
+            if index.min() >= 1 and index.max() <= len(table) - 2:
+                if self._chords is None:
+                    step = np.diff(table)
+                    self._chords = (np.concatenate([[np.nan], step]),
+                                    np.concatenate([step, [np.nan]]))
+                left, right = self._chords
+                return table.take(index), left.take(index), right.take(index)
+        at = self.softplus_anywhere(scores)
+        return at, at - self.softplus_anywhere(scores - 1), self.softplus_anywhere(scores + 1) - at
 
     def softplus_anywhere(self, scores: np.ndarray) -> np.ndarray:
         """Each row's ``softplus(-s / scale)`` at scores that need not belong
