@@ -372,7 +372,11 @@ def test_pinned_opset_and_metadata():
     model, X, _ = fitted("mammo", False)
     onx = sk_onnx.to_onnx(model)
     opsets = {entry.domain: entry.version for entry in onx.opset_import}
-    assert opsets[""] == sk_onnx.TARGET_OPSET
+    # skl2onnx declares the least opset the graph's operators need, up to the
+    # target, so it depends on the card (this fit's: 16; others' 18)
+    assert 13 <= opsets[""] <= sk_onnx.TARGET_OPSET
+    assert {e.domain: e.version for e in sk_onnx.to_onnx(model, target_opset=13).opset_import}[
+        ""] == 13
     onnx.checker.check_model(onx)
     props = {p.key: p.value for p in onx.metadata_props}
     assert json.loads(props["feature_names"]) == list(X.columns)

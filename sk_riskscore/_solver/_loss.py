@@ -14,10 +14,13 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
-__all__ = ["LossOracle", "distinct_rows", "refine_patterns", "weighted_products"]
+__all__ = ["LossOracle", "RowBlocks", "distinct_rows", "refine_patterns", "weighted_products"]
 
 # Integer score ranges up to this width get a lookup table of softplus(-s).
 _MAX_TABLE_WIDTH = 200_001
+# blocks_by_curvature: each row's curvature counts at least this share of the
+# mean, so rows far from the boundary still fill blocks, but few
+_BLOCK_CURVATURE_FLOOR = 1e-3
 # Rows per block when a pass over many rows builds something (integer keys,
 # sparse columns): its temporaries stay small.
 BLOCK_ROWS = 65_536
@@ -339,23 +342,68 @@ class LossOracle:
         Returns the interpolated loss and its gradient in (intercept, points).
         """
         scores = self.scores(intercept, points)
-        floor = np.floor(scores)
-        fraction = scores - floor
-        between = fraction > 1e-9
         slope = self.slopes(scores)
+        between = self._between_integers(scores)
         if not between.any():
             return self.loss_from_scores(scores), float(slope.sum()), self.X.T @ slope
-        # from the table when the scores lie within it (adult: a third of a cut)
-        below, _, rise = self.softplus_and_chords(floor.astype(np.int64))
-        # the linear part (negative rows' score) is already linear in the score
-        interpolated = below + fraction * rise
-        chord = self.weight * rise + self.negative_weight / self.scale
-        slope = np.where(between, chord, slope)
+        interpolated, slope = self._interpolated(scores, slope, between)
         linear = self.negative_weight @ scores
         if self._shift:
             linear = linear + self._shift * self.negative_weight.sum()
         loss = float(self.weight @ interpolated + linear / self.scale)
         return loss, float(slope.sum()), self.X.T @ slope
+
+    def block_cuts(self, intercept: float, points: np.ndarray, integer_intercept: bool,
+                   blocks: RowBlocks):
+        """``cut`` for each block of rows: the planes of the blocks' own losses
+        (the lattice cut's or the tangent's, as ``cut`` chooses), which sum to
+        ``cut``'s. Returns (losses, d/d intercept, d/d points), of shapes
+        (n_blocks,), (n_blocks,) and (n_blocks, n_features).
+        """
+        scores = self.scores(intercept, points)
+        slope = self.slopes(scores)
+        if integer_intercept and self.integral:
+            softplus, slope = self._interpolated(scores, slope, self._between_integers(scores))
+        else:
+            softplus = self._softplus(scores)
+        shifted = scores + self._shift if self._shift else scores
+        losses = self.weight * softplus + self.negative_weight * shifted / self.scale
+        return blocks.sums(losses), blocks.sums(slope), blocks.weighted_sums(slope, self.X)
+
+    def blocks_by_curvature(self, scores: np.ndarray, n_blocks: int) -> RowBlocks:
+        """The rows in ``n_blocks`` blocks of about equal loss curvature at
+        ``scores``, consecutive in each row's margin (its score, signed by the
+        label of most of its weight): rows far from the boundary, whose loss is
+        about linear there, share a few blocks, and the rows near it, whose
+        slopes the planes of the whole loss average away, are split finely.
+        """
+        positive = self.weight > 2 * self.negative_weight
+        order = np.argsort(np.where(positive, scores, -scores), kind="stable")
+        curvature = self.curvatures(scores)[order]
+        # a floor, so that blocks of near-zero curvature still end (and equal
+        # counts of rows should every curvature underflow)
+        mass = curvature + _BLOCK_CURVATURE_FLOOR * curvature.mean() + np.finfo(float).tiny
+        before = np.cumsum(mass) - mass
+        of_row = np.empty(self.n_rows, dtype=np.int64)
+        of_row[order] = np.minimum((n_blocks * before / mass.sum()).astype(np.int64),
+                                   n_blocks - 1)
+        return RowBlocks(of_row, n_blocks)
+
+    @staticmethod
+    def _between_integers(scores: np.ndarray) -> np.ndarray:
+        return scores - np.floor(scores) > 1e-9
+
+    def _interpolated(self, scores: np.ndarray, slope: np.ndarray, between: np.ndarray):
+        """Each row's softplus part interpolated between the integers around
+        its score, and its slope there (the chord between them; ``slope``
+        where the score is an integer), for the lattice cut.
+        """
+        floor = np.floor(scores)
+        # from the table when the scores lie within it (adult: a third of a cut)
+        below, _, rise = self.softplus_and_chords(floor.astype(np.int64))
+        # the linear part (negative rows' score) is already linear in the score
+        chord = self.weight * rise + self.negative_weight / self.scale
+        return below + (scores - floor) * rise, np.where(between, chord, slope)
 
     def softplus_and_chords(self, scores: np.ndarray):
         """At integer ``scores``: the softplus part ``f(s)`` and the chords
@@ -400,6 +448,38 @@ class LossOracle:
         if self._shift:
             scores = scores + self._shift
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
+
+
+class RowBlocks:
+    """A partition of an oracle's distinct rows into blocks, for the planes of
+    each block's loss (``LossOracle.block_cuts``).
+
+    Parameters
+    ----------
+    of_row : ndarray of int, shape (n_rows,)
+        Each row's block, in ``0 .. n_blocks - 1``.
+    n_blocks : int
+    """
+
+    def __init__(self, of_row, n_blocks: int):
+        self.of_row = np.asarray(of_row, dtype=np.int64)
+        self.n_blocks = int(n_blocks)
+        n_rows = len(self.of_row)
+        # one entry per row; its values are set per call (weighted_sums)
+        self._membership = sparse.csr_matrix(
+            (np.ones(n_rows), (self.of_row, np.arange(n_rows))), shape=(self.n_blocks, n_rows))
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Each block's sum of ``values`` (one per row)."""
+        return np.bincount(self.of_row, weights=values, minlength=self.n_blocks)
+
+    def weighted_sums(self, values: np.ndarray, X) -> np.ndarray:
+        """Each block's sum of ``values[r] * X[r]``: (n_blocks, n_features),
+        in one pass over the rows.
+        """
+        weighted = self._membership.copy()
+        weighted.data = values[weighted.indices]
+        return np.asarray(weighted @ X)
 
 
 class _RowFacts:

@@ -1,9 +1,11 @@
 """The cutting-plane relaxation of the RiskSLIM problem, on python-mip.
 
 Variables: intercept ``b``, points ``l_j``, used-indicators ``z_j`` in [0, 1] and
-the loss estimate ``theta``. The objective ``theta + c0 . z`` is bounded below
-by tangent planes of the (convex) logistic loss, so every optimum of this LP is a
-valid lower bound on the true objective within the current variable bounds.
+loss estimates ``theta_1..theta_B``, one per block of the distinct rows (the
+estimate of the whole loss is their sum). The objective ``sum(theta) + c0 . z``
+is bounded below by tangent planes of the (convex) logistic loss, of the whole
+loss or of one block's, so every optimum of this LP is a valid lower bound on
+the true objective within the current variable bounds.
 
 Only LP solves are used: python-mip's CBC callbacks returned wrong "optimal"
 models on small problems checked by enumeration, and our own branch-and-bound
@@ -63,7 +65,8 @@ class LPSolution:
     intercept: float
     points: np.ndarray
     used: np.ndarray
-    theta: float
+    theta: float  # the whole loss's estimate: the sum of thetas
+    thetas: np.ndarray  # each block's
     reduced_costs: np.ndarray  # over [b, l_1..l_d, z_1..z_d]
 
     @property
@@ -82,9 +85,14 @@ class RelaxationLP:
     ----------
     problem : RiskScoreProblem
     backend : {"cbc", "highs"}
+    n_blocks : int, default=1
+        Loss estimates, one per block of rows (see ``LossOracle.block_cuts``):
+        a round of cuts at one point then gives one plane per block, whose
+        maximum over the rounds' points follows the loss more closely than a
+        plane of the whole loss per point.
     """
 
-    def __init__(self, problem: RiskScoreProblem, backend: str = "cbc"):
+    def __init__(self, problem: RiskScoreProblem, backend: str = "cbc", n_blocks: int = 1):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
         self.backend = backend
@@ -106,14 +114,17 @@ class RelaxationLP:
             for j, (lo, hi) in enumerate(zip(problem.coef_lower, problem.coef_upper))
         ]
         self.used = [model.add_var(lb=0.0, ub=1.0, name=f"z{j}") for j in range(d)]
-        self.theta = model.add_var(lb=0.0, ub=mip.INF, name="theta")
+        self.n_blocks = int(n_blocks)
+        self.thetas = [model.add_var(lb=0.0, ub=mip.INF, name=f"theta{i}")
+                       for i in range(self.n_blocks)]
         self._cutoff = mip.INF
-        # The structural rows again as arrays over the columns [b, l, z, theta],
+        # The structural rows again as arrays over the columns [b, l, z, thetas],
         # in the engine's order, for the safe bound: (coefficients, sense, rhs).
         rows: list[tuple[np.ndarray, int, float]] = []
 
         def add_row(points_coef, used_coef, sense, rhs):
-            coefficients = np.concatenate([[0.0], points_coef, used_coef, [0.0]])
+            coefficients = np.concatenate([[0.0], points_coef, used_coef,
+                                           np.zeros(self.n_blocks)])
             expr = mip.xsum(float(a) * v for a, v in zip(points_coef, self.points) if a) + \
                 mip.xsum(float(a) * v for a, v in zip(used_coef, self.used) if a)
             model.add_constr(expr >= rhs if sense > 0 else expr <= rhs)
@@ -140,16 +151,18 @@ class RelaxationLP:
                 add_row(points_coef, used_coef, +1, constraint.lower)
             if np.isfinite(constraint.upper):
                 add_row(points_coef, used_coef, -1, constraint.upper)
-        self._row_matrix = np.array([r[0] for r in rows]).reshape(len(rows), 2 * d + 2)
+        self._row_matrix = np.array([r[0] for r in rows]).reshape(
+            len(rows), 2 * d + 1 + self.n_blocks)
         self._row_sense = np.array([r[1] for r in rows], dtype=float)
         self._row_rhs = np.array([r[2] for r in rows], dtype=float)
         self._global_lower = np.concatenate(
             [[problem.intercept_lower], problem.coef_lower]).astype(float)
         self._global_upper = np.concatenate(
             [[problem.intercept_upper], problem.coef_upper]).astype(float)
-        self._cost = np.concatenate([[0.0], np.zeros(d), problem.c0, [1.0]]).astype(float)
+        self._cost = np.concatenate([[0.0], np.zeros(d), problem.c0,
+                                     np.ones(self.n_blocks)]).astype(float)
         model.objective = mip.minimize(
-            self.theta + mip.xsum(float(c) * z for c, z in zip(problem.c0, self.used))
+            mip.xsum(self.thetas) + mip.xsum(float(c) * z for c, z in zip(problem.c0, self.used))
         )
         self._all_vars = [self.intercept, *self.points, *self.used]
         self._score_vars = [self.intercept, *self.points]
@@ -163,6 +176,7 @@ class RelaxationLP:
         self._cut_const = np.empty(64)
         self._cut_gradient = np.empty((64, d + 1))
         self._cut_last_active = np.empty(64, dtype=np.int64)
+        self._cut_block = np.empty(64, dtype=np.int64)  # the block bounded; -1: the whole loss
         self.n_cuts_added = 0
         self.n_solves = 0
 
@@ -191,8 +205,11 @@ class RelaxationLP:
         self._cutoff = float(value)
 
     def add_cut(self, loss: float, grad_intercept: float, grad_points: np.ndarray,
-                intercept: float, points: np.ndarray) -> None:
-        """Add the cut theta >= loss + g . ((b, l) - (b0, l0)), a tangent plane of the loss."""
+                intercept: float, points: np.ndarray, block: int = -1) -> None:
+        """Add the cut theta >= loss + g . ((b, l) - (b0, l0)), a tangent plane
+        of the loss: of the whole loss (``theta`` the sum of the blocks'
+        estimates), or of ``block``'s rows only (``theta`` its estimate).
+        """
         gradient = np.concatenate([[grad_intercept], grad_points])
         at = np.concatenate([[intercept], points])
         # Coefficients near zero (the slope in b at a best intercept is ~1e-17)
@@ -205,17 +222,23 @@ class RelaxationLP:
             loss -= float(np.abs(gradient[tiny]) @ reach[tiny])
             gradient[tiny] = 0.0
         const = loss - float(gradient @ at)
-        self.add_planes([(const, gradient)])
+        self.add_planes([(const, gradient, block)])
 
     def add_planes(self, planes) -> None:
-        """Add planes ``theta >= const + gradient . (b, l)``."""
-        variables = [self.theta, *self._score_vars]
-        for const, gradient in planes:
+        """Add planes ``theta >= const + gradient . (b, l)``, given as
+        ``(const, gradient)`` for the whole loss or ``(const, gradient, block)``
+        (block -1: the whole loss), as ``planes`` lists them.
+        """
+        for plane in planes:
+            const, gradient = plane[0], plane[1]
+            block = plane[2] if len(plane) > 2 else -1
+            thetas = self.thetas if block < 0 else [self.thetas[block]]
+            variables = [*thetas, *self._score_vars]
             # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
             # several times faster than building the sum term by term
             expr = mip.LinExpr(
                 variables=variables,
-                coeffs=[1.0, *(-float(g) for g in gradient)],
+                coeffs=[*([1.0] * len(thetas)), *(-float(g) for g in gradient)],
                 const=-float(const),
                 sense=">",
             )
@@ -225,6 +248,8 @@ class RelaxationLP:
                 self._cut_const = np.resize(self._cut_const, 2 * k)
                 self._cut_gradient = np.resize(self._cut_gradient, (2 * k, len(gradient)))
                 self._cut_last_active = np.resize(self._cut_last_active, 2 * k)
+                self._cut_block = np.resize(self._cut_block, 2 * k)
+            self._cut_block[k] = block
             self._cut_constrs.append(constr)
             self._cut_const[k] = float(const)
             self._cut_gradient[k] = gradient
@@ -232,9 +257,10 @@ class RelaxationLP:
             self.n_cuts_added += 1
 
     @property
-    def planes(self) -> list[tuple[float, np.ndarray]]:
+    def planes(self) -> list[tuple[float, np.ndarray, int]]:
         n = self.n_cuts
-        return list(zip(self._cut_const[:n].tolist(), self._cut_gradient[:n].copy()))
+        return list(zip(self._cut_const[:n].tolist(), self._cut_gradient[:n].copy(),
+                        self._cut_block[:n].tolist()))
 
     @property
     def n_cuts(self) -> int:
@@ -249,7 +275,9 @@ class RelaxationLP:
         if not n:
             return
         at = np.concatenate([[solution.intercept], solution.points])
-        slack = solution.theta - (self._cut_const[:n] + self._cut_gradient[:n] @ at)
+        block = self._cut_block[:n]
+        theta = np.where(block < 0, solution.theta, solution.thetas[np.maximum(block, 0)])
+        slack = theta - (self._cut_const[:n] + self._cut_gradient[:n] @ at)
         last = self._cut_last_active[:n]  # a view: the update below is kept
         last[slack <= 1e-9 * max(1.0, abs(solution.theta))] = self.n_solves
         idle = np.flatnonzero(self.n_solves - last > max_idle)
@@ -258,7 +286,8 @@ class RelaxationLP:
         self.model.remove([self._cut_constrs[k] for k in idle])
         keep = np.setdiff1d(np.arange(n), idle)
         self._cut_constrs = [self._cut_constrs[k] for k in keep]
-        for array in (self._cut_const, self._cut_gradient, self._cut_last_active):
+        for array in (self._cut_const, self._cut_gradient, self._cut_last_active,
+                      self._cut_block):
             array[: len(keep)] = array[keep]
 
     def solve(self) -> LPSolution:
@@ -288,7 +317,8 @@ class RelaxationLP:
             intercept=float(values[0]),
             points=values[1 : 1 + d],
             used=values[1 + d : 1 + 2 * d],
-            theta=float(values[1 + 2 * d]),
+            theta=float(values[1 + 2 * d:].sum()),
+            thetas=values[1 + 2 * d:],
             reduced_costs=reduced_costs[: 1 + 2 * d],
         )
 
@@ -301,9 +331,10 @@ class RelaxationLP:
         when the engine reports "optimal" for a point that is not (measured: CBC
         claimed 0.0818 at a root where a feasible point had 0.0772). Also returns
         the reduced costs ``c - A'y`` of ``[b, l, z]``, for fixing by reduced cost
-        on the same footing (None without duals). ``theta`` ranges up to the
-        cutoff only: the bound is over the points that could beat the incumbent,
-        which is all that pruning and the final lower bound need.
+        on the same footing (None without duals). Each ``theta`` ranges up to
+        the cutoff only (a block's loss is at most the whole objective): the
+        bound is over the points that could beat the incumbent, which is all
+        that pruning and the final lower bound need.
         """
         duals = self._read_row_duals()
         n_cuts = self.n_cuts
@@ -318,14 +349,19 @@ class RelaxationLP:
         cut_duals = np.maximum(duals[n_structural:], 0.0)
         reduced = self._cost - self._row_matrix.T @ row_duals
         reduced[: self._cut_gradient.shape[1]] += self._cut_gradient[:n_cuts].T @ cut_duals
-        reduced[-1] -= cut_duals.sum()
-        lower = np.concatenate([self._bounds[0], [0.0]])
-        upper = np.concatenate([self._bounds[1], [self._cutoff]])
+        # a cut of the whole loss has 1 on every theta, a block's on its own
+        block = self._cut_block[:n_cuts]
+        of_block = block >= 0
+        n_blocks = self.n_blocks
+        reduced[-n_blocks:] -= cut_duals[~of_block].sum() + np.bincount(
+            block[of_block], weights=cut_duals[of_block], minlength=n_blocks)
+        lower = np.concatenate([self._bounds[0], np.zeros(n_blocks)])
+        upper = np.concatenate([self._bounds[1], np.full(n_blocks, self._cutoff)])
         bound = float(row_duals @ self._row_rhs + cut_duals @ self._cut_const[:n_cuts]
                       + np.where(reduced > 0, reduced * lower, reduced * upper).sum())
         if not np.isfinite(bound):
             return -np.inf, None
-        return bound, reduced[:-1]
+        return bound, reduced[:-n_blocks]
 
     def _read_row_duals(self) -> np.ndarray | None:
         m = self.model.num_rows
@@ -352,7 +388,7 @@ class RelaxationLP:
                         np.frombuffer(_cbc_ffi.buffer(rc, 8 * n), dtype=float).copy())
         elif isinstance(getattr(solver, "_x", None), list) and len(solver._x) == n:
             return np.array(solver._x, dtype=float), np.array(solver._rc, dtype=float)
-        columns = self._all_vars + [self.theta]
+        columns = self._all_vars + self.thetas
         return np.array([v.x for v in columns]), np.array([v.rc for v in columns])
 
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 
+import numpy as np
+
 __all__ = ["Explore", "Report", "WorkerFailure", "WorkerPool", "connect_worker",
            "effective_n_jobs", "ignore_interrupts"]
 
@@ -79,7 +81,8 @@ class Explore:
     """A round's order to one worker.
 
     Search for ``seconds``; first add the cuts ``planes`` (``(constant,
-    gradient)`` pairs: the coordinator's, with a worker's first order), take
+    gradient, block)``: the coordinator's, with a worker's first order, and
+    ``blocks``, each row's block, which they refer to), take
     ``nodes`` and the model ``incumbent`` (``(intercept, points)``, or None
     when the worker has seen the best one); after the slice, give up
     ``give`` open nodes.
@@ -87,6 +90,7 @@ class Explore:
 
     seconds: float
     planes: list = field(default_factory=list)
+    blocks: np.ndarray | None = None
     nodes: list = field(default_factory=list)
     incumbent: tuple | None = None
     give: int = 0
