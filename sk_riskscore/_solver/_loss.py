@@ -360,6 +360,9 @@ class LossOracle:
         ``cut``'s. Returns (losses, d/d intercept, d/d points), of shapes
         (n_blocks,), (n_blocks,) and (n_blocks, n_features).
         """
+        if blocks.n_blocks == 1:  # ``cut`` itself: one product, no per-row sums
+            loss, grad_b, grad_l = self.cut(intercept, points, integer_intercept)
+            return np.array([loss]), np.array([grad_b]), grad_l[None, :]
         scores = self.scores(intercept, points)
         slope = self.slopes(scores)
         if integer_intercept and self.integral:
