@@ -12,12 +12,11 @@ import itertools
 import numpy as np
 import pytest
 
-from sk_riskscore._solver import RiskScoreProblem, intercept_bound
 from sk_riskscore._solver import _branch_and_bound as branch_and_bound
 from sk_riskscore._solver._loss import LossOracle, RowBlocks
 from sk_riskscore._solver._lp import RelaxationLP
 
-from .oracle import enumerate_optimum
+from .test_parallel import InProcessPool, enumerated, tree_problem
 
 
 def _rows(seed: int, n: int = 160, d: int = 3):
@@ -82,32 +81,22 @@ def test_block_sums_and_weighted_sums_are_the_blocks_own():
                                atol=1e-13)
 
 
-def _problem(seed: int) -> RiskScoreProblem:
-    X, y, weights = _rows(seed, n=120, d=4)
-    lower, upper = np.full(4, -2), np.full(4, 2)
-    reach = intercept_bound(X, y, weights, lower, upper, 2)
-    return RiskScoreProblem(X, y, weights, lower, upper, -reach, reach, np.full(4, 1e-4),
-                            max_features=2)
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_the_lps_bound_with_block_cuts_is_valid_and_above_the_summed_cuts(seed):
     """Planes taken at the same points: per block, the LP's model of the loss is
     the sum of the blocks' maxima, never below the maximum of the sums; both
     bounds stay under the enumerated optimum."""
-    problem = _problem(seed)
-    truth = enumerate_optimum(problem.X, problem.y, problem.sample_weight, problem.coef_lower,
-                              problem.coef_upper, problem.intercept_lower,
-                              problem.intercept_upper, problem.c0, problem.min_features,
-                              problem.max_features)
+    problem = tree_problem(seed)
+    truth = enumerated(problem)
+    d = problem.n_features
     oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs_score=30)
     rng = np.random.default_rng(seed)
-    blocks = oracle.blocks_by_curvature(oracle.scores(0.0, rng.integers(-2, 3, 4)), 3)
+    blocks = oracle.blocks_by_curvature(oracle.scores(0.0, rng.integers(-2, 3, d)), 3)
     by_block, summed = RelaxationLP(problem, n_blocks=3), RelaxationLP(problem)
     try:
         for _ in range(12):
             b0 = rng.uniform(problem.intercept_lower, problem.intercept_upper)
-            l0 = rng.uniform(-2, 2, 4)
+            l0 = rng.uniform(-2, 2, d)
             losses, grad_b, grad_l = oracle.block_cuts(b0, l0, True, blocks)
             for i in range(3):
                 by_block.add_cut(losses[i], grad_b[i], grad_l[i], b0, l0, block=i)
@@ -142,8 +131,6 @@ def test_the_lps_bound_with_block_cuts_is_valid_and_above_the_summed_cuts(seed):
 def test_workers_cut_the_blocks_of_the_coordinator(monkeypatch):
     """The planes a worker gets refer to the coordinator's blocks: it must
     take those, whatever incumbent it would make its own from."""
-    from .test_parallel import InProcessPool, tree_problem
-
     pools = []
 
     def build(*args):
