@@ -1009,17 +1009,17 @@ class BranchAndBound:
 
     def _add_block_cuts(self, cuts, solution: LPSolution) -> None:
         """Cut each block whose plane at the LP's point lies above its
-        estimate there (at least the most violated block's).
+        estimate there (at least the most violated block's). With one block
+        its estimate is the whole loss's, and its plane the whole loss's cut.
         """
         losses, grad_b, grad_l = cuts
         violation = losses - solution.thetas
         violated = np.flatnonzero(violation > 1e-12 * max(1.0, float(losses.sum())))
         if violated.size == 0:
             violated = [int(np.argmax(violation))]
-        block = len(losses) > 1
         for i in violated:
             self.lp.add_cut(float(losses[i]), float(grad_b[i]), grad_l[i], solution.intercept,
-                            solution.points, block=int(i) if block else -1)
+                            solution.points, block=int(i))
 
     def _lattice_paid(self, paid: bool) -> None:
         """Seek the lattice bound at the next node where it pruned its node or

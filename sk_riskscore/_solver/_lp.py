@@ -65,9 +65,13 @@ class LPSolution:
     intercept: float
     points: np.ndarray
     used: np.ndarray
-    theta: float  # the whole loss's estimate: the sum of thetas
-    thetas: np.ndarray  # each block's
+    thetas: np.ndarray  # each block's loss estimate
     reduced_costs: np.ndarray  # over [b, l_1..l_d, z_1..z_d]
+
+    @property
+    def theta(self) -> float:
+        """The whole loss's estimate: the sum of the blocks'."""
+        return float(self.thetas.sum())
 
     @property
     def values(self) -> np.ndarray:
@@ -226,12 +230,10 @@ class RelaxationLP:
 
     def add_planes(self, planes) -> None:
         """Add planes ``theta >= const + gradient . (b, l)``, given as
-        ``(const, gradient)`` for the whole loss or ``(const, gradient, block)``
-        (block -1: the whole loss), as ``planes`` lists them.
+        ``(const, gradient, block)`` (block -1: the whole loss), as ``planes``
+        lists them.
         """
-        for plane in planes:
-            const, gradient = plane[0], plane[1]
-            block = plane[2] if len(plane) > 2 else -1
+        for const, gradient, block in planes:
             thetas = self.thetas if block < 0 else [self.thetas[block]]
             variables = [*thetas, *self._score_vars]
             # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
@@ -317,7 +319,6 @@ class RelaxationLP:
             intercept=float(values[0]),
             points=values[1 : 1 + d],
             used=values[1 + d : 1 + 2 * d],
-            theta=float(values[1 + 2 * d:].sum()),
             thetas=values[1 + 2 * d:],
             reduced_costs=reduced_costs[: 1 + 2 * d],
         )
