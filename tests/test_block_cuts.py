@@ -160,3 +160,60 @@ def test_rows_of_no_curvature_still_fill_every_block():
     oracle = LossOracle(rng.random((80, 2)), np.where(rng.random(80) < 0.5, 1, -1), np.ones(80))
     blocks = oracle.blocks_by_curvature(np.full(oracle.n_rows, 1e4), 4)
     assert np.bincount(blocks.of_row, minlength=4).min() >= 19
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cbcs_cut_rows_from_arrays_are_the_rows_python_mip_would_build(seed, monkeypatch):
+    """CBC takes each cut's row straight from arrays (no python-mip Constr).
+    The LP, its duals' safe bound and its purges must be those of the rows
+    python-mip builds: the same optimum, and the engine's row count always the
+    structural rows plus the cuts, or the duals would be read misaligned."""
+    from mip.cbc import cbclib
+
+    from sk_riskscore._solver import _lp
+
+    problem = tree_problem(seed)
+    truth = enumerated(problem)
+    d = problem.n_features
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs_score=30)
+    rng = np.random.default_rng(seed)
+    blocks = oracle.blocks_by_curvature(oracle.scores(0.0, rng.integers(-2, 3, d)), 2)
+    direct = RelaxationLP(problem, n_blocks=2)
+    monkeypatch.setattr(_lp, "_cbc_rows_available", lambda: False)
+    built = RelaxationLP(problem, n_blocks=2)
+    assert direct._direct_rows and not built._direct_rows
+
+    def engine_rows(lp):
+        return cbclib.Cbc_getNumRows(lp.model.solver._model)
+
+    try:
+        for round_ in range(10):
+            b0 = float(rng.uniform(problem.intercept_lower, problem.intercept_upper))
+            l0 = rng.uniform(-2, 2, d)
+            if round_ % 3 == 0:
+                l0[0] = 0.0  # a point on a face: zero slopes in the planes too
+            losses, grad_b, grad_l = oracle.block_cuts(b0, l0, True, blocks)
+            for lp in (direct, built):
+                for i in range(2):
+                    lp.add_cut(losses[i], grad_b[i], grad_l[i], b0, l0, block=i)
+                lp.add_cut(*oracle.cut(b0, l0, True), b0, l0)
+        for lp in (direct, built):
+            lp.set_cutoff(truth.objective + 1.0)
+        first, second = direct.solve(), built.solve()
+        assert first.objective == pytest.approx(second.objective, abs=1e-9)
+        assert first.bound == pytest.approx(second.bound, abs=1e-8)
+        assert first.bound <= truth.objective + 1e-9
+        assert engine_rows(direct) == direct._n_structural + direct.n_cuts == engine_rows(built)
+        # a purge drops the same cuts from both, and the engines agree after it
+        direct.purge_cuts(first, 0)
+        built.purge_cuts(second, 0)
+        assert 0 < direct.n_cuts == built.n_cuts < 30
+        assert engine_rows(direct) == direct._n_structural + direct.n_cuts
+        np.testing.assert_allclose(direct.planes[-1][1], built.planes[-1][1])
+        again, again_built = direct.solve(), built.solve()
+        assert again.objective == pytest.approx(first.objective, abs=1e-9)
+        assert again.bound == pytest.approx(again_built.bound, abs=1e-8)
+        assert direct._safe_bound()[0] == pytest.approx(again.objective, abs=1e-8)
+    finally:
+        direct.close()
+        built.close()

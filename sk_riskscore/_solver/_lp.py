@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 
 import mip
+import mip.cbc
 import numpy as np
 from mip.cbc import ffi as _cbc_ffi
 
@@ -173,7 +174,17 @@ class RelaxationLP:
         self._bounds = np.array(
             [[v.lb for v in self._all_vars], [v.ub for v in self._all_vars]]
         )
+        # CBC takes each cut's row from arrays here: building a python-mip
+        # expression per cut cost more than the engine's re-solve (mushroom,
+        # k = 10: 164 us a cut, 26,000 cuts in 30 s). Its rows then have no
+        # python-mip Constr; they follow the structural rows in the engine's
+        # order, as the arrays below do. HiGHS keeps python-mip's way.
+        self._direct_rows = backend == "cbc" and _cbc_rows_available()
+        self._n_structural = len(rows)
+        self._score_columns = np.array([v.idx for v in self._score_vars], dtype=np.intc)
+        self._theta_columns = np.array([v.idx for v in self.thetas], dtype=np.intc)
         self._cut_constrs: list = []
+        self._n_cuts = 0
         # the cuts' constants, gradients over (b, l) and last solve at which each
         # was tight, in the engine's order: arrays with spare room, since the
         # safe bound reads them after every solve
@@ -234,25 +245,31 @@ class RelaxationLP:
         lists them.
         """
         for const, gradient, block in planes:
-            thetas = self.thetas if block < 0 else [self.thetas[block]]
-            variables = [*thetas, *self._score_vars]
-            # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
-            # several times faster than building the sum term by term
-            expr = mip.LinExpr(
-                variables=variables,
-                coeffs=[*([1.0] * len(thetas)), *(-float(g) for g in gradient)],
-                const=-float(const),
-                sense=">",
-            )
-            constr = self.model.add_constr(expr)
-            k = len(self._cut_constrs)
+            if self._direct_rows:
+                thetas = self._theta_columns if block < 0 else self._theta_columns[block:block + 1]
+                columns = np.concatenate([thetas, self._score_columns])
+                coefficients = np.concatenate([np.ones(len(thetas)), -np.asarray(gradient, float)])
+                _add_cbc_row(self.model.solver._model, columns, coefficients, float(const))
+            else:
+                thetas = self.thetas if block < 0 else [self.thetas[block]]
+                variables = [*thetas, *self._score_vars]
+                # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
+                # several times faster than building the sum term by term
+                expr = mip.LinExpr(
+                    variables=variables,
+                    coeffs=[*([1.0] * len(thetas)), *(-float(g) for g in gradient)],
+                    const=-float(const),
+                    sense=">",
+                )
+                self._cut_constrs.append(self.model.add_constr(expr))
+            k = self._n_cuts
             if k == len(self._cut_const):
                 self._cut_const = np.resize(self._cut_const, 2 * k)
                 self._cut_gradient = np.resize(self._cut_gradient, (2 * k, len(gradient)))
                 self._cut_last_active = np.resize(self._cut_last_active, 2 * k)
                 self._cut_block = np.resize(self._cut_block, 2 * k)
             self._cut_block[k] = block
-            self._cut_constrs.append(constr)
+            self._n_cuts += 1
             self._cut_const[k] = float(const)
             self._cut_gradient[k] = gradient
             self._cut_last_active[k] = self.n_solves
@@ -266,7 +283,7 @@ class RelaxationLP:
 
     @property
     def n_cuts(self) -> int:
-        return len(self._cut_constrs)
+        return self._n_cuts
 
     def purge_cuts(self, solution: LPSolution, max_idle: int) -> None:
         """Drop cuts slack for more than ``max_idle`` solves: a small LP re-solves fast.
@@ -285,9 +302,16 @@ class RelaxationLP:
         idle = np.flatnonzero(self.n_solves - last > max_idle)
         if idle.size == 0:
             return
-        self.model.remove([self._cut_constrs[k] for k in idle])
+        if self._direct_rows:
+            rows = (self._n_structural + idle).astype(np.intc)
+            _cbc.Cbc_deleteRows(self.model.solver._model, len(rows),
+                                _cbc_ffi.from_buffer("int[]", rows))
+        else:
+            self.model.remove([self._cut_constrs[k] for k in idle])
         keep = np.setdiff1d(np.arange(n), idle)
-        self._cut_constrs = [self._cut_constrs[k] for k in keep]
+        if not self._direct_rows:
+            self._cut_constrs = [self._cut_constrs[k] for k in keep]
+        self._n_cuts = len(keep)
         for array in (self._cut_const, self._cut_gradient, self._cut_last_active,
                       self._cut_block):
             array[: len(keep)] = array[keep]
@@ -365,8 +389,10 @@ class RelaxationLP:
         return bound, reduced[:-n_blocks]
 
     def _read_row_duals(self) -> np.ndarray | None:
-        m = self.model.num_rows
+        m = self._n_structural + self._n_cuts
         solver = self.model.solver
+        if self._direct_rows and _cbc.Cbc_getNumRows(solver._model) != m:
+            return None  # rows out of step with the cuts' arrays: no bound rather than a wrong one
         if self.backend == "cbc":
             pi = getattr(solver, "_SolverCbc__pi", None)
             if pi is not None and isinstance(pi, _cbc_ffi.CData):
@@ -391,6 +417,24 @@ class RelaxationLP:
             return np.array(solver._x, dtype=float), np.array(solver._rc, dtype=float)
         columns = self._all_vars + self.thetas
         return np.array([v.x for v in columns]), np.array([v.rc for v in columns])
+
+
+# python-mip's handle on CBC's C library; absent where the library did not load
+_cbc = getattr(mip.cbc, "cbclib", None)
+
+
+def _cbc_rows_available() -> bool:
+    return _cbc is not None and all(
+        hasattr(_cbc, name) for name in ("Cbc_addRow", "Cbc_deleteRows", "Cbc_getNumRows"))
+
+
+def _add_cbc_row(engine, columns: np.ndarray, coefficients: np.ndarray, rhs: float) -> None:
+    """The row ``coefficients . x >= rhs`` on ``columns``, straight into CBC."""
+    nonzero = coefficients != 0.0
+    columns = np.ascontiguousarray(columns[nonzero], dtype=np.intc)
+    coefficients = np.ascontiguousarray(coefficients[nonzero], dtype=float)
+    _cbc.Cbc_addRow(engine, b"", len(columns), _cbc_ffi.from_buffer("int[]", columns),
+                    _cbc_ffi.from_buffer("double[]", coefficients), b">", rhs)
 
 
 # Default LP tolerances (1e-7) leave LP bounds up to ~1e-7 off in relative terms,
