@@ -461,3 +461,29 @@ def test_set_split_by_listed_supports_equals_brute_force(seed, monkeypatch, spy)
     assert found.complete
     assert any(splits)
     assert_same_set(found, truth, epsilon)
+
+
+@pytest.mark.parametrize("seed", range(0, 52, 3))
+def test_set_with_block_cuts_equals_brute_force(seed, monkeypatch):
+    """With an integer intercept the enumeration's LP cuts the loss of four
+    blocks of rows, as the tree's does. Boxes are enumerated only when they hold
+    at most 2 models, so the block cuts' bounds decide most prunes, and the set
+    must still be the brute force's."""
+    from sk_riskscore._solver import _rashomon
+    from sk_riskscore._solver._lp import RelaxationLP
+
+    monkeypatch.setattr(_rashomon, "_EVALUATE_AT_MOST", 2)
+    blocks = []
+    add_cut = RelaxationLP.add_cut
+
+    def recorded(self, *args, block=-1):
+        blocks.append((self.n_blocks, block))
+        return add_cut(self, *args, block=block)
+
+    monkeypatch.setattr(RelaxationLP, "add_cut", recorded)
+    problem = random_problem(seed)
+    epsilon = EPSILONS[seed % len(EPSILONS)]
+    found = enumerate_rashomon(problem, epsilon=epsilon, time_limit=60, max_nodes=20_000)
+    assert found.complete
+    assert_same_set(found, brute_force(seed), epsilon)
+    assert blocks and all(n == 4 and 0 <= block < 4 for n, block in blocks)

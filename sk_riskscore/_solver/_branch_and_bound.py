@@ -782,7 +782,7 @@ class BranchAndBound:
                                                                        model.points),
                                         model.intercept, model.points)
                     else:
-                        self._add_block_cuts(cuts, solution)
+                        self.lp.add_block_cuts(cuts, solution)
                     continue
                 if model is not None:
                     # Its cut did not move the LP: the point's objective is within
@@ -797,7 +797,7 @@ class BranchAndBound:
                 and not self._stalled(history)
                 and (not root_node or self._elapsed() < _ROOT_TIME_SHARE * self.time_limit)
             ):
-                self._add_block_cuts(cuts, solution)
+                self.lp.add_block_cuts(cuts, solution)
                 continue
             break
         if lattice_bound is not None:
@@ -1006,20 +1006,6 @@ class BranchAndBound:
                       if incumbent is not None else np.zeros(self.oracle.n_rows))
             self._blocks = self.oracle.blocks_by_curvature(scores, self.lp.n_blocks)
         return self._blocks
-
-    def _add_block_cuts(self, cuts, solution: LPSolution) -> None:
-        """Cut each block whose plane at the LP's point lies above its
-        estimate there (at least the most violated block's). With one block
-        its estimate is the whole loss's, and its plane the whole loss's cut.
-        """
-        losses, grad_b, grad_l = cuts
-        violation = losses - solution.thetas
-        violated = np.flatnonzero(violation > 1e-12 * max(1.0, float(losses.sum())))
-        if violated.size == 0:
-            violated = [int(np.argmax(violation))]
-        for i in violated:
-            self.lp.add_cut(float(losses[i]), float(grad_b[i]), grad_l[i], solution.intercept,
-                            solution.points, block=int(i))
 
     def _lattice_paid(self, paid: bool) -> None:
         """Seek the lattice bound at the next node where it pruned its node or

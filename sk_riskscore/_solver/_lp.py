@@ -275,6 +275,21 @@ class RelaxationLP:
             self._cut_last_active[k] = self.n_solves
             self.n_cuts_added += 1
 
+    def add_block_cuts(self, cuts, solution: LPSolution) -> None:
+        """Add each block's plane (``cuts`` as ``LossOracle.block_cuts`` gives
+        them, at ``solution``'s point) whose estimate lies below it there; at
+        least the most violated block's. With one block its estimate is the
+        whole loss's, and its plane the whole loss's cut.
+        """
+        losses, grad_b, grad_l = cuts
+        violation = losses - solution.thetas
+        violated = np.flatnonzero(violation > 1e-12 * max(1.0, float(losses.sum())))
+        if violated.size == 0:
+            violated = [int(np.argmax(violation))]
+        for i in violated:
+            self.add_cut(float(losses[i]), float(grad_b[i]), grad_l[i], solution.intercept,
+                         solution.points, block=int(i))
+
     @property
     def planes(self) -> list[tuple[float, np.ndarray, int]]:
         n = self.n_cuts

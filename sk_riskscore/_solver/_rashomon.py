@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ._branch_and_bound import _BLOCK_CUT_MAX_IDLE, _CUT_BLOCKS
 from ._enumerate import box_candidates, count_models, fit_intercepts
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
@@ -260,7 +261,10 @@ class _Enumeration:
         self.feasibility = FeasibilityChecker(problem)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept)
-        self.lp = RelaxationLP(problem, backend)
+        # the tree's blocks of rows (BranchAndBound: one block with a real intercept)
+        self.lp = RelaxationLP(problem, backend,
+                               1 if self.real_intercept else min(_CUT_BLOCKS, rows.n_rows))
+        self._blocks = None  # made at the first cut, from the best model known (_row_blocks)
         now = time.perf_counter()
         self.saturated = saturated_bound(self.oracle, self.feasibility.max_support,
                                          now + BUILD_SHARE * max(deadline - now, 0.0))
@@ -460,17 +464,34 @@ class _Enumeration:
             if box.bound > self._limit():
                 return None
             history.append(box.bound)
-            loss, grad_b, grad_l = self.oracle.cut(solution.intercept, solution.points,
-                                                   not self.real_intercept)
+            blocked = self.lp.n_blocks > 1
+            if root and blocked:
+                self.lp.purge_cuts(solution, _BLOCK_CUT_MAX_IDLE)  # as the tree's root does
+            cuts = self.oracle.block_cuts(solution.intercept, solution.points,
+                                          not self.real_intercept, self._row_blocks())
+            loss = float(cuts[0].sum())
             violation = loss - solution.theta
             stalled = (len(history) > _STALL_ROUNDS and history[-1] - history[-1 - _STALL_ROUNDS]
                        < _STALL_FRACTION * (self.threshold - history[-1]))
             if round_ == rounds or violation <= tolerance * max(loss, 1e-12) or stalled:
                 break
-            self.lp.add_cut(loss, grad_b, grad_l, solution.intercept, solution.points)
-        if self.n_nodes % _PURGE_EVERY == 0:
+            self.lp.add_block_cuts(cuts, solution)
+        if self.lp.n_blocks > 1:
+            self.lp.purge_cuts(solution, _BLOCK_CUT_MAX_IDLE)
+        elif self.n_nodes % _PURGE_EVERY == 0:
             self.lp.purge_cuts(solution, _CUT_MAX_IDLE)
         return solution
+
+    def _row_blocks(self):
+        """The blocks of rows the LP cuts apart, by the loss's curvature at the
+        best model known (``BranchAndBound._row_blocks``), made once.
+        """
+        if self._blocks is None:
+            best = min(self.models.values(), key=lambda model: model.objective, default=None)
+            scores = (self.oracle.scores(best.intercept, best.points.astype(float))
+                      if best is not None else np.zeros(self.oracle.n_rows))
+            self._blocks = self.oracle.blocks_by_curvature(scores, self.lp.n_blocks)
+        return self._blocks
 
     def _holds_known_model(self, box: _Box) -> bool:
         d = self.d
