@@ -69,16 +69,22 @@ def test_blocks_split_the_rows_near_the_boundary_and_lump_those_far_from_it():
     assert np.bincount(blocks.of_row[near]).max() <= 13  # 100 rows in eight
 
 
-def test_block_sums_and_weighted_sums_are_the_blocks_own():
+@pytest.mark.parametrize("max_entries", [0, 10**6])  # by a sparse membership; rows in order
+def test_block_sums_and_weighted_sums_are_the_blocks_own(max_entries, monkeypatch):
+    from sk_riskscore._solver import _loss
+
+    monkeypatch.setattr(_loss, "_BLOCK_ORDER_MAX_ENTRIES", max_entries)
     rng = np.random.default_rng(1)
     of_row = rng.integers(0, 5, 50)
     blocks = RowBlocks(of_row, 6)  # block 5 empty
-    values, X = rng.normal(size=50), rng.normal(size=(50, 3))
+    values = rng.normal(size=50)
     np.testing.assert_allclose(blocks.sums(values),
                                [values[of_row == i].sum() for i in range(6)], atol=1e-14)
-    np.testing.assert_allclose(blocks.weighted_sums(values, X),
-                               [values[of_row == i] @ X[of_row == i] for i in range(6)],
-                               atol=1e-13)
+    for X in (rng.normal(size=(50, 3)), rng.normal(size=(50, 3))):  # another X: not the first's
+        for _ in range(2):
+            np.testing.assert_allclose(blocks.weighted_sums(values, X),
+                                       [values[of_row == i] @ X[of_row == i] for i in range(6)],
+                                       atol=1e-13)
 
 
 @pytest.mark.parametrize("seed", range(4))

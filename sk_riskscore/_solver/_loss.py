@@ -453,6 +453,10 @@ class LossOracle:
         return _softplus_neg(scores / self.scale if self.scale != 1.0 else scores)
 
 
+# RowBlocks keeps a copy of dense rows up to this size (32 MB) in block order
+_BLOCK_ORDER_MAX_ENTRIES = 4_000_000
+
+
 class RowBlocks:
     """A partition of an oracle's distinct rows into blocks, for the planes of
     each block's loss (``LossOracle.block_cuts``).
@@ -471,6 +475,9 @@ class RowBlocks:
         # one entry per row; its values are set per call (weighted_sums)
         self._membership = sparse.csr_matrix(
             (np.ones(n_rows), (self.of_row, np.arange(n_rows))), shape=(self.n_blocks, n_rows))
+        self._order = np.argsort(self.of_row, kind="stable")
+        self._starts = np.searchsorted(self.of_row[self._order], np.arange(self.n_blocks + 1))
+        self._in_order = None  # (X, X's rows in block order): see weighted_sums
 
     def sums(self, values: np.ndarray) -> np.ndarray:
         """Each block's sum of ``values`` (one per row)."""
@@ -480,6 +487,19 @@ class RowBlocks:
         """Each block's sum of ``values[r] * X[r]``: (n_blocks, n_features),
         in one pass over the rows.
         """
+        if isinstance(X, np.ndarray) and X.size <= _BLOCK_ORDER_MAX_ENTRIES:
+            # X's rows in block order (a copy, kept): one matrix-vector product
+            # per block's contiguous rows, 2.2-2.5 times faster than a sparse
+            # membership matrix times X (mushroom, heloc, adult: 96 against
+            # 212 us, 132 against 275, 45 against 116)
+            if self._in_order is None or self._in_order[0] is not X:
+                self._in_order = (X, X[self._order])
+            ordered, values = self._in_order[1], values[self._order]
+            starts = self._starts
+            out = np.empty((self.n_blocks, X.shape[1]))
+            for i in range(self.n_blocks):
+                out[i] = values[starts[i]:starts[i + 1]] @ ordered[starts[i]:starts[i + 1]]
+            return out
         weighted = self._membership.copy()
         weighted.data = values[weighted.indices]
         return np.asarray(weighted @ X)
