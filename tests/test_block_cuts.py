@@ -87,17 +87,23 @@ def test_block_sums_and_weighted_sums_are_the_blocks_own(max_entries, monkeypatc
                                        atol=1e-13)
 
 
+def _cut_setting(seed: int, n_blocks: int):
+    """A small tree problem, its enumerated optimum, its oracle, blocks of its
+    rows at a random point, and the random generator that drew them."""
+    problem = tree_problem(seed)
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs_score=30)
+    rng = np.random.default_rng(seed)
+    scores = oracle.scores(0.0, rng.integers(-2, 3, problem.n_features))
+    return problem, enumerated(problem), oracle, oracle.blocks_by_curvature(scores, n_blocks), rng
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_lps_bound_with_block_cuts_is_valid_and_above_the_summed_cuts(seed):
     """Planes taken at the same points: per block, the LP's model of the loss is
     the sum of the blocks' maxima, never below the maximum of the sums; both
     bounds stay under the enumerated optimum."""
-    problem = tree_problem(seed)
-    truth = enumerated(problem)
+    problem, truth, oracle, blocks, rng = _cut_setting(seed, 3)
     d = problem.n_features
-    oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs_score=30)
-    rng = np.random.default_rng(seed)
-    blocks = oracle.blocks_by_curvature(oracle.scores(0.0, rng.integers(-2, 3, d)), 3)
     by_block, summed = RelaxationLP(problem, n_blocks=3), RelaxationLP(problem)
     try:
         for _ in range(12):
@@ -178,12 +184,8 @@ def test_cbcs_cut_rows_from_arrays_are_the_rows_python_mip_would_build(seed, mon
 
     from sk_riskscore._solver import _lp
 
-    problem = tree_problem(seed)
-    truth = enumerated(problem)
+    problem, truth, oracle, blocks, rng = _cut_setting(seed, 2)
     d = problem.n_features
-    oracle = LossOracle(problem.X, problem.y, problem.sample_weight, max_abs_score=30)
-    rng = np.random.default_rng(seed)
-    blocks = oracle.blocks_by_curvature(oracle.scores(0.0, rng.integers(-2, 3, d)), 2)
     direct = RelaxationLP(problem, n_blocks=2)
     monkeypatch.setattr(_lp, "_cbc_rows_available", lambda: False)
     built = RelaxationLP(problem, n_blocks=2)
