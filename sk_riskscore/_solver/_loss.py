@@ -471,10 +471,7 @@ class RowBlocks:
     def __init__(self, of_row, n_blocks: int):
         self.of_row = np.asarray(of_row, dtype=np.int64)
         self.n_blocks = int(n_blocks)
-        n_rows = len(self.of_row)
-        # one entry per row; its values are set per call (weighted_sums)
-        self._membership = sparse.csr_matrix(
-            (np.ones(n_rows), (self.of_row, np.arange(n_rows))), shape=(self.n_blocks, n_rows))
+        self._membership = None  # for rows too many to copy: see weighted_sums
         self._order = np.argsort(self.of_row, kind="stable")
         self._starts = np.searchsorted(self.of_row[self._order], np.arange(self.n_blocks + 1))
         self._in_order = None  # (X, X's rows in block order): see weighted_sums
@@ -500,6 +497,12 @@ class RowBlocks:
             for i in range(self.n_blocks):
                 out[i] = values[starts[i]:starts[i + 1]] @ ordered[starts[i]:starts[i + 1]]
             return out
+        if self._membership is None:
+            # one entry per row; its values are set per call
+            n_rows = len(self.of_row)
+            self._membership = sparse.csr_matrix(
+                (np.ones(n_rows), (self.of_row, np.arange(n_rows))),
+                shape=(self.n_blocks, n_rows))
         weighted = self._membership.copy()
         weighted.data = values[weighted.indices]
         return np.asarray(weighted @ X)

@@ -317,14 +317,13 @@ class RelaxationLP:
         idle = np.flatnonzero(self.n_solves - last > max_idle)
         if idle.size == 0:
             return
+        keep = np.setdiff1d(np.arange(n), idle)
         if self._direct_rows:
             rows = (self._n_structural + idle).astype(np.intc)
             _cbc.Cbc_deleteRows(self.model.solver._model, len(rows),
                                 _cbc_ffi.from_buffer("int[]", rows))
         else:
             self.model.remove([self._cut_constrs[k] for k in idle])
-        keep = np.setdiff1d(np.arange(n), idle)
-        if not self._direct_rows:
             self._cut_constrs = [self._cut_constrs[k] for k in keep]
         self._n_cuts = len(keep)
         for array in (self._cut_const, self._cut_gradient, self._cut_last_active,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._branch_and_bound import _BLOCK_CUT_MAX_IDLE, _CUT_BLOCKS
+from ._branch_and_bound import _BLOCK_CUT_MAX_IDLE, cut_blocks
 from ._enumerate import box_candidates, count_models, fit_intercepts
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
@@ -261,9 +261,7 @@ class _Enumeration:
         self.feasibility = FeasibilityChecker(problem)
         self.search = IntegerSearch(self.oracle, self.feasibility, problem.c0,
                                     real_intercept=self.real_intercept)
-        # the tree's blocks of rows (BranchAndBound: one block with a real intercept)
-        self.lp = RelaxationLP(problem, backend,
-                               1 if self.real_intercept else min(_CUT_BLOCKS, rows.n_rows))
+        self.lp = RelaxationLP(problem, backend, cut_blocks(self.real_intercept, rows.n_rows))
         self._blocks = None  # made at the first cut, from the best model known (_row_blocks)
         now = time.perf_counter()
         self.saturated = saturated_bound(self.oracle, self.feasibility.max_support,
@@ -464,8 +462,7 @@ class _Enumeration:
             if box.bound > self._limit():
                 return None
             history.append(box.bound)
-            blocked = self.lp.n_blocks > 1
-            if root and blocked:
+            if root and self.lp.n_blocks > 1:
                 self.lp.purge_cuts(solution, _BLOCK_CUT_MAX_IDLE)  # as the tree's root does
             cuts = self.oracle.block_cuts(solution.intercept, solution.points,
                                           not self.real_intercept, self._row_blocks())
