@@ -80,7 +80,9 @@ def test_block_sums_and_weighted_sums_are_the_blocks_own(max_entries, monkeypatc
     values = rng.normal(size=50)
     np.testing.assert_allclose(blocks.sums(values),
                                [values[of_row == i].sum() for i in range(6)], atol=1e-14)
-    for X in (rng.normal(size=(50, 3)), rng.normal(size=(50, 3))):  # another X: not the first's
+    mostly_zeros = np.where(rng.random((50, 3)) < 0.1, 1.0, 0.0)  # blocks kept sparse
+    # another X: not the first's
+    for X in (rng.normal(size=(50, 3)), rng.normal(size=(50, 3)), mostly_zeros):
         for _ in range(2):
             np.testing.assert_allclose(blocks.weighted_sums(values, X),
                                        [values[of_row == i] @ X[of_row == i] for i in range(6)],
@@ -187,12 +189,24 @@ def test_cbcs_cut_rows_from_arrays_are_the_rows_python_mip_would_build(seed, mon
     problem, truth, oracle, blocks, rng = _cut_setting(seed, 2)
     d = problem.n_features
     direct = RelaxationLP(problem, n_blocks=2)
+    batched = RelaxationLP(problem, n_blocks=2)  # to take all of direct's planes at once
     monkeypatch.setattr(_lp, "_cbc_rows_available", lambda: False)
     built = RelaxationLP(problem, n_blocks=2)
-    assert direct._direct_rows and not built._direct_rows
+    assert direct._direct_rows and batched._direct_rows and not built._direct_rows
 
     def engine_rows(lp):
         return cbclib.Cbc_getNumRows(lp.model.solver._model)
+
+    def cut_rows(lp):
+        """The engine's cut rows, each as ({column: coefficient}, rhs)."""
+        engine, rows = lp.model.solver._model, []
+        for i in range(lp._n_structural, engine_rows(lp)):
+            nonzeros = cbclib.Cbc_getRowNz(engine, i)
+            columns = cbclib.Cbc_getRowIndices(engine, i)
+            coefficients = cbclib.Cbc_getRowCoeffs(engine, i)
+            rows.append(({columns[k]: round(coefficients[k], 12) for k in range(nonzeros)},
+                         round(cbclib.Cbc_getRowRHS(engine, i), 12)))
+        return rows
 
     try:
         for round_ in range(10):
@@ -222,6 +236,13 @@ def test_cbcs_cut_rows_from_arrays_are_the_rows_python_mip_would_build(seed, mon
         assert again.objective == pytest.approx(first.objective, abs=1e-9)
         assert again.bound == pytest.approx(again_built.bound, abs=1e-8)
         assert direct._safe_bound()[0] == pytest.approx(again.objective, abs=1e-8)
+        # all the planes at once, blocks' and whole loss's mixed: one batch of rows
+        batched.add_planes(direct.planes)
+        assert cut_rows(batched) == cut_rows(direct) == cut_rows(built)
+        batched.set_cutoff(truth.objective + 1.0)
+        together = batched.solve()
+        assert together.objective == pytest.approx(again.objective, abs=1e-9)
+        assert together.bound == pytest.approx(again.bound, abs=1e-8)
     finally:
-        direct.close()
-        built.close()
+        for lp in (direct, batched, built):
+            lp.close()

@@ -474,13 +474,13 @@ def test_set_with_block_cuts_equals_brute_force(seed, monkeypatch):
 
     monkeypatch.setattr(_rashomon, "_EVALUATE_AT_MOST", 2)
     blocks = []
-    add_cut = RelaxationLP.add_cut
+    insert_planes = RelaxationLP._insert_planes  # where every cut goes into the LP
 
-    def recorded(self, *args, block=-1):
-        blocks.append((self.n_blocks, block))
-        return add_cut(self, *args, block=block)
+    def recorded(self, consts, gradients, of_block):
+        blocks.extend((self.n_blocks, int(block)) for block in of_block)
+        return insert_planes(self, consts, gradients, of_block)
 
-    monkeypatch.setattr(RelaxationLP, "add_cut", recorded)
+    monkeypatch.setattr(RelaxationLP, "_insert_planes", recorded)
     problem = random_problem(seed)
     epsilon = EPSILONS[seed % len(EPSILONS)]
     found = enumerate_rashomon(problem, epsilon=epsilon, time_limit=60, max_nodes=20_000)

@@ -225,55 +225,9 @@ class RelaxationLP:
         of the loss: of the whole loss (``theta`` the sum of the blocks'
         estimates), or of ``block``'s rows only (``theta`` its estimate).
         """
-        gradient = np.concatenate([[grad_intercept], grad_points])
-        at = np.concatenate([[intercept], points])
-        # Coefficients near zero (the slope in b at a best intercept is ~1e-17)
-        # upset the engine's scaling: CBC then called feasible LPs infeasible.
-        # Dropping g_k x_k keeps the plane valid if its constant gives up the
-        # most that term could contribute over the variable's range.
-        tiny = np.abs(gradient) < _TINY_COEFFICIENT * max(1.0, float(np.abs(gradient).max()))
-        if tiny.any():
-            reach = np.maximum(np.abs(self._global_lower - at), np.abs(self._global_upper - at))
-            loss -= float(np.abs(gradient[tiny]) @ reach[tiny])
-            gradient[tiny] = 0.0
-        const = loss - float(gradient @ at)
-        self.add_planes([(const, gradient, block)])
-
-    def add_planes(self, planes) -> None:
-        """Add planes ``theta >= const + gradient . (b, l)``, given as
-        ``(const, gradient, block)`` (block -1: the whole loss), as ``planes``
-        lists them.
-        """
-        for const, gradient, block in planes:
-            if self._direct_rows:
-                thetas = self._theta_columns if block < 0 else self._theta_columns[block:block + 1]
-                columns = np.concatenate([thetas, self._score_columns])
-                coefficients = np.concatenate([np.ones(len(thetas)), -np.asarray(gradient, float)])
-                _add_cbc_row(self.model.solver._model, columns, coefficients, float(const))
-            else:
-                thetas = self.thetas if block < 0 else [self.thetas[block]]
-                variables = [*thetas, *self._score_vars]
-                # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
-                # several times faster than building the sum term by term
-                expr = mip.LinExpr(
-                    variables=variables,
-                    coeffs=[*([1.0] * len(thetas)), *(-float(g) for g in gradient)],
-                    const=-float(const),
-                    sense=">",
-                )
-                self._cut_constrs.append(self.model.add_constr(expr))
-            k = self._n_cuts
-            if k == len(self._cut_const):
-                self._cut_const = np.resize(self._cut_const, 2 * k)
-                self._cut_gradient = np.resize(self._cut_gradient, (2 * k, len(gradient)))
-                self._cut_last_active = np.resize(self._cut_last_active, 2 * k)
-                self._cut_block = np.resize(self._cut_block, 2 * k)
-            self._cut_block[k] = block
-            self._n_cuts += 1
-            self._cut_const[k] = float(const)
-            self._cut_gradient[k] = gradient
-            self._cut_last_active[k] = self.n_solves
-            self.n_cuts_added += 1
+        gradient = np.concatenate([[grad_intercept], grad_points])[None, :]
+        self._add_tangents(np.array([loss], dtype=float), gradient,
+                           np.array([block]), np.concatenate([[intercept], points]))
 
     def add_block_cuts(self, cuts, solution: LPSolution) -> None:
         """Add each block's plane (``cuts`` as ``LossOracle.block_cuts`` gives
@@ -285,10 +239,106 @@ class RelaxationLP:
         violation = losses - solution.thetas
         violated = np.flatnonzero(violation > 1e-12 * max(1.0, float(losses.sum())))
         if violated.size == 0:
-            violated = [int(np.argmax(violation))]
-        for i in violated:
-            self.add_cut(float(losses[i]), float(grad_b[i]), grad_l[i], solution.intercept,
-                         solution.points, block=int(i))
+            violated = np.array([int(np.argmax(violation))])
+        gradients = np.empty((violated.size, 1 + grad_l.shape[1]))
+        gradients[:, 0] = grad_b[violated]
+        gradients[:, 1:] = grad_l[violated]
+        self._add_tangents(np.asarray(losses, dtype=float)[violated], gradients, violated,
+                           np.concatenate([[solution.intercept], solution.points]))
+
+    def _add_tangents(self, losses: np.ndarray, gradients: np.ndarray, blocks: np.ndarray,
+                      at: np.ndarray) -> None:
+        """The planes ``theta >= losses[i] + gradients[i] . ((b, l) - at)``, one
+        per row of ``gradients`` (over (b, l); changed in place), of block
+        ``blocks[i]``'s estimate (-1: the whole loss's).
+        """
+        # Coefficients near zero (the slope in b at a best intercept is ~1e-17)
+        # upset the engine's scaling: CBC then called feasible LPs infeasible.
+        # Dropping g_k x_k keeps the plane valid if its constant gives up the
+        # most that term could contribute over the variable's range.
+        magnitude = np.abs(gradients)
+        tiny = magnitude < _TINY_COEFFICIENT * np.maximum(1.0, magnitude.max(axis=1))[:, None]
+        if tiny.any():
+            reach = np.maximum(np.abs(self._global_lower - at), np.abs(self._global_upper - at))
+            losses = losses - np.where(tiny, magnitude, 0.0) @ reach
+            gradients[tiny] = 0.0
+        # one dot per plane, not one matrix product: the same rounding as a
+        # plane added alone, so that a search does not depend on how its
+        # planes were batched
+        consts = np.array([loss - gradient @ at for loss, gradient in zip(losses, gradients)])
+        self._insert_planes(consts, gradients, blocks)
+
+    def add_planes(self, planes) -> None:
+        """Add planes ``theta >= const + gradient . (b, l)``, given as
+        ``(const, gradient, block)`` (block -1: the whole loss), as ``planes``
+        lists them.
+        """
+        planes = list(planes)
+        if planes:
+            consts, gradients, blocks = zip(*planes)
+            self._insert_planes(np.array(consts, dtype=float), np.array(gradients, dtype=float),
+                                np.array(blocks, dtype=np.int64))
+
+    def _insert_planes(self, consts: np.ndarray, gradients: np.ndarray,
+                       blocks: np.ndarray) -> None:
+        """Rows ``theta - gradients[i] . (b, l) >= consts[i]`` into the engine,
+        after the cuts already there, and into the cuts' arrays.
+        """
+        if self._direct_rows:
+            self._add_cbc_rows(consts, gradients, blocks)
+        else:
+            for const, gradient, block in zip(consts, gradients, blocks):
+                thetas = self.thetas if block < 0 else [self.thetas[block]]
+                variables = [*thetas, *self._score_vars]
+                # theta - gradient . (b, l) - const >= 0; LinExpr's constructor is
+                # several times faster than building the sum term by term
+                expr = mip.LinExpr(
+                    variables=variables,
+                    coeffs=[*([1.0] * len(thetas)), *(-float(g) for g in gradient)],
+                    const=-float(const),
+                    sense=">",
+                )
+                self._cut_constrs.append(self.model.add_constr(expr))
+        first, m = self._n_cuts, len(consts)
+        if first + m > len(self._cut_const):
+            size = max(2 * len(self._cut_const), first + m)
+            self._cut_const = np.resize(self._cut_const, size)
+            self._cut_gradient = np.resize(self._cut_gradient, (size, gradients.shape[1]))
+            self._cut_last_active = np.resize(self._cut_last_active, size)
+            self._cut_block = np.resize(self._cut_block, size)
+        self._cut_const[first:first + m] = consts
+        self._cut_gradient[first:first + m] = gradients
+        self._cut_last_active[first:first + m] = self.n_solves
+        self._cut_block[first:first + m] = blocks
+        self._n_cuts += m
+        self.n_cuts_added += m
+
+    def _add_cbc_rows(self, consts: np.ndarray, gradients: np.ndarray,
+                      blocks: np.ndarray) -> None:
+        """The cuts' rows straight into CBC, their nonzeros found in one pass
+        (a plane's row: 1 on its block's theta, or on every theta for the
+        whole loss, and ``-gradient`` on (b, l)).
+        """
+        n_blocks = len(self._theta_columns)
+        matrix = np.zeros((len(consts), n_blocks + gradients.shape[1]))
+        whole = blocks < 0
+        matrix[whole, :n_blocks] = 1.0
+        own = np.flatnonzero(~whole)
+        matrix[own, blocks[own]] = 1.0
+        matrix[:, n_blocks:] = -gradients
+        row, position = np.nonzero(matrix)
+        columns = np.ascontiguousarray(
+            np.concatenate([self._theta_columns, self._score_columns])[position], dtype=np.intc)
+        coefficients = np.ascontiguousarray(matrix[row, position])
+        ends = np.cumsum(np.bincount(row, minlength=len(consts)))
+        engine = self.model.solver._model
+        column_buffer = _cbc_ffi.from_buffer("int[]", columns)
+        coefficient_buffer = _cbc_ffi.from_buffer("double[]", coefficients)
+        start = 0
+        for i, end in enumerate(ends.tolist()):
+            _cbc.Cbc_addRow(engine, b"", end - start, column_buffer + start,
+                            coefficient_buffer + start, b">", float(consts[i]))
+            start = end
 
     @property
     def planes(self) -> list[tuple[float, np.ndarray, int]]:
@@ -440,15 +490,6 @@ _cbc = getattr(mip.cbc, "cbclib", None)
 def _cbc_rows_available() -> bool:
     return _cbc is not None and all(
         hasattr(_cbc, name) for name in ("Cbc_addRow", "Cbc_deleteRows", "Cbc_getNumRows"))
-
-
-def _add_cbc_row(engine, columns: np.ndarray, coefficients: np.ndarray, rhs: float) -> None:
-    """The row ``coefficients . x >= rhs`` on ``columns``, straight into CBC."""
-    nonzero = coefficients != 0.0
-    columns = np.ascontiguousarray(columns[nonzero], dtype=np.intc)
-    coefficients = np.ascontiguousarray(coefficients[nonzero], dtype=float)
-    _cbc.Cbc_addRow(engine, b"", len(columns), _cbc_ffi.from_buffer("int[]", columns),
-                    _cbc_ffi.from_buffer("double[]", coefficients), b">", rhs)
 
 
 # Default LP tolerances (1e-7) leave LP bounds up to ~1e-7 off in relative terms,
