@@ -99,6 +99,30 @@ def test_solver_matches_enumeration(seed, backend):
     )
 
 
+@pytest.mark.parametrize("seed", range(0, N_PROBLEMS, 6))
+def test_rows_read_as_large_data_give_the_enumerations_answer(seed, monkeypatch):
+    """As on rows too large to stay in the cache between LP rounds: scores
+    read from the used columns only, and every block of rows kept sparse. The
+    scores must be the rows' own and the answer the enumeration's."""
+    from sk_riskscore._solver import _loss
+
+    monkeypatch.setattr(_loss, "_CACHED_ENTRIES", 0)
+    monkeypatch.setattr(_loss, "_SPARSE_BLOCKS_DENSITY", 1.0)
+    problem = random_problem(seed)
+    oracle = LossOracle(problem.X, problem.y, problem.sample_weight)
+    rng = np.random.default_rng(seed)
+    for used in range(1, problem.n_features + 1):  # the used columns' path up to half
+        points = np.zeros(problem.n_features)
+        points[rng.choice(problem.n_features, used, replace=False)] = rng.normal(size=used)
+        np.testing.assert_allclose(oracle.scores(0.25, points), 0.25 + oracle.X @ points,
+                                   rtol=0, atol=1e-12)
+    truth = ground_truth(seed)
+    result = solve(problem, time_limit=60, gap_tolerance=1e-9)
+    assert result.status == SolverStatus.OPTIMAL, result.message
+    assert result.objective == pytest.approx(truth.objective, abs=1e-9, rel=0)
+    assert result.lower_bound <= truth.objective + 1e-9
+
+
 @pytest.mark.parametrize("seed", [3, 17, 41])
 def test_early_stop_is_not_called_optimal_and_bound_stays_valid(seed):
     problem = random_problem(seed)
