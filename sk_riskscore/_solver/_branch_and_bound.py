@@ -130,6 +130,18 @@ def cut_blocks(real_intercept: bool, n_rows: int) -> int:
     slower (compas and mammo k = 10 certified in 40 s and 25 s against 21 s and 21 s).
     """
     return 1 if real_intercept else min(_CUT_BLOCKS, n_rows)
+
+
+def row_blocks_at(oracle: LossOracle, model, n_blocks: int) -> RowBlocks:
+    """The blocks of rows the LP cuts apart, by the loss's curvature at
+    ``model``'s scores (zero scores without a model), in the tree (at its
+    incumbent) and in the Rashomon enumeration (at its best card).
+    """
+    scores = (oracle.scores(model.intercept, np.asarray(model.points, dtype=float))
+              if model is not None else np.zeros(oracle.n_rows))
+    return oracle.blocks_by_curvature(scores, n_blocks)
+
+
 # The root's LP-free dual bound (accelerated gradient steps on the relaxation,
 # bounded by tangent planes, see _dual): up to this share of the time limit,
 # in rounds of _ROOT_DUAL_STEPS steps while a round still lifts it by
@@ -1007,10 +1019,7 @@ class BranchAndBound:
         cuts refer to them (a worker takes the coordinator's).
         """
         if self._blocks is None:
-            incumbent = self.incumbent
-            scores = (self.oracle.scores(incumbent.intercept, incumbent.points)
-                      if incumbent is not None else np.zeros(self.oracle.n_rows))
-            self._blocks = self.oracle.blocks_by_curvature(scores, self.lp.n_blocks)
+            self._blocks = row_blocks_at(self.oracle, self.incumbent, self.lp.n_blocks)
         return self._blocks
 
     def _lattice_paid(self, paid: bool) -> None:

@@ -510,11 +510,11 @@ class RowBlocks:
             starts = self._starts
             if self._in_order is None or self._in_order[0] is not X:
                 self._in_order = (X, self._blocks_in_order(X))
-            (blocks, transposed), values = self._in_order[1], values[self._order]
+            blocks, values = self._in_order[1], values[self._order]
             out = np.empty((self.n_blocks, X.shape[1]))
             for i, block in enumerate(blocks):
                 part = values[starts[i]:starts[i + 1]]
-                out[i] = block @ part if transposed else part @ block
+                out[i] = block @ part if sparse.issparse(block) else part @ block
             return out
         if self._membership is None:
             # one entry per row; its values are set per call
@@ -526,20 +526,18 @@ class RowBlocks:
         weighted.data = values[weighted.indices]
         return np.asarray(weighted @ X)
 
-    def _blocks_in_order(self, X: np.ndarray) -> tuple[list, bool]:
-        """Each block's rows of ``X``, and whether they are kept transposed
-        and sparse, as they are where X is mostly zeros: in a search the rows
-        leave the cache between two rounds, and mushroom's sparse blocks (18 %
-        nonzero: 1.6 MB against 5.9) take 200 us a round against 410
-        (binarized, k = 10, 20-s profiles).
+    def _blocks_in_order(self, X: np.ndarray) -> list:
+        """Each block's rows of ``X``; transposed and sparse where X is mostly
+        zeros: in a search the rows leave the cache between two rounds, and
+        mushroom's sparse blocks (18 % nonzero: 1.6 MB against 5.9) take 200
+        us a round against 410 (binarized, k = 10, 20-s profiles).
         """
         ordered = X[self._order]
-        transposed = (ordered.size >= _CACHED_ENTRIES and
-                      np.count_nonzero(ordered) <= _SPARSE_BLOCKS_DENSITY * ordered.size)
         bounds = zip(self._starts[:-1], self._starts[1:])
-        if transposed:
-            return [sparse.csr_matrix(ordered[start:stop].T) for start, stop in bounds], True
-        return [ordered[start:stop] for start, stop in bounds], False
+        if (ordered.size >= _CACHED_ENTRIES
+                and np.count_nonzero(ordered) <= _SPARSE_BLOCKS_DENSITY * ordered.size):
+            return [sparse.csr_matrix(ordered[start:stop].T) for start, stop in bounds]
+        return [ordered[start:stop] for start, stop in bounds]
 
 
 class _RowFacts:

@@ -181,8 +181,9 @@ class RelaxationLP:
         # order, as the arrays below do. HiGHS keeps python-mip's way.
         self._direct_rows = backend == "cbc" and _cbc_rows_available()
         self._n_structural = len(rows)
-        self._score_columns = np.array([v.idx for v in self._score_vars], dtype=np.intc)
-        self._theta_columns = np.array([v.idx for v in self.thetas], dtype=np.intc)
+        # a cut row's columns, [thetas, b, l], as _add_cbc_rows lays them out
+        self._cut_columns = np.array([v.idx for v in (*self.thetas, *self._score_vars)],
+                                     dtype=np.intc)
         self._cut_constrs: list = []
         self._n_cuts = 0
         # the cuts' constants, gradients over (b, l) and last solve at which each
@@ -319,7 +320,7 @@ class RelaxationLP:
         (a plane's row: 1 on its block's theta, or on every theta for the
         whole loss, and ``-gradient`` on (b, l)).
         """
-        n_blocks = len(self._theta_columns)
+        n_blocks = self.n_blocks
         matrix = np.zeros((len(consts), n_blocks + gradients.shape[1]))
         whole = blocks < 0
         matrix[whole, :n_blocks] = 1.0
@@ -327,8 +328,7 @@ class RelaxationLP:
         matrix[own, blocks[own]] = 1.0
         matrix[:, n_blocks:] = -gradients
         row, position = np.nonzero(matrix)
-        columns = np.ascontiguousarray(
-            np.concatenate([self._theta_columns, self._score_columns])[position], dtype=np.intc)
+        columns = self._cut_columns[position]
         coefficients = np.ascontiguousarray(matrix[row, position])
         ends = np.cumsum(np.bincount(row, minlength=len(consts)))
         engine = self.model.solver._model

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._branch_and_bound import _BLOCK_CUT_MAX_IDLE, cut_blocks
+from ._branch_and_bound import _BLOCK_CUT_MAX_IDLE, cut_blocks, row_blocks_at
 from ._enumerate import box_candidates, count_models, fit_intercepts
 from ._feasibility import FeasibilityChecker
 from ._heuristics import IntegerSearch
@@ -484,13 +484,11 @@ class _Enumeration:
 
     def _row_blocks(self):
         """The blocks of rows the LP cuts apart, by the loss's curvature at the
-        best model known (``BranchAndBound._row_blocks``), made once.
+        best model known (``row_blocks_at``), made once.
         """
         if self._blocks is None:
             best = min(self.models.values(), key=lambda model: model.objective, default=None)
-            scores = (self.oracle.scores(best.intercept, best.points.astype(float))
-                      if best is not None else np.zeros(self.oracle.n_rows))
-            self._blocks = self.oracle.blocks_by_curvature(scores, self.lp.n_blocks)
+            self._blocks = row_blocks_at(self.oracle, best, self.lp.n_blocks)
         return self._blocks
 
     def _holds_known_model(self, box: _Box) -> bool:
