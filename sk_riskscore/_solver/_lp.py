@@ -123,6 +123,7 @@ class RelaxationLP:
         self.thetas = [model.add_var(lb=0.0, ub=mip.INF, name=f"theta{i}")
                        for i in range(self.n_blocks)]
         self._cutoff = mip.INF
+        self._column_box = None  # the columns' bounds for the safe bound (_safe_bound)
         # The structural rows again as arrays over the columns [b, l, z, thetas],
         # in the engine's order, for the safe bound: (coefficients, sense, rhs).
         rows: list[tuple[np.ndarray, int, float]] = []
@@ -159,6 +160,7 @@ class RelaxationLP:
         self._row_matrix = np.array([r[0] for r in rows]).reshape(
             len(rows), 2 * d + 1 + self.n_blocks)
         self._row_sense = np.array([r[1] for r in rows], dtype=float)
+        self._row_at_least = self._row_sense > 0
         self._row_rhs = np.array([r[2] for r in rows], dtype=float)
         self._global_lower = np.concatenate(
             [[problem.intercept_lower], problem.coef_lower]).astype(float)
@@ -207,6 +209,7 @@ class RelaxationLP:
         for k in np.flatnonzero(upper != self._bounds[1]):
             self._all_vars[k].ub = float(upper[k])
         self._bounds = np.array([lower, upper], dtype=float)
+        self._column_box = None
 
     def set_cutoff(self, value: float) -> None:
         """No point with ``theta > value`` (the incumbent's objective) can beat
@@ -219,6 +222,7 @@ class RelaxationLP:
         instead of 1220, mammo 4519 instead of 4391).
         """
         self._cutoff = float(value)
+        self._column_box = None
 
     def add_cut(self, loss: float, grad_intercept: float, grad_points: np.ndarray,
                 intercept: float, points: np.ndarray, block: int = -1) -> None:
@@ -364,10 +368,10 @@ class RelaxationLP:
         slack = theta - (self._cut_const[:n] + self._cut_gradient[:n] @ at)
         last = self._cut_last_active[:n]  # a view: the update below is kept
         last[slack <= 1e-9 * max(1.0, abs(solution.theta))] = self.n_solves
-        idle = np.flatnonzero(self.n_solves - last > max_idle)
-        if idle.size == 0:
+        is_idle = self.n_solves - last > max_idle
+        if not is_idle.any():
             return
-        keep = np.setdiff1d(np.arange(n), idle)
+        idle, keep = np.flatnonzero(is_idle), np.flatnonzero(~is_idle)
         if self._direct_rows:
             rows = (self._n_structural + idle).astype(np.intc)
             _cbc.Cbc_deleteRows(self.model.solver._model, len(rows),
@@ -433,7 +437,7 @@ class RelaxationLP:
         # rows: >= rows take duals >= 0, <= rows duals <= 0; every cut
         # theta - g . (b, l) >= const is a >= row
         row_duals = duals[:n_structural]
-        row_duals = np.where(self._row_sense > 0, np.maximum(row_duals, 0.0),
+        row_duals = np.where(self._row_at_least, np.maximum(row_duals, 0.0),
                              np.minimum(row_duals, 0.0))
         cut_duals = np.maximum(duals[n_structural:], 0.0)
         reduced = self._cost - self._row_matrix.T @ row_duals
@@ -444,8 +448,10 @@ class RelaxationLP:
         n_blocks = self.n_blocks
         reduced[-n_blocks:] -= cut_duals[~of_block].sum() + np.bincount(
             block[of_block], weights=cut_duals[of_block], minlength=n_blocks)
-        lower = np.concatenate([self._bounds[0], np.zeros(n_blocks)])
-        upper = np.concatenate([self._bounds[1], np.full(n_blocks, self._cutoff)])
+        if self._column_box is None:  # each theta in [0, cutoff]
+            self._column_box = (np.concatenate([self._bounds[0], np.zeros(n_blocks)]),
+                                np.concatenate([self._bounds[1], np.full(n_blocks, self._cutoff)]))
+        lower, upper = self._column_box
         bound = float(row_duals @ self._row_rhs + cut_duals @ self._cut_const[:n_cuts]
                       + np.where(reduced > 0, reduced * lower, reduced * upper).sum())
         if not np.isfinite(bound):
