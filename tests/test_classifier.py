@@ -409,3 +409,31 @@ def test_excluding_the_huge_column_or_narrowing_its_points_lets_it_fit(breastcan
     assert clf.fit(X, y).status_ == "optimal"
     with pytest.raises(ValueError, match="max_intercept=100000000"):
         RiskScoreClassifier(max_intercept=10**8).fit(breastcancer[0], y)
+
+
+def test_an_open_gap_comes_with_advice_from_the_bound_over_time():
+    from sk_riskscore._classifier import _gap_advice
+
+    # the second half closed 30 % of the gap open at half time (binarized
+    # mushroom with 10 features, 40 s): more time pays
+    rising = _gap_advice(0.0178, 0.0148, 0.0135)
+    assert "still rising" in rising and "30%" in rising and "raise time_limit" in rising
+    # heloc with 7: the bound stood still, so fewer features, not more time
+    flat = _gap_advice(0.5753, 0.5586, 0.5586)
+    assert "unlikely to help" in flat and "0%" in flat and "max_features" in flat
+    assert "raise time_limit" not in flat
+    # nothing proven by half time: the general advice
+    assert _gap_advice(0.5, 0.4, -np.inf).startswith("raise time_limit")
+    assert _gap_advice(0.5, -np.inf, -np.inf).startswith("raise time_limit")
+
+
+def test_a_fit_stopped_while_its_bound_rises_says_more_time_helps(monkeypatch):
+    from sk_riskscore._solver import _branch_and_bound
+
+    # every report kept, and the search stopped after 60 nodes: raw breastcancer's
+    # bound rises through its first nodes (it is certified after about 150)
+    monkeypatch.setattr(_branch_and_bound, "_PROGRESS_INTERVAL", 0.0)
+    X, y = load_breastcancer(return_X_y=True, as_frame=True)
+    with node_limit(60), pytest.warns(ConvergenceWarning, match="still rising") as caught:
+        RiskScoreClassifier(max_features=5).fit(X, y)
+    assert any("raise time_limit, or use n_jobs=-1" in str(w.message) for w in caught)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import termios
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -315,3 +316,38 @@ def test_the_root_reports_its_bound_while_its_cuts_run(breastcancer, monkeypatch
     assert len(during) >= 2
     assert np.all(np.isfinite(during)) and during == sorted(during)
     assert during[-1] <= root["bound"] <= result.objective
+
+
+def test_the_bound_at_half_time_is_the_bound_proven_by_then(breastcancer, monkeypatch):
+    """``lower_bound_at_half_time`` is the proven bound as it stood when half of
+    the solve's time had passed: the fit's advice on a gap left open rests on it."""
+    monkeypatch.setattr(_branch_and_bound, "_PROGRESS_INTERVAL", 0.0)
+    traces = []
+    result_of = _branch_and_bound.BranchAndBound._result
+
+    def keep_trace(self, status, lower_bound, message):
+        result = result_of(self, status, lower_bound, message)
+        traces.append((list(self._bound_trace), result.statistics.time))
+        return result
+
+    monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_result", keep_trace)
+    X, y = breastcancer
+    X, y = X.to_numpy(float), np.where(y == 1, 1, -1)
+    n, d = X.shape
+    lower, upper = np.full(d, -5), np.full(d, 5)
+    reach = intercept_bound(X, y, np.ones(n), lower, upper, 5)
+    problem = RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
+                               np.full(d, 1e-6), 0, 5)
+    result = solve(problem, time_limit=CERTIFY_TIME_LIMIT, max_nodes=40)
+    (trace, time_taken), = traces
+    half = result.statistics.lower_bound_at_half_time
+    proven = [bound for at, bound in trace if at <= time_taken / 2 and np.isfinite(bound)]
+    later = [bound for at, bound in trace if at > time_taken / 2 and np.isfinite(bound)]
+    assert proven and later, "the search must prove bounds before and after half time"
+    assert half == pytest.approx(max(proven[-1], 0.0), abs=0)
+    # the bound only rises in a best-first search, and never past the answer
+    assert half <= min(later) + 1e-12 and half <= result.lower_bound + 1e-12
+    # nothing proven by then: no bound, not a bound of 0
+    unproven = SimpleNamespace(_bound_trace=[(0.1, -np.inf), (0.2, 0.3)])
+    assert _branch_and_bound.BranchAndBound._bound_at(unproven, 0.15) == -np.inf
+    assert _branch_and_bound.BranchAndBound._bound_at(unproven, 0.25) == 0.3

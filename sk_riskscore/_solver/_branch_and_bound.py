@@ -443,6 +443,7 @@ class BranchAndBound:
         self._next_lattice_node = 0
         self.rng = np.random.default_rng(self.random_state)
         self._last_progress = 0.0
+        self._bound_trace: list[tuple[float, float]] = []  # (elapsed, proven bound)
         self._workers_used = 1
         self._worker_counts = (0, 0, 0)  # LP nodes, solves and cuts, as workers reported
         self._lost_regions = 0  # workers lost with their part of the tree (_lose_worker)
@@ -1530,21 +1531,34 @@ class BranchAndBound:
         return None
 
     def _maybe_report(self, bound: float, n_open: int, now: bool = False):
-        """Report progress at most every ``_PROGRESS_INTERVAL``, or ``now``."""
-        if self.progress is None:
-            return
+        """Report progress at most every ``_PROGRESS_INTERVAL``, or ``now``;
+        the proven bound is kept at the same pace (``_bound_at``).
+        """
         elapsed = self._elapsed()
         if not now and elapsed - self._last_progress < _PROGRESS_INTERVAL:
             return
         self._last_progress = elapsed
         bound = max(bound, self._root_floor)
+        self._bound_trace.append((elapsed, self._proven(bound)))
+        if self.progress is None:
+            return
         objective = self.incumbent.objective if self.incumbent else np.inf
         self.progress(Progress(elapsed, objective, bound, relative_gap(objective, bound),
                                self.n_nodes, n_open, self.lp.n_cuts))
 
+    def _bound_at(self, elapsed: float) -> float:
+        """The proven bound last recorded by ``elapsed`` seconds, as ``_result``
+        reports bounds (never below 0); -inf if none was proven by then.
+        """
+        recorded = [bound for at, bound in self._bound_trace if at <= elapsed]
+        if not recorded or not np.isfinite(recorded[-1]):
+            return -np.inf
+        return float(max(recorded[-1], 0.0))
+
     def _result(self, status: SolverStatus, lower_bound: float, message: str) -> SolverResult:
+        elapsed = self._elapsed()
         stats = SolverStatistics(
-            time=self._elapsed(),
+            time=elapsed,
             time_to_first_incumbent=self.time_to_first,
             n_nodes=self.n_nodes,
             n_cuts=self.lp.n_cuts_added + self._worker_counts[2],
@@ -1555,6 +1569,7 @@ class BranchAndBound:
             backend_fallbacks=self.fallbacks,
             root_dual_bound=self.root_dual_bound,
             n_jobs=self._workers_used,
+            lower_bound_at_half_time=self._bound_at(elapsed / 2),
         )
         pool = tuple(sorted(self.pool.values(), key=lambda m: m.objective)[: self.pool_size])
         # loss and penalty are never negative: a valid bound even before the root LP

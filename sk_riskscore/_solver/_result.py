@@ -80,6 +80,10 @@ class SolverStatistics:
     # processes that searched the tree (1 unless n_jobs asked for more and the
     # root left the tree open)
     n_jobs: int = 1
+    # the proven lower bound when half of ``time`` had passed (-inf if none was
+    # proven by then): whether the bound still rose late in the search says
+    # whether more time is likely to narrow the gap
+    lower_bound_at_half_time: float = float("-inf")
 
 
 @dataclass(frozen=True)
