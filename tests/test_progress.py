@@ -284,6 +284,16 @@ def test_pipe_gets_plain_lines_not_escape_codes():
     assert all(LINE.search(line) for line in lines[1:-1]) and FINAL.search(lines[-1])
 
 
+def _five_point_problem(X, y) -> RiskScoreProblem:
+    """Raw columns, points in [-5, 5], at most 5 features, an integer intercept."""
+    X, y = X.to_numpy(float), np.where(y == 1, 1, -1)
+    n, d = X.shape
+    lower, upper = np.full(d, -5), np.full(d, 5)
+    reach = intercept_bound(X, y, np.ones(n), lower, upper, 5)
+    return RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
+                            np.full(d, 1e-6), 0, 5)
+
+
 def test_the_root_reports_its_bound_while_its_cuts_run(breastcancer, monkeypatch):
     """The root's cut loop can run for seconds before a node is branched
     (binarized heloc, k = 7: 11 s): its bound, valid for the whole search, is
@@ -302,13 +312,7 @@ def test_the_root_reports_its_bound_while_its_cuts_run(breastcancer, monkeypatch
                 root["end"], root["bound"] = self._elapsed(), node.bound
 
     monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_process", timed)
-    X, y = breastcancer
-    X, y = X.to_numpy(float), np.where(y == 1, 1, -1)
-    n, d = X.shape
-    lower, upper = np.full(d, -5), np.full(d, 5)
-    reach = intercept_bound(X, y, np.ones(n), lower, upper, 5)
-    problem = RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
-                               np.full(d, 1e-6), 0, 5)
+    problem = _five_point_problem(*breastcancer)
     snapshots = []
     result = solve(problem, time_limit=CERTIFY_TIME_LIMIT, progress=snapshots.append)
     during = [s.lower_bound for s in snapshots
@@ -331,13 +335,7 @@ def test_the_bound_at_half_time_is_the_bound_proven_by_then(breastcancer, monkey
         return result
 
     monkeypatch.setattr(_branch_and_bound.BranchAndBound, "_result", keep_trace)
-    X, y = breastcancer
-    X, y = X.to_numpy(float), np.where(y == 1, 1, -1)
-    n, d = X.shape
-    lower, upper = np.full(d, -5), np.full(d, 5)
-    reach = intercept_bound(X, y, np.ones(n), lower, upper, 5)
-    problem = RiskScoreProblem(X, y, np.ones(n), lower, upper, -reach, reach,
-                               np.full(d, 1e-6), 0, 5)
+    problem = _five_point_problem(*breastcancer)
     result = solve(problem, time_limit=CERTIFY_TIME_LIMIT, max_nodes=40)
     (trace, time_taken), = traces
     half = result.statistics.lower_bound_at_half_time
