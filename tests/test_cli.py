@@ -621,6 +621,8 @@ def test_library_messages_speak_cli():
         "gap_tolerance") == ("raise --time-limit, reduce --max-features or --max-coef, or "
                              "accept a larger --gap-tolerance")
     assert cli_words("found within time_limit=60 s") == "found within --time-limit 60 s"
+    assert cli_words("raise time_limit, or use n_jobs=-1.") == (
+        "raise --time-limit, or use --n-jobs -1.")
     assert cli_words("Binarize the features, e.g. with RiskScoreBinarizer in the Pipeline."
                      ) == "Binarize the features, e.g. with --binarize (the default)."
     assert cli_words("a column named c0 stays") == "a column named c0 stays"

@@ -94,7 +94,8 @@ def _error(message: str) -> None:
 
 
 #: Library parameters that messages name, and the options that set them here.
-_OPTION_OF = re.compile(r"\b(time_limit|max_features|max_coef|gap_tolerance|c0(?==))(=)?")
+_OPTION_OF = re.compile(
+    r"\b(time_limit|max_features|max_coef|gap_tolerance|n_jobs|c0(?==))(=)?")
 _BINARIZER_ADVICE = re.compile(
     r"(?:sk_riskscore\.)?RiskScoreBinarizer in (?:a|the) Pipeline")
 
