@@ -505,19 +505,18 @@ def _gap_advice(objective: float, lower_bound: float, bound_at_half_time: float)
     """What to do about a gap left open, by whether the proven bound still rose
     in the second half of the search.
     """
-    generic = ("raise time_limit, reduce max_features or max_coef, or accept a larger "
-               "gap_tolerance.")
+    smaller = "reduce max_features or max_coef, or accept a larger gap_tolerance."
     if not (np.isfinite(bound_at_half_time) and np.isfinite(lower_bound)
             and objective > bound_at_half_time):
-        return generic
+        return "raise time_limit, " + smaller
     closed = (lower_bound - bound_at_half_time) / (objective - bound_at_half_time)
     if closed >= _STILL_RISING:
         return (f"the proven bound was still rising (the second half of the search closed "
                 f"{closed:.0%} of the gap), so more time is likely to narrow it: raise "
                 "time_limit, or use n_jobs=-1.")
     return (f"the proven bound barely moved in the second half of the search (it closed "
-            f"{max(closed, 0.0):.0%} of the gap), so more time is unlikely to help: reduce "
-            "max_features or max_coef, or accept a larger gap_tolerance.")
+            f"{max(closed, 0.0):.0%} of the gap), so more time is unlikely to help: "
+            + smaller)
 
 
 def _reject_non_numeric_columns(X) -> None:

@@ -349,3 +349,31 @@ def test_the_bound_at_half_time_is_the_bound_proven_by_then(breastcancer, monkey
     unproven = SimpleNamespace(_bound_trace=[(0.1, -np.inf), (0.2, 0.3)])
     assert _branch_and_bound.BranchAndBound._bound_at(unproven, 0.15) == -np.inf
     assert _branch_and_bound.BranchAndBound._bound_at(unproven, 0.25) == 0.3
+
+
+def test_the_scale_searchs_second_search_counts_the_first_ones_bound_at_half_time():
+    """A scale search certifies its chosen scale by two searches in a row, and
+    combines their bounds: the bound at the second's half time includes the
+    first's final bound, or the advice would read a rise that was not there."""
+    from sk_riskscore._solver import SolverResult, SolverStatistics, SolverStatus
+    from sk_riskscore._solver._result import ScoreModel
+    from sk_riskscore._solver._scale import _combined
+
+    def searched(lower_bound, at_half_time, time_taken):
+        model = ScoreModel(np.array([1, 0]), 0, 0.5, 0.5)
+        return SolverResult(model, 0.5, lower_bound, (0.5 - lower_bound) / 0.5,
+                            SolverStatus.TIME_LIMIT,
+                            SolverStatistics(time=time_taken,
+                                             lower_bound_at_half_time=at_half_time))
+
+    # the second search restarts from a weaker root and ends under the first
+    combined = _combined(searched(0.40, 0.35, 20.0), searched(0.38, 0.20, 10.0), 1e-4)
+    assert combined.lower_bound == 0.40
+    assert combined.statistics.lower_bound_at_half_time == 0.40
+    assert combined.statistics.time == 30.0
+    # the second rises past the first: its own half-time bound stands
+    combined = _combined(searched(0.30, 0.25, 20.0), searched(0.45, 0.35, 10.0), 1e-4)
+    assert combined.statistics.lower_bound_at_half_time == 0.35
+    # nothing proven by the second's half time: the first's bound was
+    combined = _combined(searched(0.30, 0.25, 20.0), searched(0.45, -np.inf, 10.0), 1e-4)
+    assert combined.statistics.lower_bound_at_half_time == 0.30

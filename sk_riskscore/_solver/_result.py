@@ -82,7 +82,9 @@ class SolverStatistics:
     n_jobs: int = 1
     # the proven lower bound when half of ``time`` had passed (-inf if none was
     # proven by then): whether the bound still rose late in the search says
-    # whether more time is likely to narrow the gap
+    # whether more time is likely to narrow the gap. After a scale search's two
+    # searches of its chosen scale: at half the second one's time, the first
+    # one's bound included
     lower_bound_at_half_time: float = float("-inf")
 
 

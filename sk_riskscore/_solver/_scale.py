@@ -210,10 +210,15 @@ def _combined(first: SolverResult, second: SolverResult | None,
     lower_bound = min(max(first.lower_bound, second.lower_bound), best.objective)
     gap = relative_gap(best.objective, lower_bound)
     status = SolverStatus.OPTIMAL if gap <= gap_tolerance else second.status
+    # the second search runs after the first, so its bound at half its time
+    # counts the first one's final bound too, as the combined bound does
+    half_time = min(max(first.lower_bound, second.statistics.lower_bound_at_half_time),
+                    lower_bound)
     statistics = dataclasses.replace(
         second.statistics, time=first.statistics.time + second.statistics.time,
         n_nodes=first.statistics.n_nodes + second.statistics.n_nodes,
-        n_lp_solves=first.statistics.n_lp_solves + second.statistics.n_lp_solves)
+        n_lp_solves=first.statistics.n_lp_solves + second.statistics.n_lp_solves,
+        lower_bound_at_half_time=half_time)
     return dataclasses.replace(best, lower_bound=lower_bound, gap=gap, status=status,
                                statistics=statistics, message=second.message)
 
