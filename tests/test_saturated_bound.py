@@ -416,3 +416,73 @@ def test_the_first_incumbent_is_reported_before_the_list_is_built(monkeypatch):
     assert len(seen_at_build) == 1
     assert len(seen_at_build[0]) == 1 and np.isfinite(seen_at_build[0][0])
     assert seen_at_build[0][0] >= result.objective - 1e-12
+
+
+class _ScriptedScreen:
+    """A saturated bound whose screen never prunes and either always leaves
+    out a feature (it pays) or never does anything (it does not); no list."""
+
+    seconds = 0.0
+    supports = None
+
+    def __init__(self, pays: bool):
+        self.pays = pays
+
+    def at_box(self, *args, **kwargs):
+        return self
+
+    def split(self, *args):
+        return None
+
+    def screen(self, lower, upper, c0, threshold, elapsed=np.inf, spent_before=0.0):
+        # "left out" with nothing changed: propagation finds the box as it was
+        return -np.inf, self.pays, np.inf
+
+
+@pytest.mark.parametrize("pays", [True, False])
+def test_the_screen_runs_at_every_node_while_it_pays_and_at_samples_otherwise(
+        pays, breastcancer, monkeypatch):
+    """Where the screen neither prunes, raises a bound nor leaves out a feature
+    (compas binarized, k = 10: none of 3,726 screens did), once the moving
+    average of those that did falls under _SCREEN_MIN_RATE it runs at every
+    _SCREEN_SAMPLE_EVERY-th node only; where it pays it runs at every node
+    that reaches it."""
+    from sk_riskscore._solver import _branch_and_bound as branch_and_bound
+
+    from .test_progress import _five_point_problem
+
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_saturated_bound",
+                        lambda self: _ScriptedScreen(pays))
+    screened, reached = [], []
+    screen, by_support = (branch_and_bound.BranchAndBound._screened,
+                          branch_and_bound.BranchAndBound._by_support)
+
+    def recorded_screen(self, node):
+        screened.append(self.n_nodes)
+        return screen(self, node)
+
+    def recorded_reach(self, node):  # the step after the screen, at every node past it
+        reached.append(self.n_nodes)
+        return by_support(self, node)
+
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_screened", recorded_screen)
+    monkeypatch.setattr(branch_and_bound.BranchAndBound, "_by_support", recorded_reach)
+    # a faster schedule than the solver's, so that a small search shows it
+    monkeypatch.setattr(branch_and_bound, "_SCREEN_RATE_WEIGHT", 0.25)
+    monkeypatch.setattr(branch_and_bound, "_SCREEN_SAMPLE_EVERY", 8)
+    result = solve(_five_point_problem(*breastcancer), time_limit=60)
+    # screens at every node until the average of none paying falls under the rate
+    every_node = int(np.ceil(np.log(branch_and_bound._SCREEN_MIN_RATE)
+                             / np.log(1.0 - branch_and_bound._SCREEN_RATE_WEIGHT)))
+    sample = branch_and_bound._SCREEN_SAMPLE_EVERY
+    assert len(reached) >= every_node + 4 * sample
+    # the screen skipped or not, the answer is REFERENCE.md's golden one
+    assert result.status == SolverStatus.OPTIMAL
+    assert result.objective == pytest.approx(0.11336464701598783, abs=1e-9)
+    if pays:
+        assert screened == reached
+    else:
+        assert screened[:every_node] == reached[:every_node]
+        # a scheduled node may stop before the screen: gaps of at least a sample
+        assert np.all(np.diff(screened[every_node - 1:]) >= sample)
+        assert len(screened) <= every_node + len(reached) / sample + 1
