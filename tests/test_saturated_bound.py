@@ -468,13 +468,13 @@ def test_the_screen_runs_at_every_node_while_it_pays_and_at_samples_otherwise(
     monkeypatch.setattr(branch_and_bound.BranchAndBound, "_screened", recorded_screen)
     monkeypatch.setattr(branch_and_bound.BranchAndBound, "_by_support", recorded_reach)
     # a faster schedule than the solver's, so that a small search shows it
-    monkeypatch.setattr(branch_and_bound, "_SCREEN_RATE_WEIGHT", 0.25)
-    monkeypatch.setattr(branch_and_bound, "_SCREEN_SAMPLE_EVERY", 8)
+    monkeypatch.setattr(saturated, "_SCREEN_RATE_WEIGHT", 0.25)
+    monkeypatch.setattr(saturated, "_SCREEN_SAMPLE_EVERY", 8)
     result = solve(_five_point_problem(*breastcancer), time_limit=60)
     # screens at every node until the average of none paying falls under the rate
-    every_node = int(np.ceil(np.log(branch_and_bound._SCREEN_MIN_RATE)
-                             / np.log(1.0 - branch_and_bound._SCREEN_RATE_WEIGHT)))
-    sample = branch_and_bound._SCREEN_SAMPLE_EVERY
+    every_node = int(np.ceil(np.log(saturated._SCREEN_MIN_RATE)
+                             / np.log(1.0 - saturated._SCREEN_RATE_WEIGHT)))
+    sample = saturated._SCREEN_SAMPLE_EVERY
     assert len(reached) >= every_node + 4 * sample
     # the screen skipped or not, the answer is REFERENCE.md's golden one
     assert result.status == SolverStatus.OPTIMAL

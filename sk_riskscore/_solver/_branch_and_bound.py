@@ -60,7 +60,13 @@ from ._result import (
     SolverStatus,
     relative_gap,
 )
-from ._saturated import BUILD_SHARE, SaturatedBound, saturated_bound, valuing_deadlines
+from ._saturated import (
+    BUILD_SHARE,
+    SaturatedBound,
+    ScreenSchedule,
+    saturated_bound,
+    valuing_deadlines,
+)
 from ._separable import nonseparable_loss, separation_bound
 
 __all__ = ["BranchAndBound", "serve_worker"]
@@ -172,19 +178,6 @@ _LATTICE_MIN_ENTRIES = 100_000
 # often equals the parent's, which came from it (500,000 rows).
 _LATTICE_SLACK = 1e-3
 _LATTICE_MAX_EVERY = 64
-# The saturated screen (see _screened) runs at every node while a moving
-# average (weight _SCREEN_RATE_WEIGHT) of the screens that paid (pruned,
-# raised the bound or left out a feature) is at least _SCREEN_MIN_RATE; below
-# it, at every _SCREEN_SAMPLE_EVERY-th node, until one pays again. Where it
-# pays it is worth every node (binarized adult, k = 7: it prunes 754 of 2,176
-# nodes; skipped at nodes ever further apart after each screen that did not
-# pay, the gap after 60 s was 1.6 % against 0.7 %); where it does not, it cost
-# a tenth of the search (compas, k = 10: none of 3,726 screens paid, 1.1 s of
-# 11 s; mushroom, k = 10: 19 of 1,946, 3.1 s of 40 s computing new sets of
-# used features).
-_SCREEN_RATE_WEIGHT = 1 / 16
-_SCREEN_MIN_RATE = 0.02
-_SCREEN_SAMPLE_EVERY = 64
 _LATTICE_ROOT_STEPS = 100
 _LATTICE_NODE_STEPS = 30
 # Where a better model must separate the classes (its loss is under that of
@@ -454,8 +447,7 @@ class BranchAndBound:
         self._next_heuristic_node = _HEURISTIC_EVERY
         self._lattice_every = 1
         self._next_lattice_node = 0
-        self._screen_rate = 1.0  # the moving average of screens that paid
-        self._next_screen_node = 0
+        self._screens = ScreenSchedule()
         self.rng = np.random.default_rng(self.random_state)
         self._last_progress = 0.0
         self._bound_trace: list[tuple[float, float]] = []  # (elapsed, proven bound)
@@ -752,7 +744,7 @@ class BranchAndBound:
         node.bound = max(node.bound, self._separation)
         if node.bound >= self._prune_threshold():
             return None
-        if (self.saturated is not None and self.n_nodes >= self._next_screen_node
+        if (self.saturated is not None and self._screens.due(self.n_nodes)
                 and not self._screened(node)):
             return None
         by_support = self._by_support(node)
@@ -911,16 +903,13 @@ class BranchAndBound:
     def _screened(self, node: _Node) -> bool:
         """Raise the node's bound to its saturated bound and leave out the free
         features that cannot beat the incumbent (see ``_saturated``); False if
-        that prunes the node. Sets the next node to screen (``_SCREEN_MIN_RATE``).
+        that prunes the node. Records whether it paid (``ScreenSchedule``).
         """
         threshold = self._prune_threshold()
         bound, left_out, left_out_bound = self.saturated.screen(
             node.lower, node.upper, self.problem.c0, threshold, self._elapsed(),
             self._saturated_spent)
-        paid = left_out or bound > node.bound
-        self._screen_rate += _SCREEN_RATE_WEIGHT * (paid - self._screen_rate)
-        self._next_screen_node = self.n_nodes + (
-            1 if self._screen_rate >= _SCREEN_MIN_RATE else _SCREEN_SAMPLE_EVERY)
+        self._screens.record(self.n_nodes, left_out or bound > node.bound)
         node.bound = max(node.bound, bound)
         if node.bound >= threshold:
             return False

@@ -36,7 +36,7 @@ from ._loss import LossOracle
 from ._lp import LPInfeasible, RelaxationLP
 from ._problem import RiskScoreProblem, max_abs_score, root_box
 from ._result import Progress, ScoreModel, SolverError, SolverStatus, relative_gap
-from ._saturated import BUILD_SHARE, saturated_bound, valuing_deadlines
+from ._saturated import BUILD_SHARE, ScreenSchedule, saturated_bound, valuing_deadlines
 from ._scan import _platt_fit
 from ._solve import solve
 
@@ -267,6 +267,7 @@ class _Enumeration:
         self.saturated = saturated_bound(self.oracle, self.feasibility.max_support,
                                          now + BUILD_SHARE * max(deadline - now, 0.0))
         self._saturated_spent = self.saturated.seconds if self.saturated is not None else 0.0
+        self._screens = ScreenSchedule()
         self.models: dict[tuple, ScoreModel] = {}
         self.best = np.inf
         self.threshold = np.inf
@@ -371,7 +372,8 @@ class _Enumeration:
     def _process(self, box: _Box, root: bool) -> list[_Box]:
         """Evaluate a small box outright, else bound it and return its children."""
         self.n_nodes += 1
-        if self.saturated is not None and not self._screened(box):
+        if (self.saturated is not None and self._screens.due(self.n_nodes)
+                and not self._screened(box)):
             self.n_pruned += 1
             return []
         parts = self._by_support(box)
@@ -396,12 +398,13 @@ class _Enumeration:
     def _screened(self, box: _Box) -> bool:
         """Raise the box's bound to its saturated bound and leave out the free
         features that no model within the threshold uses (see ``_saturated``);
-        False if that prunes the box.
+        False if that prunes the box. Records whether it paid (``ScreenSchedule``).
         """
         threshold = np.nextafter(self._limit(), np.inf)  # models at the limit are kept
         bound, left_out, _ = self.saturated.screen(box.lower, box.upper, self.problem.c0,
                                                    threshold, time.perf_counter() - self.start,
                                                    self._saturated_spent)
+        self._screens.record(self.n_nodes, left_out or bound > box.bound)
         box.bound = max(box.bound, bound)
         if box.bound >= threshold:
             return False

@@ -44,7 +44,8 @@ from ._enumerate import column_facts
 from ._loss import LossOracle, distinct_rows, weighted_products
 from ._relaxed import relaxed_losses
 
-__all__ = ["BUILD_SHARE", "SaturatedBound", "saturated_bound", "valuing_deadlines"]
+__all__ = ["BUILD_SHARE", "SaturatedBound", "ScreenSchedule", "saturated_bound",
+           "valuing_deadlines"]
 
 # A search gives the root's table up to this share of its time limit (heloc
 # binarized, k = 3: under a second).
@@ -175,6 +176,38 @@ def _oriented_bits(oracle: LossOracle) -> np.ndarray:
     """
     columns = oracle.columns
     return np.stack([np.packbits(column != column[0]) for column in columns])
+
+
+# The screen (SaturatedBound.screen) runs at every node of a search while a
+# moving average (weight _SCREEN_RATE_WEIGHT) of the screens that paid
+# (pruned, raised the bound or left out a feature) is at least
+# _SCREEN_MIN_RATE; below it, at every _SCREEN_SAMPLE_EVERY-th node, until one
+# pays again. Where it pays it is worth every node (binarized adult, k = 7: it
+# prunes 754 of 2,176 nodes; skipped at nodes ever further apart after each
+# screen that did not pay, the gap after 60 s was 1.6 % against 0.7 %); where
+# it does not, it cost a tenth of the search (compas, k = 10: none of 3,726
+# screens paid, 1.1 s of 11 s; mushroom, k = 10: 19 of 1,946, 3.1 s of 40 s
+# computing new sets of used features; the Rashomon set of compas, k = 10:
+# 544 of 74,895, 5.3 s of 60 s).
+_SCREEN_RATE_WEIGHT = 1 / 16
+_SCREEN_MIN_RATE = 0.02
+_SCREEN_SAMPLE_EVERY = 64
+
+
+class ScreenSchedule:
+    """Which nodes of a search the screen runs at (see ``_SCREEN_MIN_RATE``)."""
+
+    def __init__(self):
+        self.rate = 1.0  # the moving average of screens that paid
+        self._next_node = 0
+
+    def due(self, node: int) -> bool:
+        return node >= self._next_node
+
+    def record(self, node: int, paid: bool) -> None:
+        """The screen at ``node`` paid or not: set the next node to screen."""
+        self.rate += _SCREEN_RATE_WEIGHT * (paid - self.rate)
+        self._next_node = node + (1 if self.rate >= _SCREEN_MIN_RATE else _SCREEN_SAMPLE_EVERY)
 
 
 class _Valued(NamedTuple):
