@@ -487,3 +487,24 @@ def test_set_with_block_cuts_equals_brute_force(seed, monkeypatch):
     assert found.complete
     assert_same_set(found, brute_force(seed), epsilon)
     assert blocks and all(n == 4 and 0 <= block < 4 for n, block in blocks)
+
+
+@pytest.mark.parametrize("seed", range(0, 52, 3))
+def test_set_with_the_screen_at_samples_only_equals_brute_force(seed, monkeypatch, spy):
+    """Where the saturated screen rarely pays (the set of compas with k = 10:
+    544 of 74,895 boxes) it runs at samples of the boxes only
+    (``ScreenSchedule``); the boxes it skips are bounded by the LP, and the
+    set must still be the brute force's. Forced here from the first box."""
+    from sk_riskscore._solver import _rashomon, _saturated
+
+    monkeypatch.setattr(_saturated, "_SCREEN_MIN_RATE", 2.0)  # never reached
+    monkeypatch.setattr(_saturated, "_SCREEN_SAMPLE_EVERY", 3)
+    monkeypatch.setattr(_rashomon, "_EVALUATE_AT_MOST", 2)  # more boxes to bound
+    screens = spy(_rashomon._Enumeration, "_screened")
+    problem = random_problem(seed)
+    epsilon = EPSILONS[seed % len(EPSILONS)]
+    found = enumerate_rashomon(problem, epsilon=epsilon, time_limit=60, max_nodes=20_000)
+    assert found.complete
+    assert_same_set(found, brute_force(seed), epsilon)
+    # the first box, then one in three at most
+    assert 1 <= len(screens) <= (found.statistics.n_nodes - 1) // 3 + 1
