@@ -231,8 +231,11 @@ def test_a_steep_scale_is_certified_at_the_root_by_the_separation_bound(seed, mo
     assert without.statistics.n_nodes > 10
 
 
-def test_the_separation_bound_serves_a_search_on_two_processes():
+def test_the_separation_bound_serves_a_search_on_two_processes(monkeypatch):
     """The coordinator seeks the bound; the certificate is the same as on one."""
+    # the search takes about 1.5 s, so on a slow machine the coordinator would
+    # finish alone before the workers have started
+    monkeypatch.setattr(branch_and_bound, "_WAIT_FOR_WORKERS", True)
     problem = steep_problem(1)
     one = solve(problem, time_limit=60)
     two = solve(problem, time_limit=60, n_jobs=2)
@@ -272,8 +275,10 @@ def test_a_bound_never_above_the_incumbent_on_two_processes(monkeypatch):
     (regions left out by reduced-cost fixing hold the incumbent but no closed
     node records them), which the independent check turned into an error."""
     monkeypatch.setattr(branch_and_bound, "separation_bound", lambda *a, **k: None)
+    monkeypatch.setattr(branch_and_bound, "_WAIT_FOR_WORKERS", True)
     problem = steep_problem(1)
     for _ in range(3):
         result = solve(problem, time_limit=60, n_jobs=2)
+        assert result.statistics.n_jobs == 2  # the workers searched
         assert result.status == SolverStatus.OPTIMAL, result.message
         assert result.lower_bound <= result.objective
