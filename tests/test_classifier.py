@@ -427,6 +427,36 @@ def test_an_open_gap_comes_with_advice_from_the_bound_over_time():
     assert _gap_advice(0.5, -np.inf, -np.inf).startswith("raise time_limit")
 
 
+def test_a_steep_fitted_scale_with_a_bound_near_zero_points_to_scale_one():
+    from sk_riskscore._classifier import _steep_scale_advice
+
+    # binarized mushroom with 5 features at its fitted scale, after 300 s
+    advice = _steep_scale_advice(0.1472, 0.012678, 1.4e-6)
+    assert "scale_=0.1472 is steep" in advice and "6.79 times" in advice
+    assert "calibrate_scale=False" in advice
+    # a bound that holds half the objective or more, or a scale of 1 or flatter: nothing
+    assert _steep_scale_advice(0.1472, 0.5, 0.26) == ""
+    assert _steep_scale_advice(1.0, 0.012678, 1.4e-6) == ""
+    assert _steep_scale_advice(3.2, 0.5669, 0.0) == ""
+
+
+def test_a_fitted_scale_left_near_zero_advises_scale_one_which_certifies():
+    """Mushroom with 5 features: its fitted scale (about 0.15) leaves the bound
+    near zero however long the search runs; the advice is to fit at scale 1,
+    and that fit is certified."""
+    X, y = load_dataset("mushroom")
+    settings = dict(max_features=5, max_coef=5, random_state=0)
+    with pytest.warns(ConvergenceWarning) as caught:
+        steep = RiskScoreClassifier(calibrate_scale=True, time_limit=8, **settings).fit(X, y)
+    assert steep.scale_ < 1 and steep.lower_bound_ < 0.5 * steep.objective_
+    message = " ".join(str(w.message) for w in caught if w.category is ConvergenceWarning)
+    assert f"scale_={steep.scale_:.4g} is steep" in message
+    assert "calibrate_scale=False" in message
+    with node_limit(5_000):
+        flat = RiskScoreClassifier(time_limit=CERTIFY_TIME_LIMIT, **settings).fit(X, y)
+    assert flat.status_ == "optimal"
+
+
 def test_a_fit_stopped_while_its_bound_rises_says_more_time_helps(monkeypatch):
     from sk_riskscore._solver import _branch_and_bound
 

@@ -626,6 +626,10 @@ def test_library_messages_speak_cli():
     assert cli_words("Binarize the features, e.g. with RiskScoreBinarizer in the Pipeline."
                      ) == "Binarize the features, e.g. with --binarize (the default)."
     assert cli_words("a column named c0 stays") == "a column named c0 stays"
+    assert cli_words("far easier to prove: fit with calibrate_scale=False (points as "
+                     "log-odds).") == ("far easier to prove: fit without --calibrate-scale "
+                                       "(points as log-odds).")
+    assert cli_words("or use calibrate_scale=False") == "or use no --calibrate-scale"
     import warnings
 
     stream = io.StringIO()

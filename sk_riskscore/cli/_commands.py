@@ -104,6 +104,7 @@ def cli_words(message: str) -> str:
     """A library message in the command line's words: ``raise --time-limit``,
     not ``raise time_limit``; ``--binarize``, not ``RiskScoreBinarizer``.
     """
+    message = message.replace("with calibrate_scale=False", "without --calibrate-scale")
     message = message.replace("calibrate_scale=False", "no --calibrate-scale")
     message = message.replace("calibrate_scale=True", "--calibrate-scale")
     message = _BINARIZER_ADVICE.sub("--binarize (the default)", message)
