@@ -543,7 +543,7 @@ def _steep_scale_advice(scale: float, objective: float, lower_bound: float) -> s
     return (f" The fitted scale_={scale:.4g} is steep: in log-odds, the relaxation's "
             f"real-valued points reach {reach:.3g} times as far as at scale 1, far enough "
             "to nearly separate the training rows, which keeps its bound near zero. At "
-            f"scale 1 the relaxation is {reach:.3g} times tighter and a certificate usually "
+            f"scale 1 its reach is {reach:.3g} times shorter and a certificate usually "
             "far easier to prove: fit with calibrate_scale=False (points as log-odds).")
 
 
